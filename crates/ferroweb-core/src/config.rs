@@ -1,0 +1,140 @@
+//! Server settings with safe defaults; every limit and timeout is on unless set to `None`.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Settings of one server process. The defaults are what production wants: limits and
+/// timeouts on, sized so that normal clients never hit them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerConfig {
+    pub host: String,
+    pub port: u16,
+    /// Tokio worker threads in this process.
+    pub runtime_threads: usize,
+    /// Listen backlog of the socket.
+    pub backlog: u32,
+    /// How long an idle keep-alive connection stays open between requests.
+    pub keep_alive_timeout: Option<Duration>,
+    /// How long a client may take to send a complete request head.
+    pub header_read_timeout: Option<Duration>,
+    /// Largest accepted request head (request line plus headers), in bytes.
+    pub max_header_size: usize,
+    /// Largest accepted request body, in bytes; enforced while reading.
+    pub max_body_size: Option<u64>,
+    /// How long in-flight requests may run after shutdown starts.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 8000,
+            runtime_threads: 1,
+            backlog: 1024,
+            keep_alive_timeout: Some(Duration::from_secs(5)),
+            header_read_timeout: Some(Duration::from_secs(30)),
+            max_header_size: 16 * 1024,
+            max_body_size: Some(10 * 1024 * 1024),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A setting that cannot work, found before anything is started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid ServerConfig.{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ServerConfig {
+    /// Rejects settings that would make the server unusable instead of failing later.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |field, message: &str| {
+            Err(ConfigError {
+                field,
+                message: message.to_owned(),
+            })
+        };
+        if self.host.trim().is_empty() {
+            return err("host", "must not be empty");
+        }
+        if self.runtime_threads == 0 || self.runtime_threads > 1024 {
+            return err("runtime_threads", "must be between 1 and 1024");
+        }
+        if self.backlog == 0 {
+            return err("backlog", "must be at least 1");
+        }
+        // hyper needs room for at least a request line and a few headers.
+        if self.max_header_size < 1024 {
+            return err("max_header_size", "must be at least 1024 bytes");
+        }
+        for (field, value) in [
+            ("keep_alive_timeout", self.keep_alive_timeout),
+            ("header_read_timeout", self.header_read_timeout),
+        ] {
+            if value == Some(Duration::ZERO) {
+                return err(field, "must be positive (use None to disable)");
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_limited() {
+        let config = ServerConfig::default();
+        assert!(config.validate().is_ok());
+        assert_eq!(config.max_body_size, Some(10 * 1024 * 1024));
+        assert!(config.keep_alive_timeout.is_some());
+        assert!(config.header_read_timeout.is_some());
+    }
+
+    #[test]
+    fn rejects_unusable_values() {
+        let cases = [
+            ServerConfig {
+                runtime_threads: 0,
+                ..ServerConfig::default()
+            },
+            ServerConfig {
+                max_header_size: 10,
+                ..ServerConfig::default()
+            },
+            ServerConfig {
+                keep_alive_timeout: Some(Duration::ZERO),
+                ..ServerConfig::default()
+            },
+            ServerConfig {
+                host: " ".into(),
+                ..ServerConfig::default()
+            },
+        ];
+        let fields: Vec<_> = cases
+            .iter()
+            .map(|c| c.validate().map_err(|e| e.field))
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                Err("runtime_threads"),
+                Err("max_header_size"),
+                Err("keep_alive_timeout"),
+                Err("host")
+            ]
+        );
+    }
+}

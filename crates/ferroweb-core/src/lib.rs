@@ -1,0 +1,26 @@
+//! ferroweb's HTTP engine.
+//!
+//! This crate owns sockets, HTTP parsing, routing, limits and shutdown. It knows nothing of
+//! Python: a language binding implements [`Dispatch`] to run handlers and answers each
+//! [`PendingRequest`] through its [`Reply`]. Everything else — 404/405, body limits, problem
+//! details, panics — is decided here, without calling into the binding.
+
+mod config;
+mod dispatch;
+mod problem;
+mod query;
+mod request;
+mod response;
+mod router;
+mod server;
+mod service;
+
+pub use config::{ConfigError, ServerConfig};
+pub use dispatch::{Dispatch, Reply};
+pub use problem::Problem;
+pub use query::parse_query;
+pub use request::{ClientAddr, PathParams, PendingRequest};
+pub use response::{ContentKind, HandlerResponse};
+pub use router::{RouteError, RouteId, RouteSpec, RouteTable};
+pub use server::{Server, ServerError, ServerHandle};
+pub use service::{AppService, TEST_CLIENT_ADDR};

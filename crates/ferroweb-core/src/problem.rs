@@ -1,0 +1,124 @@
+//! RFC 9457 problem details: the one shape every error response of ferroweb takes.
+
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use serde::Serialize;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A problem details object. `type` stays `about:blank` unless a more specific URI is given,
+/// in which case `title` is the status's reason phrase, as RFC 9457 section 4.2.1 asks.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode) -> Self {
+        Self {
+            kind: "about:blank".to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: None,
+            instance: None,
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn with_instance(mut self, instance: impl Into<String>) -> Self {
+        self.instance = Some(instance.into());
+        self
+    }
+
+    /// The JSON body. Serialising plain strings and integers cannot fail, but a failure is
+    /// still answered with a minimal valid document rather than a panic.
+    pub fn to_json(&self) -> Bytes {
+        match serde_json::to_vec(self) {
+            Ok(body) => Bytes::from(body),
+            Err(_) => Bytes::from_static(
+                br#"{"type":"about:blank","title":"Internal Server Error","status":500}"#,
+            ),
+        }
+    }
+
+    pub fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    pub fn into_response(self) -> http::Response<axum::body::Body> {
+        self.into_response_with(HeaderMap::new())
+    }
+
+    /// The response, with extra headers (e.g. `Allow` on a 405) added after the content type.
+    pub fn into_response_with(self, extra: HeaderMap) -> http::Response<axum::body::Body> {
+        let status = self.status_code();
+        let mut response = http::Response::new(axum::body::Body::from(self.to_json()));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_JSON),
+        );
+        headers.extend(extra);
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_rfc9457_members() {
+        let problem = Problem::new(StatusCode::NOT_FOUND)
+            .with_detail("no route matches /nope")
+            .with_instance("/nope");
+        let value: serde_json::Value = serde_json::from_slice(&problem.to_json()).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({
+                "type": "about:blank",
+                "title": "Not Found",
+                "status": 404,
+                "detail": "no route matches /nope",
+                "instance": "/nope",
+            })
+        );
+    }
+
+    #[test]
+    fn omits_absent_members_and_escapes_text() {
+        let problem = Problem::new(StatusCode::BAD_REQUEST).with_detail("bad \"quote\"\n");
+        let text = String::from_utf8(problem.to_json().to_vec()).unwrap();
+        assert!(!text.contains("instance"));
+        assert!(text.contains(r#"bad \"quote\"\n"#));
+    }
+
+    #[test]
+    fn response_carries_problem_content_type_and_extra_headers() {
+        let mut extra = HeaderMap::new();
+        extra.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        let response = Problem::new(StatusCode::METHOD_NOT_ALLOWED).into_response_with(extra);
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        assert_eq!(response.headers()[header::ALLOW], "GET, HEAD");
+    }
+
+    #[test]
+    fn unknown_status_has_generic_title() {
+        let problem = Problem::new(StatusCode::from_u16(599).unwrap());
+        assert_eq!(problem.title, "Error");
+        assert_eq!(problem.status_code().as_u16(), 599);
+    }
+}

@@ -1,0 +1,45 @@
+//! What the core hands a binding: one routed, fully limited request plus its reply slot.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+
+use crate::dispatch::Reply;
+use crate::router::RouteId;
+
+/// Path parameter values in the order they appear in the route template. The binding knows
+/// the names from the template it registered, so no per-request name strings are built.
+pub type PathParams = Vec<String>;
+
+/// Who sent the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAddr {
+    Socket(SocketAddr),
+    /// A request made in-process by a test client: there is no socket.
+    TestClient,
+}
+
+/// A request that passed routing and limits, waiting for its handler. It is plain Rust data:
+/// the binding decides when and on which thread to turn it into objects of its language.
+#[derive(Debug)]
+pub struct PendingRequest {
+    pub route: RouteId,
+    pub method: http::Method,
+    pub uri: http::Uri,
+    pub version: http::Version,
+    pub headers: http::HeaderMap,
+    pub path_params: PathParams,
+    pub body: Bytes,
+    pub client: Option<ClientAddr>,
+    pub reply: Reply,
+}
+
+impl PendingRequest {
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    pub fn query(&self) -> &str {
+        self.uri.query().unwrap_or("")
+    }
+}

@@ -1,0 +1,249 @@
+//! The per-request pipeline shared by the network server and in-process test clients:
+//! route (axum/matchit) -> limits -> hand to the binding -> wait for its answer. Everything
+//! that can go wrong on the way becomes a problem-details response here.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::extract::rejection::RawPathParamsRejection;
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::routing::{MethodFilter, MethodRouter};
+use bytes::Bytes;
+use futures_util::FutureExt;
+use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use tower::{Service, ServiceExt};
+
+use crate::config::ServerConfig;
+use crate::dispatch::{Dispatch, Reply};
+use crate::problem::Problem;
+use crate::request::{ClientAddr, PendingRequest};
+use crate::router::{PathEntry, RouteId, RouteTable};
+
+/// The address reported for requests made through [`AppService::call_in_process`].
+pub const TEST_CLIENT_ADDR: ClientAddr = ClientAddr::TestClient;
+
+struct Shared {
+    dispatcher: Arc<dyn Dispatch>,
+    max_body_size: Option<u64>,
+}
+
+/// The whole application as one tower service. Cheap to clone (one `Arc` inside axum).
+#[derive(Clone)]
+pub struct AppService {
+    router: axum::Router,
+}
+
+impl AppService {
+    pub fn new(table: &RouteTable, dispatcher: Arc<dyn Dispatch>, config: &ServerConfig) -> Self {
+        let shared = Arc::new(Shared {
+            dispatcher,
+            max_body_size: config.max_body_size,
+        });
+        let mut router = axum::Router::new();
+        for path in &table.order {
+            let Some(entry) = table.paths.get(path) else {
+                continue;
+            };
+            router = router.route(path, method_router(entry, &shared));
+        }
+        let router = router.fallback(not_found).with_state(());
+        Self { router }
+    }
+
+    pub(crate) fn router(&self) -> &axum::Router {
+        &self.router
+    }
+
+    /// Serves one request without a socket, exactly as the network server would.
+    pub async fn call_in_process(&self, mut request: Request<Body>) -> Response<Body> {
+        request.extensions_mut().insert(TEST_CLIENT_ADDR);
+        match self.router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+}
+
+fn method_router(entry: &PathEntry, shared: &Arc<Shared>) -> MethodRouter {
+    let mut methods = MethodRouter::new();
+    for (method, route) in &entry.endpoints {
+        // RouteTable only admits methods axum has filters for.
+        let Ok(filter) = MethodFilter::try_from(method.clone()) else {
+            continue;
+        };
+        methods = methods.on_service(
+            filter,
+            Endpoint {
+                route: *route,
+                shared: Arc::clone(shared),
+            },
+        );
+    }
+    let allow = HeaderValue::from_str(&entry.allow_header())
+        .unwrap_or_else(|_| HeaderValue::from_static("OPTIONS"));
+    methods.fallback(move |request: Request<Body>| {
+        let allow = allow.clone();
+        async move { method_fallback(request.method(), request.uri().path(), allow) }
+    })
+}
+
+/// Unserved methods: OPTIONS is answered with the allowed methods, the rest get a 405.
+fn method_fallback(method: &Method, path: &str, allow: HeaderValue) -> Response<Body> {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ALLOW, allow);
+    if method == Method::OPTIONS {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        *response.headers_mut() = headers;
+        return response;
+    }
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED)
+        .with_detail(format!("method {method} is not allowed for this resource"))
+        .with_instance(path)
+        .into_response_with(headers)
+}
+
+async fn not_found(request: Request<Body>) -> Response<Body> {
+    let path = request.uri().path();
+    Problem::new(StatusCode::NOT_FOUND)
+        .with_detail(format!("no route matches {path}"))
+        .with_instance(path)
+        .into_response()
+}
+
+/// One route's handler as a tower service.
+#[derive(Clone)]
+struct Endpoint {
+    route: RouteId,
+    shared: Arc<Shared>,
+}
+
+type BoxResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+impl Service<Request<Body>> for Endpoint {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxResponseFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let shared = Arc::clone(&self.shared);
+        let route = self.route;
+        let instance = request.uri().path().to_owned();
+        Box::pin(async move {
+            // A panic anywhere in this request's handling answers 500 and leaves the
+            // connection and the server serving.
+            let handled = AssertUnwindSafe(handle(shared, route, request))
+                .catch_unwind()
+                .await;
+            Ok(handled.unwrap_or_else(|panic| {
+                let message = panic_message(&panic);
+                tracing::error!(route, %message, "request handling panicked");
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
+                    .with_instance(instance)
+                    .into_response()
+            }))
+        })
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
+async fn handle(shared: Arc<Shared>, route: RouteId, request: Request<Body>) -> Response<Body> {
+    let (mut parts, body) = request.into_parts();
+    let path_params = match RawPathParams::from_request_parts(&mut parts, &()).await {
+        Ok(params) => params.iter().map(|(_, value)| value.to_owned()).collect(),
+        Err(RawPathParamsRejection::MissingPathParams(_)) => Vec::new(),
+        Err(rejection) => {
+            return Problem::new(StatusCode::BAD_REQUEST)
+                .with_detail(rejection.body_text())
+                .with_instance(parts.uri.path())
+                .into_response()
+        }
+    };
+    let body = match read_body(body, &parts.headers, shared.max_body_size).await {
+        Ok(body) => body,
+        Err(problem) => return problem.with_instance(parts.uri.path()).into_response(),
+    };
+    let uri = parts.uri.clone();
+    let (reply, answer) = Reply::channel();
+    let pending = PendingRequest {
+        route,
+        method: parts.method,
+        uri: parts.uri,
+        version: parts.version,
+        headers: parts.headers,
+        path_params,
+        body,
+        client: parts.extensions.remove::<ClientAddr>(),
+        reply,
+    };
+    if shared.dispatcher.dispatch(pending).is_err() {
+        return Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+            .with_detail("the server is shutting down")
+            .with_instance(uri.path())
+            .into_response();
+    }
+    match answer.await {
+        Ok(response) => response.into_http(),
+        Err(_) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
+            .with_instance(uri.path())
+            .into_response(),
+    }
+}
+
+/// Reads the whole body, refusing more than `limit` bytes: a declared Content-Length over the
+/// limit is refused before reading anything, and a chunked body as soon as it passes it.
+async fn read_body(body: Body, headers: &HeaderMap, limit: Option<u64>) -> Result<Bytes, Problem> {
+    let too_large = |limit: u64| {
+        Problem::new(StatusCode::PAYLOAD_TOO_LARGE)
+            .with_detail(format!("request body exceeds the limit of {limit} bytes"))
+    };
+    let Some(limit) = limit else {
+        return collect(body).await;
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large(limit));
+    }
+    let limited = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
+    match limited.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<LengthLimitError>() => Err(too_large(limit)),
+        Err(err) => Err(unreadable_body(&*err)),
+    }
+}
+
+async fn collect(body: Body) -> Result<Bytes, Problem> {
+    match body.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) => Err(unreadable_body(&err)),
+    }
+}
+
+fn unreadable_body(err: &dyn std::error::Error) -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST).with_detail(format!("could not read request body: {err}"))
+}
+
+#[cfg(test)]
+mod tests;

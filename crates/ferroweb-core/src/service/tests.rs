@@ -1,0 +1,220 @@
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::*;
+use crate::response::{ContentKind, HandlerResponse};
+use crate::router::RouteSpec;
+
+/// Answers inline with "route=<id> params=<a,b> body=<len>", or misbehaves on demand.
+#[derive(Default)]
+struct Recorder {
+    calls: AtomicUsize,
+    mode: Mode,
+}
+
+#[derive(Default, PartialEq)]
+enum Mode {
+    #[default]
+    Answer,
+    Refuse,
+    Drop,
+    Panic,
+}
+
+impl Dispatch for Recorder {
+    fn dispatch(&self, request: PendingRequest) -> Result<(), Box<PendingRequest>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        match self.mode {
+            Mode::Refuse => return Err(Box::new(request)),
+            Mode::Drop => return Ok(()),
+            Mode::Panic => panic!("binding bug"),
+            Mode::Answer => {}
+        }
+        let text = format!(
+            "route={} params={} body={} client={:?}",
+            request.route,
+            request.path_params.join(","),
+            request.body.len(),
+            request.client
+        );
+        request.reply.send(HandlerResponse::new(
+            StatusCode::OK,
+            ContentKind::Text,
+            Bytes::from(text),
+        ));
+        Ok(())
+    }
+}
+
+fn app(mode: Mode, max_body_size: Option<u64>) -> (AppService, Arc<Recorder>) {
+    let table = RouteTable::new([
+        RouteSpec {
+            id: 0,
+            path: "/items/{id}".into(),
+            methods: vec![Method::GET],
+        },
+        RouteSpec {
+            id: 1,
+            path: "/items/{id}".into(),
+            methods: vec![Method::POST],
+        },
+        RouteSpec {
+            id: 2,
+            path: "/files/{*rest}".into(),
+            methods: vec![Method::GET],
+        },
+    ])
+    .unwrap();
+    let recorder = Arc::new(Recorder {
+        calls: AtomicUsize::new(0),
+        mode,
+    });
+    let config = ServerConfig {
+        max_body_size,
+        ..ServerConfig::default()
+    };
+    let service = AppService::new(&table, recorder.clone(), &config);
+    (service, recorder)
+}
+
+fn request(method: Method, uri: &str, body: Body) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(body)
+        .unwrap()
+}
+
+async fn text(response: Response<Body>) -> String {
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+async fn problem(response: Response<Body>) -> serde_json::Value {
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    serde_json::from_str(&text(response).await).unwrap()
+}
+
+#[tokio::test]
+async fn routes_with_decoded_params_and_client() {
+    let (app, _) = app(Mode::Answer, None);
+    let response = app
+        .call_in_process(request(Method::GET, "/items/a%20b", Body::empty()))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        text(response).await,
+        "route=0 params=a b body=0 client=Some(TestClient)"
+    );
+    let response = app
+        .call_in_process(request(Method::GET, "/files/x/y.txt", Body::empty()))
+        .await;
+    assert_eq!(
+        text(response).await,
+        "route=2 params=x/y.txt body=0 client=Some(TestClient)"
+    );
+}
+
+#[tokio::test]
+async fn unknown_path_is_404_problem() {
+    let (app, recorder) = app(Mode::Answer, None);
+    let response = app
+        .call_in_process(request(Method::GET, "/nope", Body::empty()))
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body = problem(response).await;
+    assert_eq!(body["status"], 404);
+    assert_eq!(body["instance"], "/nope");
+    assert_eq!(recorder.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn wrong_method_is_405_with_allow() {
+    let (app, _) = app(Mode::Answer, None);
+    let response = app
+        .call_in_process(request(Method::DELETE, "/items/1", Body::empty()))
+        .await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()[header::ALLOW], "GET, HEAD, POST, OPTIONS");
+    assert_eq!(problem(response).await["title"], "Method Not Allowed");
+}
+
+#[tokio::test]
+async fn options_is_answered_with_allow() {
+    let (app, recorder) = app(Mode::Answer, None);
+    let response = app
+        .call_in_process(request(Method::OPTIONS, "/files/a", Body::empty()))
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(response.headers()[header::ALLOW], "GET, HEAD, OPTIONS");
+    assert_eq!(recorder.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn head_uses_get_handler_without_body() {
+    let (app, recorder) = app(Mode::Answer, None);
+    let response = app
+        .call_in_process(request(Method::HEAD, "/items/7", Body::empty()))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().contains_key(header::CONTENT_LENGTH));
+    assert_eq!(text(response).await, "");
+    assert_eq!(recorder.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn declared_oversized_body_is_413_without_dispatch() {
+    let (app, recorder) = app(Mode::Answer, Some(8));
+    let mut req = request(Method::POST, "/items/1", Body::from("0123456789"));
+    req.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from_static("10"));
+    let response = app.call_in_process(req).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(problem(response).await["status"], 413);
+    assert_eq!(recorder.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn streamed_oversized_body_is_413_while_reading() {
+    let (app, recorder) = app(Mode::Answer, Some(8));
+    let chunks = futures_util::stream::iter(
+        ["0123", "4567", "89"].map(|c| Ok::<_, Infallible>(Bytes::from(c))),
+    );
+    let response = app
+        .call_in_process(request(
+            Method::POST,
+            "/items/1",
+            Body::from_stream(chunks),
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(recorder.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn body_within_limit_is_delivered() {
+    let (app, _) = app(Mode::Answer, Some(8));
+    let response = app
+        .call_in_process(request(Method::POST, "/items/1", Body::from("01234567")))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(text(response).await.contains("body=8"));
+}
+
+#[tokio::test]
+async fn refused_dropped_and_panicking_dispatch_become_problems() {
+    for (mode, status) in [
+        (Mode::Refuse, StatusCode::SERVICE_UNAVAILABLE),
+        (Mode::Drop, StatusCode::INTERNAL_SERVER_ERROR),
+        (Mode::Panic, StatusCode::INTERNAL_SERVER_ERROR),
+    ] {
+        let (app, _) = app(mode, None);
+        let response = app
+            .call_in_process(request(Method::GET, "/items/1", Body::empty()))
+            .await;
+        assert_eq!(response.status(), status);
+        assert_eq!(problem(response).await["instance"], "/items/1");
+    }
+}
