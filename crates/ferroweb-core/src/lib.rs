@@ -15,6 +15,7 @@ mod router;
 mod server;
 mod service;
 
+pub use axum::body::Body;
 pub use config::{ConfigError, ServerConfig};
 pub use dispatch::{Dispatch, Reply};
 pub use problem::Problem;

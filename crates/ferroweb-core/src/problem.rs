@@ -66,10 +66,7 @@ impl Problem {
         let mut response = http::Response::new(axum::body::Body::from(self.to_json()));
         *response.status_mut() = status;
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(PROBLEM_JSON),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         headers.extend(extra);
         response
     }

@@ -72,8 +72,7 @@ mod tests {
             response.headers[header::CONTENT_TYPE],
             "text/plain; charset=utf-8"
         );
-        let response =
-            HandlerResponse::new(StatusCode::OK, ContentKind::Unspecified, Bytes::new());
+        let response = HandlerResponse::new(StatusCode::OK, ContentKind::Unspecified, Bytes::new());
         assert!(response.headers.is_empty());
     }
 

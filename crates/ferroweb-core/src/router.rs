@@ -30,7 +30,9 @@ pub enum RouteError {
 impl fmt::Display for RouteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InvalidPath { path, message } => write!(f, "invalid route path {path:?}: {message}"),
+            Self::InvalidPath { path, message } => {
+                write!(f, "invalid route path {path:?}: {message}")
+            }
             Self::DuplicateRoute { path, method } => {
                 write!(f, "route {method} {path:?} is registered twice")
             }
@@ -175,10 +177,7 @@ mod tests {
 
     #[test]
     fn rejects_duplicates_conflicts_and_bad_paths() {
-        let dup = RouteTable::new([
-            spec(0, "/a", &[Method::GET]),
-            spec(1, "/a", &[Method::GET]),
-        ]);
+        let dup = RouteTable::new([spec(0, "/a", &[Method::GET]), spec(1, "/a", &[Method::GET])]);
         assert_eq!(
             dup.unwrap_err(),
             RouteError::DuplicateRoute {

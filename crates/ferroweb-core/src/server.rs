@@ -140,8 +140,8 @@ fn bind(config: &ServerConfig) -> Result<std::net::TcpListener, ServerError> {
         .next()
         .ok_or_else(|| resolve_err(io::Error::new(io::ErrorKind::NotFound, "no address")))?;
     let bind_err = |source| ServerError::Bind { addr, source };
-    let socket =
-        Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(bind_err)?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .map_err(bind_err)?;
     socket.set_reuse_address(true).map_err(bind_err)?;
     // Worker processes each bind the same port; the kernel spreads connections over them.
     #[cfg(unix)]

@@ -1,1 +1,21 @@
+//! `ferroweb._ferroweb`: the thin PyO3 seam over ferroweb-core. Each submodule registers its
+//! own classes; nothing here knows about HTTP beyond converting values.
 
+use pyo3::prelude::*;
+
+mod config;
+mod queue;
+mod request;
+mod routes;
+mod server;
+mod testing;
+
+#[pymodule]
+fn _ferroweb(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    queue::register(module)?;
+    request::register(module)?;
+    server::register(module)?;
+    testing::register(module)?;
+    Ok(())
+}

@@ -99,7 +99,10 @@ async fn oversized_headers_are_refused() {
     let answer = String::from_utf8_lossy(&answer);
     // hyper answers 431 and closes; the close may reset the socket before the client reads
     // the answer, so the guarantee tested here is that the request is never served.
-    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431"), "{answer:?}");
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+        "{answer:?}"
+    );
 }
 
 #[tokio::test]
@@ -141,10 +144,7 @@ fn bind_conflict_is_an_error_not_a_panic() {
     let port = holder.local_addr().unwrap().port();
     let service = AppService::new(&RouteTable::default(), Arc::new(SlowEcho), &config());
     let result = Server::start(
-        &ServerConfig {
-            port,
-            ..config()
-        },
+        &ServerConfig { port, ..config() },
         service,
         Box::new(|_| {}),
     );

@@ -137,7 +137,10 @@ async fn wrong_method_is_405_with_allow() {
         .call_in_process(request(Method::DELETE, "/items/1", Body::empty()))
         .await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(response.headers()[header::ALLOW], "GET, HEAD, POST, OPTIONS");
+    assert_eq!(
+        response.headers()[header::ALLOW],
+        "GET, HEAD, POST, OPTIONS"
+    );
     assert_eq!(problem(response).await["title"], "Method Not Allowed");
 }
 
@@ -183,11 +186,7 @@ async fn streamed_oversized_body_is_413_while_reading() {
         ["0123", "4567", "89"].map(|c| Ok::<_, Infallible>(Bytes::from(c))),
     );
     let response = app
-        .call_in_process(request(
-            Method::POST,
-            "/items/1",
-            Body::from_stream(chunks),
-        ))
+        .call_in_process(request(Method::POST, "/items/1", Body::from_stream(chunks)))
         .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(recorder.calls.load(Ordering::SeqCst), 0);

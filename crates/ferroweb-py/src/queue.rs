@@ -1,0 +1,135 @@
+//! The hand-over from tokio to the Python event loop.
+//!
+//! Tokio threads push requests into a mutex-guarded batch and, only when the batch goes from
+//! empty to non-empty, write one byte to a socket pair. The event loop watches the other end
+//! (`loop.add_reader`) and takes the whole batch in one call. No tokio thread ever takes the
+//! GIL, and the loop is woken once per batch, not once per request.
+
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use ferroweb_core::{Dispatch, PendingRequest};
+use parking_lot::Mutex;
+use pyo3::prelude::*;
+
+use crate::request::RawRequest;
+
+pub(crate) struct QueueInner {
+    batch: Mutex<Vec<PendingRequest>>,
+    accepting: AtomicBool,
+    server_stopped: AtomicBool,
+    server_drained: AtomicBool,
+    wake_writer: UnixStream,
+    wake_reader: UnixStream,
+}
+
+impl QueueInner {
+    fn wake(&self) {
+        // A full pipe already means a wake-up is pending, so WouldBlock is success.
+        match (&self.wake_writer).write(&[1]) {
+            Ok(_) => {}
+            Err(err) if err.kind() == ErrorKind::WouldBlock => {}
+            Err(err) => tracing::error!(%err, "cannot wake the event loop"),
+        }
+    }
+
+    fn clear_wake(&self) {
+        let mut sink = [0u8; 256];
+        loop {
+            match (&self.wake_reader).read(&mut sink) {
+                Ok(n) if n == sink.len() => continue,
+                Err(err) if err.kind() == ErrorKind::Interrupted => continue,
+                _ => break,
+            }
+        }
+    }
+
+    pub(crate) fn mark_server_stopped(&self, drained: bool) {
+        self.server_drained.store(drained, Ordering::SeqCst);
+        self.server_stopped.store(true, Ordering::SeqCst);
+        self.wake();
+    }
+}
+
+impl Dispatch for QueueInner {
+    fn dispatch(&self, request: PendingRequest) -> Result<(), Box<PendingRequest>> {
+        if !self.accepting.load(Ordering::Acquire) {
+            return Err(Box::new(request));
+        }
+        let first = {
+            let mut batch = self.batch.lock();
+            batch.push(request);
+            batch.len() == 1
+        };
+        if first {
+            self.wake();
+        }
+        Ok(())
+    }
+}
+
+/// Requests waiting for the Python event loop.
+#[pyclass(frozen, module = "ferroweb._ferroweb")]
+pub(crate) struct RequestQueue {
+    pub(crate) inner: Arc<QueueInner>,
+}
+
+#[pymethods]
+impl RequestQueue {
+    #[new]
+    fn new() -> PyResult<Self> {
+        let (wake_writer, wake_reader) = UnixStream::pair()?;
+        wake_writer.set_nonblocking(true)?;
+        wake_reader.set_nonblocking(true)?;
+        Ok(Self {
+            inner: Arc::new(QueueInner {
+                batch: Mutex::new(Vec::new()),
+                accepting: AtomicBool::new(true),
+                server_stopped: AtomicBool::new(false),
+                server_drained: AtomicBool::new(false),
+                wake_writer,
+                wake_reader,
+            }),
+        })
+    }
+
+    /// The file descriptor the event loop watches for readability.
+    fn fileno(&self) -> i32 {
+        self.inner.wake_reader.as_raw_fd()
+    }
+
+    /// Takes every queued request. Clears the wake-up first so a request queued while
+    /// draining triggers another wake-up instead of being missed.
+    fn drain(&self, py: Python<'_>) -> PyResult<Vec<Py<RawRequest>>> {
+        self.inner.clear_wake();
+        let batch = std::mem::take(&mut *self.inner.batch.lock());
+        batch
+            .into_iter()
+            .map(|pending| Py::new(py, RawRequest::new(pending)))
+            .collect()
+    }
+
+    /// Stops taking requests; later ones are answered 503 by the core.
+    fn close(&self) {
+        self.inner.accepting.store(false, Ordering::Release);
+    }
+
+    /// True once the server attached to this queue has fully stopped.
+    #[getter]
+    fn server_stopped(&self) -> bool {
+        self.inner.server_stopped.load(Ordering::SeqCst)
+    }
+
+    /// True when the stopped server's connections all finished within the shutdown timeout.
+    #[getter]
+    fn server_drained(&self) -> bool {
+        self.inner.server_drained.load(Ordering::SeqCst)
+    }
+}
+
+pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<RequestQueue>()
+}

@@ -1,0 +1,247 @@
+//! `RawRequest`: a lazy view over one routed request, and the way its response goes back.
+//! Nothing is converted to Python objects until a getter asks for it.
+
+use bytes::Bytes;
+use ferroweb_core::{
+    parse_query, ClientAddr, ContentKind, HandlerResponse, PendingRequest, Problem, Reply,
+};
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use http::{HeaderMap, Method, StatusCode, Uri, Version};
+use parking_lot::Mutex;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString};
+use pyo3::{intern, IntoPyObjectExt};
+
+#[pyclass(frozen, module = "ferroweb._ferroweb")]
+pub(crate) struct RawRequest {
+    route: u32,
+    method: Method,
+    uri: Uri,
+    version: Version,
+    headers: HeaderMap,
+    path_params: Vec<String>,
+    body: Bytes,
+    client: Option<ClientAddr>,
+    reply: Mutex<Option<Reply>>,
+}
+
+impl RawRequest {
+    pub(crate) fn new(pending: PendingRequest) -> Self {
+        Self {
+            route: pending.route,
+            method: pending.method,
+            uri: pending.uri,
+            version: pending.version,
+            headers: pending.headers,
+            path_params: pending.path_params,
+            body: pending.body,
+            client: pending.client,
+            reply: Mutex::new(Some(pending.reply)),
+        }
+    }
+
+    fn send(&self, response: HandlerResponse) -> PyResult<bool> {
+        let reply = self.reply.lock().take().ok_or_else(|| {
+            PyRuntimeError::new_err("a response was already sent for this request")
+        })?;
+        Ok(reply.send(response))
+    }
+}
+
+/// Header values are bytes on the wire; non-ASCII ones are read as Latin-1, as HTTP defines.
+fn header_text(value: &HeaderValue) -> String {
+    match value.to_str() {
+        Ok(text) => text.to_owned(),
+        Err(_) => value.as_bytes().iter().map(|&b| char::from(b)).collect(),
+    }
+}
+
+fn status_code(status: u16) -> PyResult<StatusCode> {
+    StatusCode::from_u16(status)
+        .map_err(|_| PyValueError::new_err(format!("invalid HTTP status code {status}")))
+}
+
+fn content_kind(kind: u8) -> PyResult<ContentKind> {
+    Ok(match kind {
+        0 => ContentKind::Json,
+        1 => ContentKind::Text,
+        2 => ContentKind::Html,
+        3 => ContentKind::OctetStream,
+        4 => ContentKind::ProblemJson,
+        5 => ContentKind::Unspecified,
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "unknown content kind {kind}"
+            )))
+        }
+    })
+}
+
+fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+    if let Ok(bytes) = body.cast::<PyBytes>() {
+        return Ok(Bytes::copy_from_slice(bytes.as_bytes()));
+    }
+    if let Ok(text) = body.cast::<PyString>() {
+        return Ok(Bytes::copy_from_slice(text.to_str()?.as_bytes()));
+    }
+    if body.is_none() {
+        return Ok(Bytes::new());
+    }
+    Err(PyTypeError::new_err(format!(
+        "response body must be bytes or str, not {}",
+        body.get_type().name()?
+    )))
+}
+
+/// Adds user headers; names are validated and lower-cased, repeated names are kept
+/// (e.g. several Set-Cookie), and a user Content-Type replaces the default one.
+fn extend_headers(target: &mut HeaderMap, headers: Vec<(String, String)>) -> PyResult<()> {
+    let mut replaced_content_type = false;
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| PyValueError::new_err(format!("invalid header name {name:?}")))?;
+        let value = HeaderValue::from_str(&value).map_err(|_| {
+            PyValueError::new_err(format!("invalid value for header {name}: {value:?}"))
+        })?;
+        if name == CONTENT_TYPE && !replaced_content_type {
+            target.remove(CONTENT_TYPE);
+            replaced_content_type = true;
+        }
+        target.append(name, value);
+    }
+    Ok(())
+}
+
+#[pymethods]
+impl RawRequest {
+    /// Index of the matched route.
+    #[getter]
+    fn route(&self) -> u32 {
+        self.route
+    }
+
+    #[getter]
+    fn method<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        let interned = match self.method {
+            Method::GET => intern!(py, "GET"),
+            Method::POST => intern!(py, "POST"),
+            Method::PUT => intern!(py, "PUT"),
+            Method::PATCH => intern!(py, "PATCH"),
+            Method::DELETE => intern!(py, "DELETE"),
+            Method::HEAD => intern!(py, "HEAD"),
+            Method::OPTIONS => intern!(py, "OPTIONS"),
+            _ => return PyString::new(py, self.method.as_str()),
+        };
+        interned.clone()
+    }
+
+    #[getter]
+    fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    #[getter]
+    fn query_string(&self) -> &str {
+        self.uri.query().unwrap_or("")
+    }
+
+    #[getter]
+    fn http_version(&self) -> &'static str {
+        match self.version {
+            Version::HTTP_09 => "0.9",
+            Version::HTTP_10 => "1.0",
+            Version::HTTP_2 => "2",
+            Version::HTTP_3 => "3",
+            _ => "1.1",
+        }
+    }
+
+    /// Decoded query pairs in order, repeated keys kept.
+    fn query_params(&self) -> Vec<(String, String)> {
+        parse_query(self.uri.query().unwrap_or(""))
+    }
+
+    /// Path parameter values in template order.
+    fn path_params(&self) -> Vec<String> {
+        self.path_params.clone()
+    }
+
+    /// All headers as (lower-case name, value) pairs in arrival order.
+    fn headers(&self) -> Vec<(&str, String)> {
+        self.headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), header_text(value)))
+            .collect()
+    }
+
+    /// The first value of one header, without building the whole list.
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).map(header_text)
+    }
+
+    fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.body)
+    }
+
+    /// `(host, port)` of the peer, `("testclient", 50000)` in-process, or None.
+    fn client<'py>(&self, py: Python<'py>) -> PyResult<Py<PyAny>> {
+        match self.client {
+            Some(ClientAddr::Socket(addr)) => (addr.ip().to_string(), addr.port()).into_py_any(py),
+            Some(ClientAddr::TestClient) => ("testclient", 50000u16).into_py_any(py),
+            None => Ok(py.None()),
+        }
+    }
+
+    /// True when the client no longer waits for the answer.
+    fn is_disconnected(&self) -> bool {
+        self.reply.lock().as_ref().is_none_or(Reply::is_closed)
+    }
+
+    /// Sends the response. `kind` picks the content type (see `ContentKind` in the stub);
+    /// returns False when the client is already gone.
+    #[pyo3(signature = (status, body, kind, headers=None))]
+    fn respond(
+        &self,
+        status: u16,
+        body: &Bound<'_, PyAny>,
+        kind: u8,
+        headers: Option<Vec<(String, String)>>,
+    ) -> PyResult<bool> {
+        let mut response =
+            HandlerResponse::new(status_code(status)?, content_kind(kind)?, body_bytes(body)?);
+        if let Some(headers) = headers {
+            extend_headers(&mut response.headers, headers)?;
+        }
+        self.send(response)
+    }
+
+    /// Sends an RFC 9457 problem response rendered by the core.
+    #[pyo3(signature = (status, detail=None, headers=None))]
+    fn respond_problem(
+        &self,
+        status: u16,
+        detail: Option<String>,
+        headers: Option<Vec<(String, String)>>,
+    ) -> PyResult<bool> {
+        let mut problem = Problem::new(status_code(status)?).with_instance(self.uri.path());
+        problem.detail = detail;
+        let mut response = HandlerResponse::new(
+            problem.status_code(),
+            ContentKind::ProblemJson,
+            problem.to_json(),
+        );
+        if let Some(headers) = headers {
+            extend_headers(&mut response.headers, headers)?;
+        }
+        self.send(response)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<RawRequest {} {}>", self.method, self.uri)
+    }
+}
+
+pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<RawRequest>()
+}

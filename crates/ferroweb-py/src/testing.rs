@@ -1,0 +1,118 @@
+//! `TestTransport`: sends requests through the same core service in-process, no socket.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ferroweb_core::{AppService, Body, Dispatch};
+use http::{HeaderName, HeaderValue, Method, Request};
+use http_body_util::BodyExt;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::config::server_config;
+use crate::queue::RequestQueue;
+use crate::routes::{route_table, PyRouteSpec};
+
+#[pyclass(frozen, module = "ferroweb._ferroweb")]
+pub(crate) struct TestTransport {
+    runtime: tokio::runtime::Runtime,
+    service: AppService,
+}
+
+fn build_request(
+    method: &str,
+    url: &str,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> PyResult<Request<Body>> {
+    let method = Method::from_bytes(method.as_bytes())
+        .map_err(|_| PyValueError::new_err(format!("invalid method {method:?}")))?;
+    let mut request = Request::builder()
+        .method(method)
+        .uri(url)
+        .body(Body::from(body))
+        .map_err(|err| PyValueError::new_err(format!("invalid request: {err}")))?;
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| PyValueError::new_err(format!("invalid header name {name:?}")))?;
+        let value = HeaderValue::from_str(&value)
+            .map_err(|_| PyValueError::new_err(format!("invalid header value {value:?}")))?;
+        request.headers_mut().append(name, value);
+    }
+    Ok(request)
+}
+
+#[pymethods]
+impl TestTransport {
+    #[new]
+    fn new(
+        config: &Bound<'_, PyAny>,
+        routes: Vec<PyRouteSpec>,
+        queue: &RequestQueue,
+    ) -> PyResult<Self> {
+        let config = server_config(config)?;
+        let table = route_table(routes)?;
+        let dispatcher: Arc<dyn Dispatch> = queue.inner.clone();
+        let service = AppService::new(&table, dispatcher, &config);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("ferroweb-test")
+            .enable_all()
+            .build()
+            .map_err(|err| PyRuntimeError::new_err(format!("cannot start runtime: {err}")))?;
+        Ok(Self { runtime, service })
+    }
+
+    /// Starts one request; `on_done(status, headers, body)` or `on_error(message)` is
+    /// called from a runtime thread when it completes (schedule back onto your loop).
+    fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        on_done: Py<PyAny>,
+        on_error: Py<PyAny>,
+    ) -> PyResult<()> {
+        let request = build_request(method, url, headers, body)?;
+        let service = self.service.clone();
+        self.runtime.spawn(async move {
+            let response = service.call_in_process(request).await;
+            let (parts, body) = response.into_parts();
+            let collected: Result<Bytes, String> = body
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .map_err(|err| err.to_string());
+            Python::attach(|py| {
+                let outcome = match collected {
+                    Ok(bytes) => {
+                        let headers: Vec<(String, Vec<u8>)> = parts
+                            .headers
+                            .iter()
+                            .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+                            .collect();
+                        let headers: Vec<(String, Bound<'_, PyBytes>)> = headers
+                            .into_iter()
+                            .map(|(n, v)| (n, PyBytes::new(py, &v)))
+                            .collect();
+                        on_done.call1(
+                            py,
+                            (parts.status.as_u16(), headers, PyBytes::new(py, &bytes)),
+                        )
+                    }
+                    Err(message) => on_error.call1(py, (message,)),
+                };
+                if let Err(err) = outcome {
+                    err.print(py);
+                }
+            });
+        });
+        Ok(())
+    }
+}
+
+pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<TestTransport>()
+}
