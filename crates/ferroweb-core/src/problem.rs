@@ -18,6 +18,10 @@ pub struct Problem {
     pub detail: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
+    /// Extension members (RFC 9457 section 3.2), e.g. `errors` for validation failures.
+    /// Standard members set above win over extensions of the same name.
+    #[serde(flatten)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Problem {
@@ -28,7 +32,26 @@ impl Problem {
             status: status.as_u16(),
             detail: None,
             instance: None,
+            extensions: serde_json::Map::new(),
         }
+    }
+
+    /// Adds extension members from a JSON object; the standard members keep their values.
+    pub fn with_extensions(
+        mut self,
+        extensions: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        for (key, value) in extensions {
+            let standard = match key.as_str() {
+                "type" | "title" | "status" | "instance" => true,
+                "detail" => self.detail.is_some(),
+                _ => false,
+            };
+            if !standard {
+                self.extensions.insert(key, value);
+            }
+        }
+        self
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
@@ -110,6 +133,24 @@ mod tests {
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
         assert_eq!(response.headers()[header::ALLOW], "GET, HEAD");
+    }
+
+    #[test]
+    fn extensions_are_flattened_but_cannot_override_standard_members() {
+        let extensions = serde_json::json!({
+            "errors": [{"type": "missing", "loc": ["query", "q"]}],
+            "status": 200,
+            "detail": {"structured": true},
+        });
+        let serde_json::Value::Object(extensions) = extensions else {
+            unreachable!()
+        };
+        let problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY).with_extensions(extensions);
+        let value: serde_json::Value = serde_json::from_slice(&problem.to_json()).unwrap();
+        assert_eq!(value["status"], 422);
+        assert_eq!(value["errors"][0]["type"], "missing");
+        // with no string detail, a structured one is carried as given
+        assert_eq!(value["detail"]["structured"], true);
     }
 
     #[test]

@@ -217,15 +217,26 @@ impl RawRequest {
     }
 
     /// Sends an RFC 9457 problem response rendered by the core.
-    #[pyo3(signature = (status, detail=None, headers=None))]
+    /// `extensions` is a JSON object (bytes) of extra members, such as validation `errors`.
+    #[pyo3(signature = (status, detail=None, headers=None, extensions=None))]
     fn respond_problem(
         &self,
         status: u16,
         detail: Option<String>,
         headers: Option<Vec<(String, String)>>,
+        extensions: Option<&[u8]>,
     ) -> PyResult<bool> {
         let mut problem = Problem::new(status_code(status)?).with_instance(self.uri.path());
         problem.detail = detail;
+        if let Some(extensions) = extensions {
+            let members: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(extensions).map_err(|err| {
+                    PyValueError::new_err(format!(
+                        "problem extensions must be a JSON object: {err}"
+                    ))
+                })?;
+            problem = problem.with_extensions(members);
+        }
         let mut response = HandlerResponse::new(
             problem.status_code(),
             ContentKind::ProblemJson,

@@ -1,0 +1,3 @@
+from ferroweb.cli import main
+
+main()

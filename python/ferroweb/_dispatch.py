@@ -1,0 +1,287 @@
+"""The hot path: take batches of requests from Rust, run handlers, send responses back.
+
+Runs on the one thread that owns the event loop. Rust wakes the loop once per batch through
+the queue's file descriptor; each request then costs one handler call plus one call back into
+Rust. Sync handlers are called directly; coroutines are stepped once in place and become Tasks
+only if they actually suspend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+import logging
+import types
+from collections.abc import Callable, Coroutine, Generator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from ferroweb._params import compile_binder
+from ferroweb.exceptions import HTTPException, RequestValidationError
+from ferroweb.requests import Request
+from ferroweb.responses import (
+    KIND_JSON,
+    KIND_OCTET_STREAM,
+    KIND_TEXT,
+    KIND_UNSPECIFIED,
+    Response,
+)
+
+if TYPE_CHECKING:
+    from ferroweb._ferroweb import RawRequest, RequestQueue
+    from ferroweb.applications import App
+    from ferroweb.routing import Route
+
+logger = logging.getLogger("ferroweb.error")
+
+_encode_json = msgspec.json.Encoder().encode
+_copy_context = contextvars.copy_context
+_NO_BODY_STATUSES = frozenset({204, 205, 304})
+
+RouteSpec = tuple[int, str, list[str]]
+
+
+def render(raw: RawRequest, result: Any, status: int) -> None:
+    """Sends a handler's return value: the common types first, by exact class."""
+    cls = result.__class__
+    if status in _NO_BODY_STATUSES and not isinstance(result, Response):
+        raw.respond(status, b"", KIND_UNSPECIFIED)
+    elif cls is dict or cls is list:
+        raw.respond(status, _encode_json(result), KIND_JSON)
+    elif cls is str:
+        raw.respond(status, result, KIND_TEXT)
+    elif isinstance(result, Response):
+        body = b"" if result.status_code in _NO_BODY_STATUSES else result.body
+        raw.respond(result.status_code, body, KIND_UNSPECIFIED, result.headers.raw)
+    elif cls is bytes:
+        raw.respond(status, result, KIND_OCTET_STREAM)
+    else:
+        # None -> null; Structs, dataclasses, tuples, datetimes... as msgspec encodes them.
+        raw.respond(status, _encode_json(result), KIND_JSON)
+
+
+@types.coroutine
+def _resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Generator[Any, Any, Any]:
+    """Continues a coroutine that was already stepped once, exactly as ``await`` would:
+    the Task driving this generator sees the future the coroutine first yielded."""
+    send, throw = coro.send, coro.throw
+    while True:
+        try:
+            value = yield yielded
+        except BaseException as exc:  # cancellation and errors go into the coroutine
+            try:
+                yielded = throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                yielded = send(value)
+            except StopIteration as stop:
+                return stop.value
+
+
+class Dispatcher:
+    """Runs one app's handlers on one event loop, fed by one request queue."""
+
+    def __init__(self, app: App, queue: RequestQueue, loop: asyncio.AbstractEventLoop) -> None:
+        self._app = app
+        self._queue = queue
+        self._loop = loop
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._executor: ThreadPoolExecutor | None = None
+        self._stopped: asyncio.Future[None] = loop.create_future()
+        self._attached = False
+        routes = list(app.routes)
+        self.route_specs: list[RouteSpec] = [
+            (index, route.router_path, list(route.methods)) for index, route in enumerate(routes)
+        ]
+        self._handlers = [self._compile(route) for route in routes]
+
+    # -- wiring -----------------------------------------------------------------------------
+
+    def attach(self) -> None:
+        self._loop.add_reader(self._queue.fileno(), self._on_readable)
+        self._attached = True
+
+    def detach(self) -> None:
+        if self._attached:
+            self._loop.remove_reader(self._queue.fileno())
+            self._attached = False
+
+    async def wait_server_stopped(self) -> None:
+        await self._stopped
+
+    async def drain_tasks(self, timeout: float) -> None:
+        """Waits for handlers that are still running, then cancels what is left."""
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            for task in pending:
+                task.cancel()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _on_readable(self) -> None:
+        handlers = self._handlers
+        copy_context = _copy_context
+        for raw in self._queue.drain():
+            # Each request runs in its own context, as it would in its own Task.
+            copy_context().run(handlers[raw.route], raw)
+        if self._queue.server_stopped and not self._stopped.done():
+            self._stopped.set_result(None)
+
+    # -- compiling a route into its request handler -------------------------------------------
+
+    def _compile(self, route: Route) -> Callable[[RawRequest], None]:
+        endpoint = route.endpoint
+        bind = compile_binder(route, self._app)
+        status = route.status_code or 200
+        on_error = functools.partial(self.handle_exception, route=route)
+        is_async = inspect.iscoroutinefunction(endpoint) or inspect.iscoroutinefunction(
+            getattr(endpoint, "__call__", None)
+        )
+
+        if is_async:
+            create_task = self._loop.create_task
+            tasks = self._tasks
+            finish = self._finish
+
+            def handle_async(raw: RawRequest) -> None:
+                try:
+                    coro = endpoint(*bind(raw)) if bind is not None else endpoint()
+                    yielded = coro.send(None)
+                except StopIteration as stop:
+                    self._render_or_fail(raw, stop.value, status, route)
+                    return
+                except Exception as exc:
+                    on_error(raw, exc)
+                    return
+                task = create_task(finish(raw, _resume(coro, yielded), status, route))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+
+            return handle_async
+
+        if route.blocking:
+
+            def handle_blocking(raw: RawRequest) -> None:
+                context = contextvars.copy_context()
+                try:
+                    args = bind(raw) if bind is not None else []
+                except Exception as exc:
+                    on_error(raw, exc)
+                    return
+                call = functools.partial(context.run, endpoint, *args)
+                future = self._loop.run_in_executor(self._blocking_executor(), call)
+                task = self._loop.create_task(self._finish(raw, future, status, route))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+            return handle_blocking
+
+        def handle_sync(raw: RawRequest) -> None:
+            try:
+                result = endpoint(*bind(raw)) if bind is not None else endpoint()
+            except Exception as exc:
+                on_error(raw, exc)
+                return
+            self._render_or_fail(raw, result, status, route)
+
+        return handle_sync
+
+    def _blocking_executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=self._app.config.blocking_threads,
+                thread_name_prefix="ferroweb-blocking",
+            )
+        return self._executor
+
+    async def _finish(self, raw: RawRequest, awaitable: Any, status: int, route: Route) -> None:
+        try:
+            result = await awaitable
+        except Exception as exc:
+            self.handle_exception(raw, exc, route=route)
+            return
+        self._render_or_fail(raw, result, status, route)
+
+    def _render_or_fail(self, raw: RawRequest, result: Any, status: int, route: Route | None) -> None:
+        try:
+            render(raw, result, status)
+        except Exception as exc:  # e.g. a value msgspec cannot encode, a bad header
+            self._internal_error(raw, exc, route)
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def handle_exception(self, raw: RawRequest, exc: Exception, route: Route | None = None) -> None:
+        handler = self._app.exception_handler_for(exc)
+        if handler is not None:
+            self._run_exception_handler(raw, exc, handler, route)
+        elif isinstance(exc, HTTPException):
+            self._send_http_exception(raw, exc)
+        else:
+            self._internal_error(raw, exc, route)
+
+    def _run_exception_handler(
+        self, raw: RawRequest, exc: Exception, handler: Callable[..., Any], route: Route | None
+    ) -> None:
+        request = Request(raw, route.param_names if route else (), self._app)
+        try:
+            result = handler(request, exc)
+        except Exception as handler_exc:
+            self._internal_error(raw, handler_exc, route)
+            return
+        if inspect.isawaitable(result):
+            task = self._loop.create_task(
+                self._finish_handler(raw, result, _status_of(exc), route)
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        else:
+            self._render_or_fail(raw, result, _status_of(exc), route)
+
+    async def _finish_handler(
+        self, raw: RawRequest, awaitable: Any, status: int, route: Route | None
+    ) -> None:
+        try:
+            result = await awaitable
+        except Exception as exc:
+            self._internal_error(raw, exc, route)
+            return
+        self._render_or_fail(raw, result, status, route)
+
+    def _send_http_exception(self, raw: RawRequest, exc: HTTPException) -> None:
+        headers = list(exc.headers.items()) if exc.headers else None
+        detail = exc.detail
+        extensions: dict[str, Any] = {}
+        if isinstance(exc, RequestValidationError):
+            extensions["errors"] = exc.errors
+        if detail is not None and not isinstance(detail, str):
+            extensions["detail"] = detail
+            detail = None
+        try:
+            raw.respond_problem(
+                exc.status_code,
+                detail,
+                headers,
+                _encode_json(extensions) if extensions else None,
+            )
+        except Exception as send_exc:
+            self._internal_error(raw, send_exc, None)
+
+    def _internal_error(self, raw: RawRequest, exc: BaseException, route: Route | None) -> None:
+        where = route.name if route is not None else "-"
+        logger.error(
+            "Exception in handler %s for %s %s", where, raw.method, raw.path, exc_info=exc
+        )
+        try:
+            raw.respond_problem(500)
+        except RuntimeError:
+            pass  # a response was already sent; the exception is logged above
+
+
+def _status_of(exc: Exception) -> int:
+    return exc.status_code if isinstance(exc, HTTPException) else 500

@@ -1,0 +1,91 @@
+"""The application object: routes, configuration, exception handlers, and ``run``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, Union
+
+from ferroweb.config import ServerConfig
+from ferroweb.datastructures import State
+from ferroweb.exceptions import HTTPException
+from ferroweb.routing import Router
+
+ExceptionHandler = Callable[..., Any]
+H = TypeVar("H", bound=ExceptionHandler)
+ExceptionKey = Union[int, type[BaseException]]
+
+
+class App(Router):
+    """A ferroweb application.
+
+    >>> app = App()
+    >>> @app.get("/")
+    ... def index() -> dict:
+    ...     return {"message": "Hello, World!"}
+    """
+
+    def __init__(
+        self,
+        config: ServerConfig | None = None,
+        *,
+        exception_handlers: dict[ExceptionKey, ExceptionHandler] | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(tags=tags)
+        if config is not None and not isinstance(config, ServerConfig):
+            raise TypeError(f"config must be a ServerConfig, not {type(config).__name__}")
+        self.config = config or ServerConfig()
+        self.state = State()
+        self._exception_handlers: dict[ExceptionKey, ExceptionHandler] = {}
+        for key, handler in (exception_handlers or {}).items():
+            self.add_exception_handler(key, handler)
+
+    def add_exception_handler(self, key: ExceptionKey, handler: ExceptionHandler) -> None:
+        """``handler(request, exc)`` answers for an exception class or an HTTP status code.
+
+        A status code handler answers ``HTTPException``s with that status; a 500 handler
+        (or one for ``Exception``) answers unhandled exceptions. It may be sync or async and
+        returns a response or any value a route handler may return.
+        """
+        if isinstance(key, int):
+            if not 100 <= key <= 999:
+                raise ValueError(f"invalid status code {key}")
+        elif not (isinstance(key, type) and issubclass(key, BaseException)):
+            raise TypeError("exception handler key must be a status code or an exception class")
+        if not callable(handler):
+            raise TypeError("exception handler must be callable")
+        self._exception_handlers[key] = handler
+
+    def exception_handler(self, key: ExceptionKey) -> Callable[[H], H]:
+        def decorator(handler: H) -> H:
+            self.add_exception_handler(key, handler)
+            return handler
+
+        return decorator
+
+    def exception_handler_for(self, exc: BaseException) -> ExceptionHandler | None:
+        handlers = self._exception_handlers
+        if not handlers:
+            return None
+        if isinstance(exc, HTTPException) and exc.status_code in handlers:
+            return handlers[exc.status_code]
+        for cls in type(exc).__mro__:
+            if cls in handlers:
+                return handlers[cls]
+        if not isinstance(exc, HTTPException):
+            return handlers.get(500)
+        return None
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        workers: int | None = None,
+        **overrides: Any,
+    ) -> None:
+        """Serves until SIGINT/SIGTERM; arguments override ``self.config``."""
+        from ferroweb.server import serve
+
+        config = self.config.replace(host=host, port=port, workers=workers, **overrides)
+        serve(self, config)

@@ -1,0 +1,63 @@
+"""Server settings. Declared here, validated and enforced by the Rust core."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+LoopKind = Literal["auto", "uvloop", "asyncio"]
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Settings of a ferroweb server. Limits and timeouts are on by default.
+
+    Timeouts are in seconds; ``None`` disables the one it is set on.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: OS processes sharing the port through SO_REUSEPORT, each with its own interpreter.
+    workers: int = 1
+    #: Tokio threads per process (they never run Python).
+    runtime_threads: int = 1
+    backlog: int = 1024
+    #: Idle time after which a keep-alive connection is closed.
+    keep_alive_timeout: float | None = 5.0
+    #: Time a client has to send a complete request head (also bounds idle keep-alive).
+    header_read_timeout: float | None = 30.0
+    #: Largest request head (request line and headers), bytes; larger ones get 431.
+    max_header_size: int = 16 * 1024
+    #: Largest request body, bytes, enforced while reading; larger ones get 413.
+    max_body_size: int | None = 10 * 1024 * 1024
+    #: How long in-flight requests may finish after SIGINT/SIGTERM.
+    shutdown_timeout: float = 30.0
+    #: Threads for handlers registered with ``blocking=True``.
+    blocking_threads: int = 40
+    #: Event loop: uvloop when installed ("auto"), or force one.
+    loop: LoopKind = "auto"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.port, int) or not 0 <= self.port <= 65535:
+            raise ValueError(f"ServerConfig.port must be 0..65535, got {self.port!r}")
+        if not isinstance(self.workers, int) or self.workers < 1:
+            raise ValueError(f"ServerConfig.workers must be at least 1, got {self.workers!r}")
+        if not isinstance(self.blocking_threads, int) or self.blocking_threads < 1:
+            raise ValueError(
+                f"ServerConfig.blocking_threads must be at least 1, got {self.blocking_threads!r}"
+            )
+        if self.loop not in ("auto", "uvloop", "asyncio"):
+            raise ValueError(f"ServerConfig.loop must be auto, uvloop or asyncio, got {self.loop!r}")
+        for name in ("max_header_size", "backlog", "runtime_threads"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"ServerConfig.{name} must be a positive integer, got {value!r}")
+        if self.max_body_size is not None and (
+            not isinstance(self.max_body_size, int) or self.max_body_size < 0
+        ):
+            raise ValueError(f"ServerConfig.max_body_size must be >= 0 or None, got {self.max_body_size!r}")
+
+    def replace(self, **changes: Any) -> ServerConfig:
+        """A copy with some fields changed; ``None`` values in ``changes`` are ignored."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -1,0 +1,154 @@
+"""Response classes. A handler may also return plain values; see ``ferroweb.routing``."""
+
+from __future__ import annotations
+
+import http.cookies
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from typing import Any, Literal
+from urllib.parse import quote
+
+import msgspec
+
+from ferroweb.datastructures import MutableHeaders
+
+_json_encode = msgspec.json.Encoder().encode
+
+# Content kinds understood by RawRequest.respond (mirrors ferroweb_core::ContentKind).
+KIND_JSON = 0
+KIND_TEXT = 1
+KIND_HTML = 2
+KIND_OCTET_STREAM = 3
+KIND_PROBLEM_JSON = 4
+KIND_UNSPECIFIED = 5
+
+
+class Response:
+    """A response with a fully known body."""
+
+    media_type: str | None = None
+    charset = "utf-8"
+
+    def __init__(
+        self,
+        content: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+    ) -> None:
+        if not isinstance(status_code, int) or not 100 <= status_code <= 999:
+            raise ValueError(f"invalid HTTP status code {status_code!r}")
+        self.status_code = status_code
+        if media_type is not None:
+            self.media_type = media_type
+        self.body = self.render(content)
+        self.headers = MutableHeaders(headers)
+        if self.media_type is not None and "content-type" not in self.headers:
+            content_type = self.media_type
+            if content_type.startswith("text/") and "charset=" not in content_type.lower():
+                content_type += f"; charset={self.charset}"
+            self.headers["content-type"] = content_type
+
+    def render(self, content: Any) -> bytes:
+        if content is None:
+            return b""
+        if isinstance(content, bytes):
+            return content
+        if isinstance(content, (bytearray, memoryview)):
+            return bytes(content)
+        if isinstance(content, str):
+            return content.encode(self.charset)
+        raise TypeError(
+            f"{type(self).__name__} content must be bytes or str, not {type(content).__name__};"
+            " use JSONResponse for data"
+        )
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | None = None,
+        expires: datetime | str | int | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+        partitioned: bool = False,
+    ) -> None:
+        cookie: http.cookies.BaseCookie[str] = http.cookies.SimpleCookie()
+        cookie[key] = value
+        morsel = cookie[key]
+        if max_age is not None:
+            morsel["max-age"] = max_age
+        if expires is not None:
+            if isinstance(expires, datetime):
+                morsel["expires"] = format_datetime(expires.astimezone(timezone.utc), usegmt=True)
+            else:
+                morsel["expires"] = expires
+        if path is not None:
+            morsel["path"] = path
+        if domain is not None:
+            morsel["domain"] = domain
+        if secure:
+            morsel["secure"] = True
+        if httponly:
+            morsel["httponly"] = True
+        if samesite is not None:
+            if samesite.lower() not in ("strict", "lax", "none"):
+                raise ValueError("samesite must be 'strict', 'lax' or 'none'")
+            morsel["samesite"] = samesite
+        header = cookie.output(header="").strip()
+        if partitioned:
+            header += "; Partitioned"
+        self.headers.append("set-cookie", header)
+
+    def delete_cookie(
+        self,
+        key: str,
+        path: str = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+    ) -> None:
+        self.set_cookie(
+            key,
+            max_age=0,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT",
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} status_code={self.status_code}>"
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return _json_encode(content)
+
+
+class PlainTextResponse(Response):
+    media_type = "text/plain"
+
+
+class HTMLResponse(Response):
+    media_type = "text/html"
+
+
+class RedirectResponse(Response):
+    def __init__(
+        self,
+        url: str,
+        status_code: int = 307,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(content=b"", status_code=status_code, headers=headers)
+        self.headers["location"] = quote(str(url), safe=":/%#?=@[]!$&'()*+,;")

@@ -1,0 +1,210 @@
+"""Route declarations: decorators, routers, and nesting. Nothing here runs per request."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+_PARAM = re.compile(r"\{([^{}]*)\}")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+Endpoint = Callable[..., Any]
+E = TypeVar("E", bound=Endpoint)
+
+
+def parse_path(path: str) -> tuple[str, tuple[str, ...]]:
+    """``/files/{name:path}`` -> (``/files/{*name}``, ("name",)): the template the Rust router
+    matches and the parameter names in order. Other converters are validated here."""
+    if not path.startswith("/"):
+        raise ValueError(f"route path must start with '/': {path!r}")
+    names: list[str] = []
+
+    def convert(match: re.Match[str]) -> str:
+        name, _, converter = match.group(1).partition(":")
+        name = name.strip()
+        if not _IDENTIFIER.match(name):
+            raise ValueError(f"invalid path parameter name {name!r} in {path!r}")
+        if name in names:
+            raise ValueError(f"path parameter {name!r} appears twice in {path!r}")
+        names.append(name)
+        if converter == "path":
+            if match.end() != len(path):
+                raise ValueError(f"'{{{name}:path}}' must end the route path: {path!r}")
+            return f"{{*{name}}}"
+        if converter:
+            raise ValueError(
+                f"unknown path converter {converter!r} in {path!r}; annotate the handler"
+                " parameter with a type instead"
+            )
+        return f"{{{name}}}"
+
+    return _PARAM.sub(convert, path), tuple(names)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One registered handler and everything declared about it."""
+
+    path: str
+    endpoint: Endpoint
+    methods: tuple[str, ...]
+    status_code: int | None = None
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+    summary: str | None = None
+    description: str | None = None
+    include_in_schema: bool = True
+    blocking: bool = False
+    router_path: str = field(init=False, default="")
+    param_names: tuple[str, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        router_path, names = parse_path(self.path)
+        object.__setattr__(self, "router_path", router_path)
+        object.__setattr__(self, "param_names", names)
+        if self.name is None:
+            object.__setattr__(self, "name", getattr(self.endpoint, "__name__", None))
+        if self.description is None:
+            object.__setattr__(self, "description", (self.endpoint.__doc__ or "").strip() or None)
+
+
+def _normalise_methods(methods: Iterable[str]) -> tuple[str, ...]:
+    result: list[str] = []
+    for method in methods:
+        upper = method.upper()
+        if upper not in HTTP_METHODS:
+            raise ValueError(f"unsupported HTTP method {method!r}; use one of {', '.join(HTTP_METHODS)}")
+        if upper not in result:
+            result.append(upper)
+    if not result:
+        raise ValueError("a route needs at least one method")
+    return tuple(result)
+
+
+def _join(prefix: str, path: str) -> str:
+    if not prefix:
+        return path
+    return prefix + path if path != "/" else prefix or "/"
+
+
+class Router:
+    """A group of routes under a common prefix and tags; include it into an app or router."""
+
+    def __init__(self, prefix: str = "", tags: Sequence[str] | None = None) -> None:
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+            raise ValueError(f"router prefix must start with '/' and not end with '/': {prefix!r}")
+        self.prefix = prefix
+        self.tags = tuple(tags or ())
+        self.routes: list[Route] = []
+
+    def add_route(
+        self,
+        path: str,
+        endpoint: Endpoint,
+        methods: Sequence[str] = ("GET",),
+        *,
+        status_code: int | None = None,
+        name: str | None = None,
+        tags: Sequence[str] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        include_in_schema: bool = True,
+        blocking: bool = False,
+    ) -> Route:
+        if not callable(endpoint):
+            raise TypeError(f"route handler for {path!r} must be callable")
+        if status_code is not None and not 100 <= status_code <= 999:
+            raise ValueError(f"invalid status_code {status_code}")
+        route = Route(
+            path=_join(self.prefix, path),
+            endpoint=endpoint,
+            methods=_normalise_methods(methods),
+            status_code=status_code,
+            name=name,
+            tags=self.tags + tuple(t for t in (tags or ()) if t not in self.tags),
+            summary=summary,
+            description=description,
+            include_in_schema=include_in_schema,
+            blocking=blocking,
+        )
+        self.routes.append(route)
+        return route
+
+    def route(
+        self,
+        path: str,
+        methods: Sequence[str] = ("GET",),
+        *,
+        status_code: int | None = None,
+        name: str | None = None,
+        tags: Sequence[str] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        include_in_schema: bool = True,
+        blocking: bool = False,
+    ) -> Callable[[E], E]:
+        def decorator(endpoint: E) -> E:
+            self.add_route(
+                path,
+                endpoint,
+                methods,
+                status_code=status_code,
+                name=name,
+                tags=tags,
+                summary=summary,
+                description=description,
+                include_in_schema=include_in_schema,
+                blocking=blocking,
+            )
+            return endpoint
+
+        return decorator
+
+    def get(self, path: str, **options: Any) -> Callable[[E], E]:
+        return self.route(path, ("GET",), **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[E], E]:
+        return self.route(path, ("POST",), **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[E], E]:
+        return self.route(path, ("PUT",), **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[E], E]:
+        return self.route(path, ("PATCH",), **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[E], E]:
+        return self.route(path, ("DELETE",), **options)
+
+    def head(self, path: str, **options: Any) -> Callable[[E], E]:
+        return self.route(path, ("HEAD",), **options)
+
+    def options(self, path: str, **options: Any) -> Callable[[E], E]:
+        return self.route(path, ("OPTIONS",), **options)
+
+    def include_router(
+        self,
+        router: Router,
+        prefix: str = "",
+        tags: Sequence[str] | None = None,
+    ) -> None:
+        """Copies ``router``'s routes here under ``prefix`` (plus this router's own prefix)."""
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+            raise ValueError(f"include prefix must start with '/' and not end with '/': {prefix!r}")
+        if router is self:
+            raise ValueError("a router cannot include itself")
+        extra_tags = tuple(tags or ())
+        for route in router.routes:
+            merged_tags = self.tags + tuple(
+                t for t in extra_tags + route.tags if t not in self.tags
+            )
+            self.routes.append(
+                replace(
+                    route,
+                    path=_join(self.prefix + prefix, route.path),
+                    tags=tuple(dict.fromkeys(merged_tags)),
+                )
+            )

@@ -1,0 +1,349 @@
+"""In-process test clients. Requests go through the same Rust router, limits and handlers as
+on a real server; only the socket is missing. The API follows httpx."""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+from typing import Any, Union
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import msgspec
+
+from ferroweb._dispatch import Dispatcher
+from ferroweb._ferroweb import RequestQueue, TestTransport
+from ferroweb.applications import App
+from ferroweb.datastructures import Headers
+from ferroweb.requests import parse_cookie_header
+
+QueryArg = Union[Mapping[str, Any], Iterable[tuple[str, Any]], str, None]
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class TestResponse:
+    """A response as a test sees it (``status_code``, ``headers``, ``content``, ``text``...)."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, method: str, url: str, status_code: int, headers: Headers, content: bytes) -> None:
+        self.method = method
+        self.url = url
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.history: list[TestResponse] = []
+
+    @property
+    def text(self) -> str:
+        content_type = self.headers.get("content-type", "")
+        charset = "utf-8"
+        for part in content_type.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                charset = value.strip('"')
+        return self.content.decode(charset, errors="replace")
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.content)
+
+    @property
+    def reason_phrase(self) -> str:
+        try:
+            return HTTPStatus(self.status_code).phrase
+        except ValueError:
+            return ""
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for header in self.headers.getlist("set-cookie"):
+            first = header.split(";", 1)[0]
+            found.update(parse_cookie_header(first))
+        return found
+
+    def raise_for_status(self) -> TestResponse:
+        if self.status_code >= 400:
+            raise AssertionError(f"{self.method} {self.url} answered {self.status_code}: {self.text[:200]}")
+        return self
+
+    def __repr__(self) -> str:
+        return f"<TestResponse [{self.status_code}]>"
+
+
+class AsyncTestClient:
+    """``async with AsyncTestClient(app) as client: await client.get("/")``."""
+
+    __test__ = False
+
+    def __init__(
+        self,
+        app: App,
+        base_url: str = "http://testserver",
+        headers: Mapping[str, str] | None = None,
+        cookies: Mapping[str, str] | None = None,
+        follow_redirects: bool = True,
+    ) -> None:
+        self.app = app
+        self.base_url = base_url.rstrip("/")
+        self.headers = dict(headers or {})
+        self.cookies: dict[str, str] = dict(cookies or {})
+        self.follow_redirects = follow_redirects
+        self._transport: TestTransport | None = None
+        self._dispatcher: Dispatcher | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def __aenter__(self) -> AsyncTestClient:
+        self._start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def _start(self) -> None:
+        if self._transport is not None:
+            return
+        loop = asyncio.get_running_loop()
+        queue = RequestQueue()
+        dispatcher = Dispatcher(self.app, queue, loop)
+        self._transport = TestTransport(self.app.config, dispatcher.route_specs, queue)
+        dispatcher.attach()
+        self._dispatcher = dispatcher
+        self._loop = loop
+
+    async def aclose(self) -> None:
+        if self._dispatcher is not None:
+            await self._dispatcher.drain_tasks(timeout=5.0)
+            self._dispatcher.detach()
+        self._dispatcher = None
+        self._transport = None
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: QueryArg = None,
+        headers: Mapping[str, str] | None = None,
+        cookies: Mapping[str, str] | None = None,
+        json: Any = None,
+        content: bytes | str | None = None,
+        data: Mapping[str, Any] | None = None,
+        follow_redirects: bool | None = None,
+    ) -> TestResponse:
+        self._start()
+        body, content_type = _encode_body(json, content, data)
+        response = await self._send(method.upper(), self._url(url, params), headers, cookies, body, content_type)
+        follow = self.follow_redirects if follow_redirects is None else follow_redirects
+        history: list[TestResponse] = []
+        while follow and response.status_code in _REDIRECTS and "location" in response.headers:
+            if len(history) >= 20:
+                raise AssertionError("too many redirects")
+            history.append(response)
+            keep_body = response.status_code in (307, 308)
+            next_method = method.upper() if keep_body or method.upper() == "HEAD" else "GET"
+            next_url = urljoin(response.url, response.headers["location"])
+            response = await self._send(
+                next_method,
+                next_url,
+                headers,
+                cookies,
+                body if keep_body else b"",
+                content_type if keep_body else None,
+            )
+        response.history = history
+        return response
+
+    def _url(self, url: str, params: QueryArg) -> str:
+        full = url if "://" in url else self.base_url + (url if url.startswith("/") else "/" + url)
+        if params:
+            query = params if isinstance(params, str) else urlencode(_param_items(params), doseq=True)
+            full += ("&" if "?" in full else "?") + query
+        return full
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        cookies: Mapping[str, str] | None,
+        body: bytes,
+        content_type: str | None,
+    ) -> TestResponse:
+        assert self._transport is not None and self._loop is not None
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        merged = {"host": parts.netloc or "testserver", "user-agent": "ferroweb-testclient",
+                  "accept": "*/*"}
+        merged.update({k.lower(): v for k, v in self.headers.items()})
+        if content_type is not None:
+            merged["content-type"] = content_type
+        if body or method in ("POST", "PUT", "PATCH"):
+            merged["content-length"] = str(len(body))
+        merged.update({k.lower(): v for k, v in (headers or {}).items()})
+        jar = {**self.cookies, **(cookies or {})}
+        if jar and "cookie" not in merged:
+            merged["cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+
+        loop = self._loop
+        future: asyncio.Future[tuple[int, list[tuple[str, bytes]], bytes]] = loop.create_future()
+
+        def done(status: int, raw_headers: list[tuple[str, bytes]], content: bytes) -> None:
+            loop.call_soon_threadsafe(_resolve, future, (status, raw_headers, content))
+
+        def failed(message: str) -> None:
+            loop.call_soon_threadsafe(_reject, future, RuntimeError(message))
+
+        self._transport.send(method, target, list(merged.items()), body, done, failed)
+        status, raw_headers, content = await future
+        response_headers = Headers([(name, value.decode("latin-1")) for name, value in raw_headers])
+        response = TestResponse(method, url, status, response_headers, content)
+        self._store_cookies(response)
+        return response
+
+    def _store_cookies(self, response: TestResponse) -> None:
+        for header in response.headers.getlist("set-cookie"):
+            pair, _, attributes = header.partition(";")
+            name, _, value = pair.strip().partition("=")
+            lowered = attributes.lower().replace(" ", "")
+            if "max-age=0" in lowered or "expires=thu,01jan1970" in lowered:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+
+    async def get(self, url: str, **kwargs: Any) -> TestResponse:
+        return await self.request("GET", url, **kwargs)
+
+    async def post(self, url: str, **kwargs: Any) -> TestResponse:
+        return await self.request("POST", url, **kwargs)
+
+    async def put(self, url: str, **kwargs: Any) -> TestResponse:
+        return await self.request("PUT", url, **kwargs)
+
+    async def patch(self, url: str, **kwargs: Any) -> TestResponse:
+        return await self.request("PATCH", url, **kwargs)
+
+    async def delete(self, url: str, **kwargs: Any) -> TestResponse:
+        return await self.request("DELETE", url, **kwargs)
+
+    async def head(self, url: str, **kwargs: Any) -> TestResponse:
+        return await self.request("HEAD", url, **kwargs)
+
+    async def options(self, url: str, **kwargs: Any) -> TestResponse:
+        return await self.request("OPTIONS", url, **kwargs)
+
+
+class TestClient:
+    """Synchronous client: ``with TestClient(app) as client: client.get("/")``.
+
+    It runs its own event loop on the calling thread while a request is in progress.
+    """
+
+    __test__ = False
+
+    def __init__(
+        self,
+        app: App,
+        base_url: str = "http://testserver",
+        headers: Mapping[str, str] | None = None,
+        cookies: Mapping[str, str] | None = None,
+        follow_redirects: bool = True,
+    ) -> None:
+        self._client = AsyncTestClient(app, base_url, headers, cookies, follow_redirects)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def app(self) -> App:
+        return self._client.app
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        return self._client.cookies
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return self._client.headers
+
+    def __enter__(self) -> TestClient:
+        self._ensure_loop()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            self._loop.run_until_complete(self._client.__aenter__())
+        return self._loop
+
+    def close(self) -> None:
+        if self._loop is not None:
+            self._loop.run_until_complete(self._client.aclose())
+            self._loop.close()
+            self._loop = None
+
+    def request(self, method: str, url: str, **kwargs: Any) -> TestResponse:
+        loop = self._ensure_loop()
+        return loop.run_until_complete(self._client.request(method, url, **kwargs))
+
+    def get(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("DELETE", url, **kwargs)
+
+    def head(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("HEAD", url, **kwargs)
+
+    def options(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("OPTIONS", url, **kwargs)
+
+
+def _resolve(future: asyncio.Future[Any], value: Any) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _reject(future: asyncio.Future[Any], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+
+
+def _param_items(params: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    items = params.items() if isinstance(params, Mapping) else params
+    return [(key, _query_value(value)) for key, value in items]
+
+
+def _query_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return [_query_value(v) for v in value]
+    return "" if value is None else value
+
+
+def _encode_body(json: Any, content: bytes | str | None, data: Mapping[str, Any] | None) -> tuple[bytes, str | None]:
+    if sum(x is not None for x in (json, content, data)) > 1:
+        raise TypeError("pass only one of json=, content= and data=")
+    if json is not None:
+        return msgspec.json.encode(json), "application/json"
+    if content is not None:
+        return (content.encode() if isinstance(content, str) else bytes(content)), None
+    if data is not None:
+        return urlencode(_param_items(data), doseq=True).encode(), "application/x-www-form-urlencoded"
+    return b"", None
