@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json as jsonlib
+import operator
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any, Union
@@ -97,6 +98,7 @@ class AsyncTestClient:
         self._transport: TestTransport | None = None
         self._dispatcher: Dispatcher | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._routes: list[Any] = []
 
     async def __aenter__(self) -> AsyncTestClient:
         self._start()
@@ -106,8 +108,16 @@ class AsyncTestClient:
         await self.aclose()
 
     def _start(self) -> None:
+        routes = self.app.routes
         if self._transport is not None:
-            return
+            if len(routes) == len(self._routes) and all(map(operator.is_, routes, self._routes)):
+                return
+            # Routes were added after the client started: rebuild the router, as a restarted
+            # server would.
+            assert self._dispatcher is not None
+            self._dispatcher.detach()
+            self._transport.close()
+        self._routes = list(routes)
         loop = asyncio.get_running_loop()
         queue = RequestQueue()
         dispatcher = Dispatcher(self.app, queue, loop)
@@ -120,6 +130,8 @@ class AsyncTestClient:
         if self._dispatcher is not None:
             await self._dispatcher.drain_tasks(timeout=5.0)
             self._dispatcher.detach()
+        if self._transport is not None:
+            self._transport.close()
         self._dispatcher = None
         self._transport = None
 

@@ -1,11 +1,13 @@
 //! `TestTransport`: sends requests through the same core service in-process, no socket.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use ferroweb_core::{AppService, Body, Dispatch};
 use http::{HeaderName, HeaderValue, Method, Request};
 use http_body_util::BodyExt;
+use parking_lot::Mutex;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -16,8 +18,18 @@ use crate::routes::{route_table, PyRouteSpec};
 
 #[pyclass(frozen, module = "ferroweb._ferroweb")]
 pub(crate) struct TestTransport {
-    runtime: tokio::runtime::Runtime,
+    // Taken out on close. Never dropped while waiting with the GIL held: a runtime thread may
+    // itself be waiting for the GIL to deliver a response.
+    runtime: Mutex<Option<tokio::runtime::Runtime>>,
     service: AppService,
+}
+
+impl Drop for TestTransport {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.get_mut().take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 fn build_request(
@@ -45,6 +57,14 @@ fn build_request(
 
 #[pymethods]
 impl TestTransport {
+    /// Stops the transport's runtime, waiting (without the GIL) for in-flight work.
+    fn close(&self, py: Python<'_>) {
+        let runtime = self.runtime.lock().take();
+        if let Some(runtime) = runtime {
+            py.detach(move || runtime.shutdown_timeout(Duration::from_secs(5)));
+        }
+    }
+
     #[new]
     fn new(
         config: &Bound<'_, PyAny>,
@@ -61,7 +81,10 @@ impl TestTransport {
             .enable_all()
             .build()
             .map_err(|err| PyRuntimeError::new_err(format!("cannot start runtime: {err}")))?;
-        Ok(Self { runtime, service })
+        Ok(Self {
+            runtime: Mutex::new(Some(runtime)),
+            service,
+        })
     }
 
     /// Starts one request; `on_done(status, headers, body)` or `on_error(message)` is
@@ -77,7 +100,11 @@ impl TestTransport {
     ) -> PyResult<()> {
         let request = build_request(method, url, headers, body)?;
         let service = self.service.clone();
-        self.runtime.spawn(async move {
+        let runtime = self.runtime.lock();
+        let runtime = runtime
+            .as_ref()
+            .ok_or_else(|| PyRuntimeError::new_err("the test transport is closed"))?;
+        runtime.spawn(async move {
             let response = service.call_in_process(request).await;
             let (parts, body) = response.into_parts();
             let collected: Result<Bytes, String> = body
