@@ -9,6 +9,7 @@ only if they actually suspend.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import inspect
@@ -140,8 +141,9 @@ class Dispatcher:
         bind = compile_binder(route, self._app)
         status = route.status_code or 200
         on_error = functools.partial(self.handle_exception, route=route)
+        # async def functions, and callable objects whose __call__ is one
         is_async = inspect.iscoroutinefunction(endpoint) or inspect.iscoroutinefunction(
-            getattr(endpoint, "__call__", None)
+            type(endpoint).__call__ if not inspect.isroutine(endpoint) else None
         )
 
         if is_async:
@@ -235,9 +237,7 @@ class Dispatcher:
             self._internal_error(raw, handler_exc, route)
             return
         if inspect.isawaitable(result):
-            task = self._loop.create_task(
-                self._finish_handler(raw, result, _status_of(exc), route)
-            )
+            task = self._loop.create_task(self._finish_handler(raw, result, _status_of(exc), route))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         else:
@@ -274,13 +274,10 @@ class Dispatcher:
 
     def _internal_error(self, raw: RawRequest, exc: BaseException, route: Route | None) -> None:
         where = route.name if route is not None else "-"
-        logger.error(
-            "Exception in handler %s for %s %s", where, raw.method, raw.path, exc_info=exc
-        )
-        try:
+        logger.error("Exception in handler %s for %s %s", where, raw.method, raw.path, exc_info=exc)
+        # RuntimeError: a response was already sent; the exception is logged above.
+        with contextlib.suppress(RuntimeError):
             raw.respond_problem(500)
-        except RuntimeError:
-            pass  # a response was already sent; the exception is logged above
 
 
 def _status_of(exc: Exception) -> int:

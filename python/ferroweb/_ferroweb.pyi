@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from typing import Any, final
 
+__all__ = ["RawRequest", "RequestQueue", "Server", "TestTransport", "__version__"]
+
 __version__: str
 
 @final

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import NamedTuple, TypeVar, overload
+from typing import Any, NamedTuple, TypeVar, overload
 
 _T = TypeVar("_T")
 
@@ -16,7 +16,7 @@ class Address(NamedTuple):
 class QueryParams(Mapping[str, str]):
     """Decoded query parameters. ``params[key]`` is the last value, ``getlist`` gives all."""
 
-    __slots__ = ("_items", "_dict")
+    __slots__ = ("_dict", "_items")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._items = list(items)
@@ -146,13 +146,15 @@ class MutableHeaders(Headers):
 class State:
     """Attribute bag for application-wide resources (``app.state.db = ...``)."""
 
+    _values: dict[str, Any]
+
     def __init__(self) -> None:
         object.__setattr__(self, "_values", {})
 
-    def __setattr__(self, name: str, value: object) -> None:
+    def __setattr__(self, name: str, value: Any) -> None:
         self._values[name] = value
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> Any:
         try:
             return self._values[name]
         except KeyError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from http.cookies import _unquote  # type: ignore[attr-defined]
+from http.cookies import _unquote
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -32,7 +32,7 @@ def parse_cookie_header(header: str) -> dict[str, str]:
 class URL:
     """The request URL as the client sent it, split into its parts."""
 
-    __slots__ = ("scheme", "netloc", "path", "query")
+    __slots__ = ("netloc", "path", "query", "scheme")
 
     def __init__(self, scheme: str, netloc: str, path: str, query: str) -> None:
         self.scheme = scheme
@@ -62,14 +62,14 @@ class Request:
     """An HTTP request. Cheap to create: nothing is converted until it is read."""
 
     __slots__ = (
-        "_raw",
-        "_param_names",
-        "_headers",
-        "_query",
-        "_cookies",
-        "_path_params",
         "_body",
+        "_cookies",
+        "_headers",
         "_json",
+        "_param_names",
+        "_path_params",
+        "_query",
+        "_raw",
         "app",
     )
 
@@ -108,7 +108,7 @@ class Request:
     @property
     def path_params(self) -> dict[str, str]:
         if self._path_params is None:
-            self._path_params = dict(zip(self._param_names, self._raw.path_params()))
+            self._path_params = dict(zip(self._param_names, self._raw.path_params(), strict=False))
         return self._path_params
 
     @property

@@ -198,9 +198,7 @@ class Router:
             raise ValueError("a router cannot include itself")
         extra_tags = tuple(tags or ())
         for route in router.routes:
-            merged_tags = self.tags + tuple(
-                t for t in extra_tags + route.tags if t not in self.tags
-            )
+            merged_tags = self.tags + tuple(t for t in extra_tags + route.tags if t not in self.tags)
             self.routes.append(
                 replace(
                     route,

@@ -150,7 +150,9 @@ class AsyncTestClient:
     ) -> TestResponse:
         self._start()
         body, content_type = _encode_body(json, content, data)
-        response = await self._send(method.upper(), self._url(url, params), headers, cookies, body, content_type)
+        response = await self._send(
+            method.upper(), self._url(url, params), headers, cookies, body, content_type
+        )
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
         history: list[TestResponse] = []
         while follow and response.status_code in _REDIRECTS and "location" in response.headers:
@@ -190,8 +192,7 @@ class AsyncTestClient:
         assert self._transport is not None and self._loop is not None
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        merged = {"host": parts.netloc or "testserver", "user-agent": "ferroweb-testclient",
-                  "accept": "*/*"}
+        merged = {"host": parts.netloc or "testserver", "user-agent": "ferroweb-testclient", "accept": "*/*"}
         merged.update({k.lower(): v for k, v in self.headers.items()})
         if content_type is not None:
             merged["content-type"] = content_type
@@ -349,7 +350,9 @@ def _query_value(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _encode_body(json: Any, content: bytes | str | None, data: Mapping[str, Any] | None) -> tuple[bytes, str | None]:
+def _encode_body(
+    json: Any, content: bytes | str | None, data: Mapping[str, Any] | None
+) -> tuple[bytes, str | None]:
     if sum(x is not None for x in (json, content, data)) > 1:
         raise TypeError("pass only one of json=, content= and data=")
     if json is not None:

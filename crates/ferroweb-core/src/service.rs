@@ -13,10 +13,10 @@ use axum::body::Body;
 use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::routing::{MethodFilter, MethodRouter};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use tower::{Service, ServiceExt};
 
 use crate::config::ServerConfig;
@@ -209,29 +209,59 @@ async fn handle(shared: Arc<Shared>, route: RouteId, request: Request<Body>) -> 
     }
 }
 
+/// How much of an oversized body is read and discarded before answering 413. Dropping the
+/// unread rest makes hyper close the connection without writing the answer; draining a
+/// bounded amount lets the client see the 413 (as nginx's lingering close does).
+const OVERSIZE_DRAIN_BYTES: usize = 1024 * 1024;
+const OVERSIZE_DRAIN_TIME: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Reads the whole body, refusing more than `limit` bytes: a declared Content-Length over the
 /// limit is refused before reading anything, and a chunked body as soon as it passes it.
 async fn read_body(body: Body, headers: &HeaderMap, limit: Option<u64>) -> Result<Bytes, Problem> {
-    let too_large = |limit: u64| {
-        Problem::new(StatusCode::PAYLOAD_TOO_LARGE)
-            .with_detail(format!("request body exceeds the limit of {limit} bytes"))
-    };
     let Some(limit) = limit else {
         return collect(body).await;
+    };
+    let too_large = || {
+        Problem::new(StatusCode::PAYLOAD_TOO_LARGE)
+            .with_detail(format!("request body exceeds the limit of {limit} bytes"))
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit) {
-        return Err(too_large(limit));
+        return Err(too_large());
     }
-    let limited = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
-    match limited.collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(err) if err.is::<LengthLimitError>() => Err(too_large(limit)),
-        Err(err) => Err(unreadable_body(&*err)),
+    let mut body = body;
+    let mut collected = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|err| unreadable_body(&err))?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers carry no body bytes
+        };
+        if (collected.len() + data.len()) as u64 > limit {
+            drain(body).await;
+            return Err(too_large());
+        }
+        collected.extend_from_slice(&data);
     }
+    Ok(collected.freeze())
+}
+
+/// Reads and discards up to a bounded amount of what is left of a refused body.
+async fn drain(mut body: Body) {
+    let discard = async {
+        let mut discarded = 0usize;
+        while discarded < OVERSIZE_DRAIN_BYTES {
+            match body.frame().await {
+                Some(Ok(frame)) => discarded += frame.data_ref().map_or(0, Bytes::len),
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(OVERSIZE_DRAIN_TIME, discard)
+        .await
+        .is_ok();
 }
 
 async fn collect(body: Body) -> Result<Bytes, Problem> {
