@@ -1,0 +1,84 @@
+"""The test clients themselves."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ferroweb import App, Request
+from ferroweb.testing import AsyncTestClient, TestClient
+
+
+def make_app() -> App:
+    app = App()
+
+    @app.route("/echo", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    async def echo(request: Request) -> dict[str, object]:
+        return {
+            "method": request.method,
+            "query": request.query_params.multi_items(),
+            "content_type": request.headers.get("content-type"),
+            "body": (await request.body()).decode(),
+            "agent": request.headers.get("user-agent"),
+            "custom": request.headers.get("x-client"),
+        }
+
+    return app
+
+
+def test_body_encodings() -> None:
+    with TestClient(make_app()) as client:
+        as_json = client.post("/echo", json={"a": [1, 2]}).json()
+        assert (as_json["content_type"], as_json["body"]) == ("application/json", '{"a":[1,2]}')
+        as_form = client.put("/echo", data={"a": "1", "b": ["x", "y"]}).json()
+        assert as_form["content_type"] == "application/x-www-form-urlencoded"
+        assert as_form["body"] == "a=1&b=x&b=y"
+        raw = client.patch("/echo", content="text", headers={"content-type": "text/plain"}).json()
+        assert (raw["content_type"], raw["body"]) == ("text/plain", "text")
+
+
+def test_params_merge_and_default_headers() -> None:
+    with TestClient(make_app(), headers={"x-client": "suite"}) as client:
+        data = client.get("/echo?a=1", params={"b": True, "c": ["x", "y"]}).json()
+        assert data["query"] == [["a", "1"], ["b", "true"], ["c", "x"], ["c", "y"]]
+        assert data["agent"] == "ferroweb-testclient"
+        assert data["custom"] == "suite"
+        assert client.delete("/echo").json()["method"] == "DELETE"
+
+
+def test_response_helpers() -> None:
+    with TestClient(make_app()) as client:
+        response = client.get("/echo")
+        assert response.is_success and response.reason_phrase == "OK"
+        assert response.raise_for_status() is response
+        missing = client.get("/nope")
+        assert not missing.is_success
+        try:
+            missing.raise_for_status()
+        except AssertionError as exc:
+            assert "404" in str(exc)
+        else:
+            raise AssertionError("raise_for_status did not raise")
+
+
+def test_client_works_without_context_manager() -> None:
+    client = TestClient(make_app())
+    try:
+        assert client.get("/echo").status_code == 200
+    finally:
+        client.close()
+
+
+def test_async_client() -> None:
+    async def scenario() -> list[int]:
+        async with AsyncTestClient(make_app()) as client:
+            responses = await asyncio.gather(*(client.get("/echo") for _ in range(20)))
+            return [r.status_code for r in responses]
+
+    assert asyncio.run(scenario()) == [200] * 20
+
+
+def test_many_clients_in_sequence_do_not_leak_or_hang() -> None:
+    app = make_app()
+    for _ in range(30):
+        with TestClient(app) as client:
+            assert client.get("/echo").status_code == 200
