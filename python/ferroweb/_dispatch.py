@@ -57,7 +57,8 @@ def render(raw: RawRequest, result: Any, status: int) -> None:
         raw.respond(status, result, KIND_TEXT)
     elif isinstance(result, Response):
         body = b"" if result.status_code in _NO_BODY_STATUSES else result.body
-        raw.respond(result.status_code, body, KIND_UNSPECIFIED, result.headers.raw)
+        # the header list is only read by Rust, so it is passed without a copy
+        raw.respond(result.status_code, body, KIND_UNSPECIFIED, result.headers._items)
     elif cls is bytes:
         raw.respond(status, result, KIND_OCTET_STREAM)
     else:

@@ -65,6 +65,9 @@ def compile_binder(route: Route, app: Any) -> Binder | None:
     if not steps:
         return None
     param_names = route.param_names
+    if [kind for kind, *_ in steps] == [_REQUEST]:
+        # the most common shape (`def handler(request)`): skip the generic loop
+        return lambda raw: [Request(raw, param_names, app)]
     needs_query = any(kind in (_QUERY, _QUERY_LIST) for kind, *_ in steps)
     needs_path = any(kind == _PATH for kind, *_ in steps)
     empty = inspect.Parameter.empty

@@ -57,8 +57,12 @@ class Headers(Mapping[str, str]):
         self,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     ) -> None:
-        pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
-        self._items: list[tuple[str, str]] = [(k.lower(), v) for k, v in pairs]
+        if headers is None:
+            self._items: list[tuple[str, str]] = []
+            return
+        # dict first: the common case, and much cheaper than the Mapping ABC check
+        pairs = headers.items() if isinstance(headers, (dict, Mapping)) else headers
+        self._items = [(k.lower(), v) for k, v in pairs]
 
     def __getitem__(self, key: str) -> str:
         key = key.lower()

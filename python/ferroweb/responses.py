@@ -43,14 +43,20 @@ class Response:
         if media_type is not None:
             self.media_type = media_type
         self.body = self.render(content)
-        self.headers = MutableHeaders(headers)
-        if self.media_type is not None and "content-type" not in self.headers:
-            content_type = self.media_type
-            if content_type.startswith("text/") and "charset=" not in content_type.lower():
-                content_type += f"; charset={self.charset}"
-            self.headers["content-type"] = content_type
+        self.headers = headers_ = MutableHeaders(headers)
+        media_type = self.media_type
+        if media_type is not None:
+            for name, _ in headers_._items:
+                if name == "content-type":
+                    break
+            else:
+                if media_type.startswith("text/") and "charset=" not in media_type.lower():
+                    media_type += f"; charset={self.charset}"
+                headers_._items.append(("content-type", media_type))
 
     def render(self, content: Any) -> bytes:
+        if content.__class__ is bytes:
+            return content
         if content is None:
             return b""
         if isinstance(content, bytes):
