@@ -11,6 +11,11 @@ pub trait Dispatch: Send + Sync + 'static {
     /// Takes the request, or gives it back when the binding can no longer accept work (for
     /// example while shutting down); the core then answers 503 itself.
     fn dispatch(&self, request: PendingRequest) -> Result<(), Box<PendingRequest>>;
+
+    /// Called on a runtime thread that has run out of work and is about to sleep. A binding
+    /// that batches hand-overs wakes its own thread here: everything dispatched during this
+    /// runtime tick then costs a single wake-up (and a single context switch).
+    fn runtime_idle(&self) {}
 }
 
 /// The slot a handler's response goes into. Answering twice is impossible by construction;

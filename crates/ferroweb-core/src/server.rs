@@ -60,9 +60,11 @@ impl Server {
         config.validate().map_err(ServerError::Config)?;
         let listener = bind(config)?;
         let local_addr = listener.local_addr().map_err(ServerError::Runtime)?;
+        let dispatcher = service.dispatcher();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.runtime_threads)
             .thread_name("ferroweb-rt")
+            .on_thread_park(move || dispatcher.runtime_idle())
             .enable_all()
             .build()
             .map_err(ServerError::Runtime)?;

@@ -37,12 +37,13 @@ struct Shared {
 #[derive(Clone)]
 pub struct AppService {
     router: axum::Router,
+    dispatcher: Arc<dyn Dispatch>,
 }
 
 impl AppService {
     pub fn new(table: &RouteTable, dispatcher: Arc<dyn Dispatch>, config: &ServerConfig) -> Self {
         let shared = Arc::new(Shared {
-            dispatcher,
+            dispatcher: Arc::clone(&dispatcher),
             max_body_size: config.max_body_size,
         });
         let mut router = axum::Router::new();
@@ -53,11 +54,16 @@ impl AppService {
             router = router.route(path, method_router(entry, &shared));
         }
         let router = router.fallback(not_found).with_state(());
-        Self { router }
+        Self { router, dispatcher }
     }
 
     pub(crate) fn router(&self) -> &axum::Router {
         &self.router
+    }
+
+    /// The binding's dispatcher, for runtime hooks such as [`Dispatch::runtime_idle`].
+    pub fn dispatcher(&self) -> Arc<dyn Dispatch> {
+        Arc::clone(&self.dispatcher)
     }
 
     /// Serves one request without a socket, exactly as the network server would.

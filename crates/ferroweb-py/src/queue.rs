@@ -1,9 +1,10 @@
 //! The hand-over from tokio to the Python event loop.
 //!
-//! Tokio threads push requests into a mutex-guarded batch and, only when the batch goes from
-//! empty to non-empty, write one byte to a socket pair. The event loop watches the other end
-//! (`loop.add_reader`) and takes the whole batch in one call. No tokio thread ever takes the
-//! GIL, and the loop is woken once per batch, not once per request.
+//! Tokio threads push requests into a mutex-guarded batch; when a runtime thread runs out of
+//! work (or the batch grows large) one byte is written to a socket pair. The event loop
+//! watches the other end (`loop.add_reader`) and takes the whole batch in one call. No tokio
+//! thread ever takes the GIL, and the loop is woken once per batch, not once per request:
+//! waking it per request would make the two threads preempt each other for every request.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
@@ -20,6 +21,7 @@ use crate::request::RawRequest;
 pub(crate) struct QueueInner {
     batch: Mutex<Vec<PendingRequest>>,
     accepting: AtomicBool,
+    wake_pending: AtomicBool,
     server_stopped: AtomicBool,
     server_drained: AtomicBool,
     wake_writer: UnixStream,
@@ -54,20 +56,34 @@ impl QueueInner {
     }
 }
 
+/// A batch this large wakes the event loop at once instead of waiting for the runtime to idle,
+/// so a runtime that never runs out of work cannot starve the handlers.
+const IMMEDIATE_WAKE_BATCH: usize = 64;
+
 impl Dispatch for QueueInner {
     fn dispatch(&self, request: PendingRequest) -> Result<(), Box<PendingRequest>> {
         if !self.accepting.load(Ordering::Acquire) {
             return Err(Box::new(request));
         }
-        let first = {
+        let queued = {
             let mut batch = self.batch.lock();
             batch.push(request);
-            batch.len() == 1
+            batch.len()
         };
-        if first {
+        if queued >= IMMEDIATE_WAKE_BATCH {
+            self.wake_pending.store(false, Ordering::Release);
             self.wake();
+        } else {
+            // Woken in `runtime_idle`, once this runtime tick has queued all it will.
+            self.wake_pending.store(true, Ordering::Release);
         }
         Ok(())
+    }
+
+    fn runtime_idle(&self) {
+        if self.wake_pending.swap(false, Ordering::AcqRel) {
+            self.wake();
+        }
     }
 }
 
@@ -88,6 +104,7 @@ impl RequestQueue {
             inner: Arc::new(QueueInner {
                 batch: Mutex::new(Vec::new()),
                 accepting: AtomicBool::new(true),
+                wake_pending: AtomicBool::new(false),
                 server_stopped: AtomicBool::new(false),
                 server_drained: AtomicBool::new(false),
                 wake_writer,

@@ -75,9 +75,11 @@ impl TestTransport {
         let table = route_table(routes)?;
         let dispatcher: Arc<dyn Dispatch> = queue.inner.clone();
         let service = AppService::new(&table, dispatcher, &config);
+        let idle = service.dispatcher();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("ferroweb-test")
+            .on_thread_park(move || idle.runtime_idle())
             .enable_all()
             .build()
             .map_err(|err| PyRuntimeError::new_err(format!("cannot start runtime: {err}")))?;
