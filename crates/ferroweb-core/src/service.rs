@@ -144,7 +144,8 @@ impl Service<Request<Body>> for Endpoint {
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let shared = Arc::clone(&self.shared);
         let route = self.route;
-        let instance = request.uri().path().to_owned();
+        // A Uri clone is a reference-count increment; the path is only rendered on a panic.
+        let uri = request.uri().clone();
         Box::pin(async move {
             // A panic anywhere in this request's handling answers 500 and leaves the
             // connection and the server serving.
@@ -155,7 +156,7 @@ impl Service<Request<Body>> for Endpoint {
                 let message = panic_message(&panic);
                 tracing::error!(route, %message, "request handling panicked");
                 Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
-                    .with_instance(instance)
+                    .with_instance(uri.path())
                     .into_response()
             }))
         })

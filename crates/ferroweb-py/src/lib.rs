@@ -3,6 +3,11 @@
 
 use pyo3::prelude::*;
 
+// Requests allocate many small short-lived buffers across threads; mimalloc handles that
+// pattern much better than glibc malloc. Only Rust allocations of this library use it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod config;
 mod queue;
 mod request;
