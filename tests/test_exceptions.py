@@ -120,3 +120,36 @@ def test_exception_handler_validation() -> None:
         app.add_exception_handler("oops", lambda r, e: None)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         HTTPException(1000)
+
+
+def test_status_handlers_also_answer_router_misses(app: App, client: TestClient) -> None:
+    @app.exception_handler(404)
+    def not_found(request: Request, exc: HTTPException) -> PlainTextResponse:
+        return PlainTextResponse(f"nothing at {request.path}", status_code=404)
+
+    @app.exception_handler(405)
+    async def not_allowed(request: Request, exc: HTTPException) -> JSONResponse:
+        assert exc.headers is not None
+        return JSONResponse({"allow": exc.headers["allow"]}, status_code=405, headers=exc.headers)
+
+    app.get("/only-get")(lambda: "x")
+    missing = client.get("/nowhere")
+    assert (missing.status_code, missing.text) == (404, "nothing at /nowhere")
+    wrong = client.post("/only-get")
+    assert (wrong.status_code, wrong.json()) == (405, {"allow": "GET, HEAD, OPTIONS"})
+    assert wrong.headers["allow"] == "GET, HEAD, OPTIONS"
+    # OPTIONS is not an error and stays with the router
+    assert client.options("/only-get").status_code == 204
+
+
+def test_http_exception_class_handler_answers_router_misses(app: App, client: TestClient) -> None:
+    app.add_exception_handler(HTTPException, lambda request, exc: {"status": exc.status_code})
+    response = client.get("/nowhere")
+    assert (response.status_code, response.json()) == (404, {"status": 404})
+
+
+def test_router_misses_stay_in_rust_without_such_handlers(app: App, client: TestClient) -> None:
+    app.add_exception_handler(ValueError, lambda request, exc: "value error")
+    assert not app.handles_routing_errors()
+    response = client.get("/nowhere")
+    assert response.headers["content-type"] == "application/problem+json"

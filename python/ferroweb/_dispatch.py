@@ -102,6 +102,12 @@ class Dispatcher:
             (index, route.router_path, list(route.methods)) for index, route in enumerate(routes)
         ]
         self._handlers = [self._compile(route) for route in routes]
+        #: The route index routing misses (404/405) are sent to, when the app has exception
+        #: handlers that could answer them; otherwise Rust answers them without Python.
+        self.error_route: int | None = None
+        if app.handles_routing_errors():
+            self.error_route = len(self._handlers)
+            self._handlers.append(self._handle_routing_error)
 
     # -- wiring -----------------------------------------------------------------------------
 
@@ -218,6 +224,13 @@ class Dispatcher:
             self._internal_error(raw, exc, route)
 
     # -- errors -------------------------------------------------------------------------------
+
+    def _handle_routing_error(self, raw: RawRequest) -> None:
+        miss = raw.routing_error()
+        if miss is None:  # not sent by the router's fallback: nothing matched at all
+            miss = (404, f"no route matches {raw.path}", None)
+        status, detail, allow = miss
+        self.handle_exception(raw, HTTPException(status, detail, {"allow": allow} if allow else None))
 
     def handle_exception(self, raw: RawRequest, exc: Exception, route: Route | None = None) -> None:
         handler = self._app.exception_handler_for(exc)

@@ -40,6 +40,7 @@ class RawRequest:
     def header(self, name: str) -> str | None: ...
     def body(self) -> bytes: ...
     def client(self) -> tuple[str, int] | None: ...
+    def routing_error(self) -> tuple[int, str, str | None] | None: ...
     def is_disconnected(self) -> bool: ...
     def respond(
         self,
@@ -61,7 +62,11 @@ class Server:
     """A running network server; starts serving when created."""
 
     def __new__(
-        cls, config: Any, routes: list[tuple[int, str, list[str]]], queue: RequestQueue
+        cls,
+        config: Any,
+        routes: list[tuple[int, str, list[str]]],
+        queue: RequestQueue,
+        error_route: int | None = None,
     ) -> Server: ...
     @property
     def local_addr(self) -> tuple[str, int]: ...
@@ -73,7 +78,11 @@ class TestTransport:
     """Sends requests through the app's Rust service in-process."""
 
     def __new__(
-        cls, config: Any, routes: list[tuple[int, str, list[str]]], queue: RequestQueue
+        cls,
+        config: Any,
+        routes: list[tuple[int, str, list[str]]],
+        queue: RequestQueue,
+        error_route: int | None = None,
     ) -> TestTransport: ...
     def send(
         self,

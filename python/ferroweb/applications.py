@@ -76,6 +76,15 @@ class App(Router):
             return handlers.get(500)
         return None
 
+    def handles_routing_errors(self) -> bool:
+        """True when an exception handler could answer a 404 or 405 from the router."""
+        for key in self._exception_handlers:
+            if key in (404, 405):
+                return True
+            if isinstance(key, type) and issubclass(HTTPException, key):
+                return True
+        return False
+
     def run(
         self,
         host: str | None = None,

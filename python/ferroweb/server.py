@@ -75,7 +75,7 @@ async def _serve(app: App, config: ServerConfig) -> None:
     dispatcher = Dispatcher(app, queue, loop)
     dispatcher.attach()
     try:
-        server = Server(config, dispatcher.route_specs, queue)
+        server = Server(config, dispatcher.route_specs, queue, dispatcher.error_route)
     except BaseException:
         dispatcher.detach()
         raise

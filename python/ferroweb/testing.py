@@ -99,6 +99,7 @@ class AsyncTestClient:
         self._dispatcher: Dispatcher | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._routes: list[Any] = []
+        self._routing_errors = False
 
     async def __aenter__(self) -> AsyncTestClient:
         self._start()
@@ -109,19 +110,27 @@ class AsyncTestClient:
 
     def _start(self) -> None:
         routes = self.app.routes
+        routing_errors = self.app.handles_routing_errors()
         if self._transport is not None:
-            if len(routes) == len(self._routes) and all(map(operator.is_, routes, self._routes)):
+            if (
+                routing_errors == self._routing_errors
+                and len(routes) == len(self._routes)
+                and all(map(operator.is_, routes, self._routes))
+            ):
                 return
-            # Routes were added after the client started: rebuild the router, as a restarted
-            # server would.
+            # Routes or handlers were added after the client started: rebuild the router, as
+            # a restarted server would.
             assert self._dispatcher is not None
             self._dispatcher.detach()
             self._transport.close()
         self._routes = list(routes)
+        self._routing_errors = routing_errors
         loop = asyncio.get_running_loop()
         queue = RequestQueue()
         dispatcher = Dispatcher(self.app, queue, loop)
-        self._transport = TestTransport(self.app.config, dispatcher.route_specs, queue)
+        self._transport = TestTransport(
+            self.app.config, dispatcher.route_specs, queue, dispatcher.error_route
+        )
         dispatcher.attach()
         self._dispatcher = dispatcher
         self._loop = loop

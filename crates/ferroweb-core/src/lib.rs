@@ -20,7 +20,7 @@ pub use config::{ConfigError, ServerConfig};
 pub use dispatch::{Dispatch, Reply};
 pub use problem::Problem;
 pub use query::parse_query;
-pub use request::{ClientAddr, PathParams, PendingRequest};
+pub use request::{ClientAddr, PathParams, PendingRequest, RoutingError};
 pub use response::{ContentKind, HandlerResponse};
 pub use router::{RouteError, RouteId, RouteSpec, RouteTable};
 pub use server::{Server, ServerError, ServerHandle};

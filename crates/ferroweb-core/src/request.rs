@@ -31,7 +31,19 @@ pub struct PendingRequest {
     pub path_params: PathParams,
     pub body: Bytes,
     pub client: Option<ClientAddr>,
+    /// Set when this is not a matched route but a routing miss handed to the binding's error
+    /// route (see [`crate::RouteTable::with_error_route`]).
+    pub routing_error: Option<RoutingError>,
     pub reply: Reply,
+}
+
+/// Why the router could not serve a request: what the core would have answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutingError {
+    pub status: http::StatusCode,
+    pub detail: String,
+    /// The `Allow` header value, for a 405.
+    pub allow: Option<http::HeaderValue>,
 }
 
 impl PendingRequest {

@@ -90,6 +90,7 @@ impl PathEntry {
 pub struct RouteTable {
     pub(crate) paths: BTreeMap<String, PathEntry>,
     pub(crate) order: Vec<String>,
+    pub(crate) error_route: Option<RouteId>,
 }
 
 impl RouteTable {
@@ -135,6 +136,13 @@ impl RouteTable {
             }
         }
         Ok(table)
+    }
+
+    /// Routing misses (404, 405) go to this route instead of being answered by the core, with
+    /// [`crate::PendingRequest::routing_error`] saying what the core would have answered.
+    pub fn with_error_route(mut self, route: RouteId) -> Self {
+        self.error_route = Some(route);
+        self
     }
 
     pub fn len(&self) -> usize {

@@ -22,7 +22,7 @@ use tower::{Service, ServiceExt};
 use crate::config::ServerConfig;
 use crate::dispatch::{Dispatch, Reply};
 use crate::problem::Problem;
-use crate::request::{ClientAddr, PendingRequest};
+use crate::request::{ClientAddr, PendingRequest, RoutingError};
 use crate::router::{PathEntry, RouteId, RouteTable};
 
 /// The address reported for requests made through [`AppService::call_in_process`].
@@ -31,6 +31,8 @@ pub const TEST_CLIENT_ADDR: ClientAddr = ClientAddr::TestClient;
 struct Shared {
     dispatcher: Arc<dyn Dispatch>,
     max_body_size: Option<u64>,
+    /// Where routing misses go when the binding wants to answer them itself.
+    error_route: Option<RouteId>,
 }
 
 /// The whole application as one tower service. Cheap to clone (one `Arc` inside axum).
@@ -45,6 +47,7 @@ impl AppService {
         let shared = Arc::new(Shared {
             dispatcher: Arc::clone(&dispatcher),
             max_body_size: config.max_body_size,
+            error_route: table.error_route,
         });
         let mut router = axum::Router::new();
         for path in &table.order {
@@ -53,7 +56,12 @@ impl AppService {
             };
             router = router.route(path, method_router(entry, &shared));
         }
-        let router = router.fallback(not_found).with_state(());
+        let not_found_shared = Arc::clone(&shared);
+        let router = router
+            .fallback(move |request: Request<Body>| {
+                not_found(Arc::clone(&not_found_shared), request)
+            })
+            .with_state(());
         Self { router, dispatcher }
     }
 
@@ -93,34 +101,61 @@ fn method_router(entry: &PathEntry, shared: &Arc<Shared>) -> MethodRouter {
     }
     let allow = HeaderValue::from_str(&entry.allow_header())
         .unwrap_or_else(|_| HeaderValue::from_static("OPTIONS"));
+    let shared = Arc::clone(shared);
     methods.fallback(move |request: Request<Body>| {
-        let allow = allow.clone();
-        async move { method_fallback(request.method(), request.uri().path(), allow) }
+        method_fallback(Arc::clone(&shared), request, allow.clone())
     })
 }
 
 /// Unserved methods: OPTIONS is answered with the allowed methods, the rest get a 405.
-fn method_fallback(method: &Method, path: &str, allow: HeaderValue) -> Response<Body> {
+async fn method_fallback(
+    shared: Arc<Shared>,
+    request: Request<Body>,
+    allow: HeaderValue,
+) -> Response<Body> {
     let mut headers = HeaderMap::new();
-    headers.insert(header::ALLOW, allow);
-    if method == Method::OPTIONS {
+    headers.insert(header::ALLOW, allow.clone());
+    if request.method() == Method::OPTIONS {
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::NO_CONTENT;
         *response.headers_mut() = headers;
         return response;
     }
-    Problem::new(StatusCode::METHOD_NOT_ALLOWED)
-        .with_detail(format!("method {method} is not allowed for this resource"))
-        .with_instance(path)
-        .into_response_with(headers)
+    let error = RoutingError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        detail: format!(
+            "method {} is not allowed for this resource",
+            request.method()
+        ),
+        allow: Some(allow),
+    };
+    routing_miss(shared, request, error, headers).await
 }
 
-async fn not_found(request: Request<Body>) -> Response<Body> {
-    let path = request.uri().path();
-    Problem::new(StatusCode::NOT_FOUND)
-        .with_detail(format!("no route matches {path}"))
-        .with_instance(path)
-        .into_response()
+async fn not_found(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
+    let error = RoutingError {
+        status: StatusCode::NOT_FOUND,
+        detail: format!("no route matches {}", request.uri().path()),
+        allow: None,
+    };
+    routing_miss(shared, request, error, HeaderMap::new()).await
+}
+
+/// Answers a routing miss here, or hands it to the binding's error route when it has one
+/// (so its exception handlers can answer 404/405 too).
+async fn routing_miss(
+    shared: Arc<Shared>,
+    request: Request<Body>,
+    error: RoutingError,
+    headers: HeaderMap,
+) -> Response<Body> {
+    match shared.error_route {
+        Some(route) => handle(Arc::clone(&shared), route, request, Some(error)).await,
+        None => Problem::new(error.status)
+            .with_detail(error.detail)
+            .with_instance(request.uri().path())
+            .into_response_with(headers),
+    }
 }
 
 /// One route's handler as a tower service.
@@ -149,7 +184,7 @@ impl Service<Request<Body>> for Endpoint {
         Box::pin(async move {
             // A panic anywhere in this request's handling answers 500 and leaves the
             // connection and the server serving.
-            let handled = AssertUnwindSafe(handle(shared, route, request))
+            let handled = AssertUnwindSafe(handle(shared, route, request, None))
                 .catch_unwind()
                 .await;
             Ok(handled.unwrap_or_else(|panic| {
@@ -173,7 +208,12 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-async fn handle(shared: Arc<Shared>, route: RouteId, request: Request<Body>) -> Response<Body> {
+async fn handle(
+    shared: Arc<Shared>,
+    route: RouteId,
+    request: Request<Body>,
+    routing_error: Option<RoutingError>,
+) -> Response<Body> {
     let (mut parts, body) = request.into_parts();
     let path_params = match RawPathParams::from_request_parts(&mut parts, &()).await {
         Ok(params) => params.iter().map(|(_, value)| value.to_owned()).collect(),
@@ -200,6 +240,7 @@ async fn handle(shared: Arc<Shared>, route: RouteId, request: Request<Body>) -> 
         path_params,
         body,
         client: parts.extensions.remove::<ClientAddr>(),
+        routing_error,
         reply,
     };
     if shared.dispatcher.dispatch(pending).is_err() {

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use ferroweb_core::{
     parse_query, ClientAddr, ContentKind, HandlerResponse, PendingRequest, Problem, Reply,
+    RoutingError,
 };
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
@@ -23,6 +24,7 @@ pub(crate) struct RawRequest {
     path_params: Vec<String>,
     body: Bytes,
     client: Option<ClientAddr>,
+    routing_error: Option<RoutingError>,
     reply: Mutex<Option<Reply>>,
 }
 
@@ -37,6 +39,7 @@ impl RawRequest {
             path_params: pending.path_params,
             body: pending.body,
             client: pending.client,
+            routing_error: pending.routing_error,
             reply: Mutex::new(Some(pending.reply)),
         }
     }
@@ -191,6 +194,17 @@ impl RawRequest {
             Some(ClientAddr::TestClient) => ("testclient", 50000u16).into_py_any(py),
             None => Ok(py.None()),
         }
+    }
+
+    /// For a routing miss sent to the error route: `(status, detail, allow)`.
+    fn routing_error(&self) -> Option<(u16, String, Option<String>)> {
+        self.routing_error.as_ref().map(|error| {
+            (
+                error.status.as_u16(),
+                error.detail.clone(),
+                error.allow.as_ref().map(header_text),
+            )
+        })
     }
 
     /// True when the client no longer waits for the answer.

@@ -7,7 +7,10 @@ use pyo3::prelude::*;
 
 pub(crate) type PyRouteSpec = (u32, String, Vec<String>);
 
-pub(crate) fn route_table(specs: Vec<PyRouteSpec>) -> PyResult<RouteTable> {
+pub(crate) fn route_table(
+    specs: Vec<PyRouteSpec>,
+    error_route: Option<u32>,
+) -> PyResult<RouteTable> {
     let specs = specs
         .into_iter()
         .map(|(id, path, methods)| {
@@ -21,5 +24,9 @@ pub(crate) fn route_table(specs: Vec<PyRouteSpec>) -> PyResult<RouteTable> {
             Ok(RouteSpec { id, path, methods })
         })
         .collect::<PyResult<Vec<_>>>()?;
-    RouteTable::new(specs).map_err(|err| PyValueError::new_err(err.to_string()))
+    let table = RouteTable::new(specs).map_err(|err| PyValueError::new_err(err.to_string()))?;
+    Ok(match error_route {
+        Some(route) => table.with_error_route(route),
+        None => table,
+    })
 }

@@ -27,16 +27,19 @@ fn start_error(err: ServerError) -> PyErr {
 
 #[pymethods]
 impl PyServer {
-    /// Binds and starts serving at once; requests go to `queue`.
+    /// Binds and starts serving at once; requests go to `queue`. With `error_route`, routing
+    /// misses (404/405) are dispatched to that route instead of answered by the core.
     #[new]
+    #[pyo3(signature = (config, routes, queue, error_route=None))]
     fn new(
         py: Python<'_>,
         config: &Bound<'_, PyAny>,
         routes: Vec<PyRouteSpec>,
         queue: &RequestQueue,
+        error_route: Option<u32>,
     ) -> PyResult<Self> {
         let config = server_config(config)?;
-        let table = route_table(routes)?;
+        let table = route_table(routes, error_route)?;
         let dispatcher: Arc<dyn Dispatch> = queue.inner.clone();
         let service = AppService::new(&table, dispatcher, &config);
         let notify = Arc::clone(&queue.inner);

@@ -70,9 +70,10 @@ impl TestTransport {
         config: &Bound<'_, PyAny>,
         routes: Vec<PyRouteSpec>,
         queue: &RequestQueue,
+        error_route: Option<u32>,
     ) -> PyResult<Self> {
         let config = server_config(config)?;
-        let table = route_table(routes)?;
+        let table = route_table(routes, error_route)?;
         let dispatcher: Arc<dyn Dispatch> = queue.inner.clone();
         let service = AppService::new(&table, dispatcher, &config);
         let idle = service.dispatcher();

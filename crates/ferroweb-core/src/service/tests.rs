@@ -29,13 +29,22 @@ impl Dispatch for Recorder {
             Mode::Panic => panic!("binding bug"),
             Mode::Answer => {}
         }
-        let text = format!(
+        let mut text = format!(
             "route={} params={} body={} client={:?}",
             request.route,
             request.path_params.join(","),
             request.body.len(),
             request.client
         );
+        if let Some(error) = &request.routing_error {
+            let allow = error.allow.as_ref().map(|v| v.to_str().unwrap_or("?"));
+            text = format!(
+                "route={} miss={} detail={} allow={allow:?}",
+                request.route,
+                error.status.as_u16(),
+                error.detail
+            );
+        }
         request.reply.send(HandlerResponse::new(
             StatusCode::OK,
             ContentKind::Text,
@@ -46,7 +55,15 @@ impl Dispatch for Recorder {
 }
 
 fn app(mode: Mode, max_body_size: Option<u64>) -> (AppService, Arc<Recorder>) {
-    let table = RouteTable::new([
+    app_with(mode, max_body_size, None)
+}
+
+fn app_with(
+    mode: Mode,
+    max_body_size: Option<u64>,
+    error_route: Option<RouteId>,
+) -> (AppService, Arc<Recorder>) {
+    let mut table = RouteTable::new([
         RouteSpec {
             id: 0,
             path: "/items/{id}".into(),
@@ -64,6 +81,9 @@ fn app(mode: Mode, max_body_size: Option<u64>) -> (AppService, Arc<Recorder>) {
         },
     ])
     .unwrap();
+    if let Some(route) = error_route {
+        table = table.with_error_route(route);
+    }
     let recorder = Arc::new(Recorder {
         calls: AtomicUsize::new(0),
         mode,
@@ -216,4 +236,30 @@ async fn refused_dropped_and_panicking_dispatch_become_problems() {
         assert_eq!(response.status(), status);
         assert_eq!(problem(response).await["instance"], "/items/1");
     }
+}
+
+#[tokio::test]
+async fn routing_misses_go_to_the_error_route_when_set() {
+    let (app, recorder) = app_with(Mode::Answer, None, Some(9));
+    let missing = app
+        .call_in_process(request(Method::GET, "/nope", Body::empty()))
+        .await;
+    assert_eq!(
+        text(missing).await,
+        "route=9 miss=404 detail=no route matches /nope allow=None"
+    );
+    let wrong_method = app
+        .call_in_process(request(Method::DELETE, "/items/1", Body::empty()))
+        .await;
+    assert_eq!(
+        text(wrong_method).await,
+        "route=9 miss=405 detail=method DELETE is not allowed for this resource \
+         allow=Some(\"GET, HEAD, POST, OPTIONS\")"
+    );
+    // OPTIONS is not an error: still answered by the core.
+    let options = app
+        .call_in_process(request(Method::OPTIONS, "/items/1", Body::empty()))
+        .await;
+    assert_eq!(options.status(), StatusCode::NO_CONTENT);
+    assert_eq!(recorder.calls.load(Ordering::SeqCst), 2);
 }
