@@ -66,6 +66,7 @@ impl TestTransport {
     }
 
     #[new]
+    #[pyo3(signature = (config, routes, queue, error_route=None))]
     fn new(
         config: &Bound<'_, PyAny>,
         routes: Vec<PyRouteSpec>,
