@@ -27,7 +27,8 @@ class ServerConfig:
     keep_alive_timeout: float | None = 5.0
     #: Time a client has to send a complete request head (also bounds idle keep-alive).
     header_read_timeout: float | None = 30.0
-    #: Largest request head (request line and headers), bytes; larger ones get 431.
+    #: Largest request head (request line and headers), bytes; larger ones are refused
+    #: (431, or a closed connection when the head overflows while still arriving).
     max_header_size: int = 16 * 1024
     #: Largest request body, bytes, enforced while reading; larger ones get 413.
     max_body_size: int | None = 10 * 1024 * 1024
