@@ -37,3 +37,21 @@ def test_cli_help_and_version() -> None:
         [sys.executable, "-m", "ferroweb", "run", "--help"], capture_output=True, text=True, timeout=30
     )
     assert "--workers" in result.stdout
+
+
+def test_port_in_use_is_a_clear_error_and_exit_code() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "ferroweb", "run", "examples.hello:app", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 1
+    assert f"error: cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr

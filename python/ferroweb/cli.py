@@ -61,7 +61,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from exc
-    serve(app, config)
+    try:
+        serve(app, config)
+    except (OSError, ValueError) as exc:  # e.g. the port is taken, a setting the core refuses
+        raise SystemExit(f"error: {exc}") from exc
 
 
 if __name__ == "__main__":

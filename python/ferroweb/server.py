@@ -124,7 +124,8 @@ def _spawn(app: App, config: ServerConfig) -> int:
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        run_worker(app, config.replace(workers=1))
+        # `workers` stays as configured: it tells the core to share the port (SO_REUSEPORT).
+        run_worker(app, config)
     except BaseException:
         logger.exception("worker %d failed", os.getpid())
         code = 1

@@ -23,6 +23,9 @@ pub struct ServerConfig {
     pub max_body_size: Option<u64>,
     /// How long in-flight requests may run after shutdown starts.
     pub shutdown_timeout: Duration,
+    /// Bind with SO_REUSEPORT so several worker processes share the port. Off for a single
+    /// process, so a second server on a taken port fails instead of silently sharing it.
+    pub reuse_port: bool,
 }
 
 impl Default for ServerConfig {
@@ -37,6 +40,7 @@ impl Default for ServerConfig {
             max_header_size: 16 * 1024,
             max_body_size: Some(10 * 1024 * 1024),
             shutdown_timeout: Duration::from_secs(30),
+            reuse_port: false,
         }
     }
 }

@@ -147,7 +147,9 @@ fn bind(config: &ServerConfig) -> Result<std::net::TcpListener, ServerError> {
     socket.set_reuse_address(true).map_err(bind_err)?;
     // Worker processes each bind the same port; the kernel spreads connections over them.
     #[cfg(unix)]
-    socket.set_reuse_port(true).map_err(bind_err)?;
+    if config.reuse_port {
+        socket.set_reuse_port(true).map_err(bind_err)?;
+    }
     socket.set_nonblocking(true).map_err(bind_err)?;
     socket.bind(&addr.into()).map_err(bind_err)?;
     let backlog = i32::try_from(config.backlog).unwrap_or(i32::MAX);

@@ -31,6 +31,8 @@ pub(crate) fn server_config(config: &Bound<'_, PyAny>) -> PyResult<ServerConfig>
         max_header_size: config.getattr("max_header_size")?.extract()?,
         max_body_size: config.getattr("max_body_size")?.extract()?,
         shutdown_timeout: seconds(config, "shutdown_timeout")?.unwrap_or(Duration::ZERO),
+        // Each of several workers binds the same port.
+        reuse_port: config.getattr("workers")?.extract::<usize>()? > 1,
     };
     parsed
         .validate()

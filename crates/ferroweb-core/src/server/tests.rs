@@ -174,3 +174,26 @@ fn invalid_config_is_rejected_before_binding() {
     );
     assert!(matches!(result, Err(ServerError::Config(_))));
 }
+
+#[test]
+fn reuse_port_lets_workers_share_a_port_and_only_then() {
+    let service = || AppService::new(&RouteTable::default(), Arc::new(SlowEcho), &config());
+    let shared = ServerConfig {
+        reuse_port: true,
+        ..config()
+    };
+    let first = Server::start(&shared, service(), Box::new(|_| {})).unwrap();
+    let port = first.local_addr().port();
+    let second = Server::start(
+        &ServerConfig { port, ..shared },
+        service(),
+        Box::new(|_| {}),
+    );
+    assert!(second.is_ok(), "a second worker could not share the port");
+    let exclusive = Server::start(
+        &ServerConfig { port, ..config() },
+        service(),
+        Box::new(|_| {}),
+    );
+    assert!(matches!(exclusive, Err(ServerError::Bind { .. })));
+}
