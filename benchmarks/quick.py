@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
-PEERS_VENV = BENCH / ".venv-peers"
+PEERS_VENV = ROOT / ".venv-peers"
 BODY = b"x" * 200
 
 

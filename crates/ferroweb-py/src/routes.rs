@@ -1,16 +1,19 @@
-//! Route specs as Python hands them over: `(route_id, path, [methods])`.
+//! Route specs as Python hands them over (`(route_id, path, [methods])`), and the app service
+//! built from them, shared by the network server and the test transport.
 
-use ferroweb_core::{RouteSpec, RouteTable};
+use std::sync::Arc;
+
+use ferroweb_core::{AppService, Dispatch, RouteSpec, RouteTable, ServerConfig};
 use http::Method;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::config::server_config;
+use crate::queue::RequestQueue;
+
 pub(crate) type PyRouteSpec = (u32, String, Vec<String>);
 
-pub(crate) fn route_table(
-    specs: Vec<PyRouteSpec>,
-    error_route: Option<u32>,
-) -> PyResult<RouteTable> {
+fn route_table(specs: Vec<PyRouteSpec>, error_route: Option<u32>) -> PyResult<RouteTable> {
     let specs = specs
         .into_iter()
         .map(|(id, path, methods)| {
@@ -29,4 +32,18 @@ pub(crate) fn route_table(
         Some(route) => table.with_error_route(route),
         None => table,
     })
+}
+
+/// Reads the Python config and builds the service that routes into `queue`.
+pub(crate) fn app_service(
+    config: &Bound<'_, PyAny>,
+    routes: Vec<PyRouteSpec>,
+    queue: &RequestQueue,
+    error_route: Option<u32>,
+) -> PyResult<(ServerConfig, AppService)> {
+    let config = server_config(config)?;
+    let table = route_table(routes, error_route)?;
+    let dispatcher: Arc<dyn Dispatch> = queue.inner.clone();
+    let service = AppService::new(&table, dispatcher, &config);
+    Ok((config, service))
 }

@@ -3,14 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferroweb_core::{AppService, Dispatch, Server, ServerError, ServerHandle};
+use ferroweb_core::{Server, ServerError, ServerHandle};
 use parking_lot::Mutex;
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::config::server_config;
 use crate::queue::RequestQueue;
-use crate::routes::{route_table, PyRouteSpec};
+use crate::routes::{app_service, PyRouteSpec};
 
 #[pyclass(frozen, module = "ferroweb._ferroweb", name = "Server")]
 pub(crate) struct PyServer {
@@ -38,10 +37,7 @@ impl PyServer {
         queue: &RequestQueue,
         error_route: Option<u32>,
     ) -> PyResult<Self> {
-        let config = server_config(config)?;
-        let table = route_table(routes, error_route)?;
-        let dispatcher: Arc<dyn Dispatch> = queue.inner.clone();
-        let service = AppService::new(&table, dispatcher, &config);
+        let (config, service) = app_service(config, routes, queue, error_route)?;
         let notify = Arc::clone(&queue.inner);
         let handle = py
             .detach(|| {

@@ -1,10 +1,9 @@
 //! `TestTransport`: sends requests through the same core service in-process, no socket.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ferroweb_core::{AppService, Body, Dispatch};
+use ferroweb_core::{AppService, Body};
 use http::{HeaderName, HeaderValue, Method, Request};
 use http_body_util::BodyExt;
 use parking_lot::Mutex;
@@ -12,9 +11,8 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::config::server_config;
 use crate::queue::RequestQueue;
-use crate::routes::{route_table, PyRouteSpec};
+use crate::routes::{app_service, PyRouteSpec};
 
 #[pyclass(frozen, module = "ferroweb._ferroweb")]
 pub(crate) struct TestTransport {
@@ -73,10 +71,7 @@ impl TestTransport {
         queue: &RequestQueue,
         error_route: Option<u32>,
     ) -> PyResult<Self> {
-        let config = server_config(config)?;
-        let table = route_table(routes, error_route)?;
-        let dispatcher: Arc<dyn Dispatch> = queue.inner.clone();
-        let service = AppService::new(&table, dispatcher, &config);
+        let (_, service) = app_service(config, routes, queue, error_route)?;
         let idle = service.dispatcher();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
