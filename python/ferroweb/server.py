@@ -80,25 +80,43 @@ async def _serve(app: App, config: ServerConfig) -> None:
         dispatcher.detach()
         raise
     stop = asyncio.Event()
+    force = asyncio.Event()
+
+    def on_signal() -> None:
+        # The first signal drains gracefully; a second one stops waiting for in-flight work.
+        if stop.is_set():
+            force.set()
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, on_signal)
     host, port = server.local_addr
     logger.info("ferroweb serving on http://%s:%d (pid %d)", host, port, os.getpid())
+    forced = False
     try:
         stopped = asyncio.ensure_future(dispatcher.wait_server_stopped())
         await asyncio.wait([asyncio.ensure_future(stop.wait()), stopped], return_when="FIRST_COMPLETED")
-        logger.info("shutting down: finishing in-flight requests (up to %ss)", config.shutdown_timeout)
+        logger.info(
+            "shutting down: finishing in-flight requests (up to %ss; signal again to force)",
+            config.shutdown_timeout,
+        )
         server.shutdown()
-        await stopped
-        if not queue.server_drained:
+        await asyncio.wait([asyncio.ensure_future(force.wait()), stopped], return_when="FIRST_COMPLETED")
+        forced = force.is_set() and not stopped.done()
+        if forced:
+            stopped.cancel()
+            logger.warning("forced shutdown: in-flight requests were abandoned")
+        elif not queue.server_drained:
             logger.warning("shutdown timeout reached; unfinished connections were closed")
         queue.close()
-        await dispatcher.drain_tasks(timeout=1.0)
+        await dispatcher.drain_tasks(timeout=0.0 if forced else 1.0)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
         dispatcher.detach()
-        server.close()
+        server.close(0.0 if forced else 1.0)
+    if forced:
+        raise SystemExit(1)
     logger.info("ferroweb stopped (pid %d)", os.getpid())
 
 

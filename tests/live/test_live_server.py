@@ -451,3 +451,22 @@ def test_oversized_request_head_is_refused(live_server: LiveServer) -> None:
     # The server is still healthy.
     with httpx.Client(timeout=TIMEOUT) as client:
         assert client.get(f"{live_server.base_url}/plaintext").status_code == 200
+
+
+def test_second_signal_forces_exit(live_server: LiveServer) -> None:
+    """A second SIGTERM during the drain stops waiting: exit 1 before the slow request ends."""
+    with (
+        ThreadPoolExecutor(max_workers=1) as pool,
+        httpx.Client(base_url=live_server.base_url, timeout=TIMEOUT) as probe,
+    ):
+        pending = pool.submit(lambda: httpx.get(f"{live_server.base_url}/slow", timeout=httpx.Timeout(15.0)))
+        assert wait_until(lambda: probe.get("/slow/in-flight").json()["in_flight"] == 1, timeout=5.0)
+        live_server.process.send_signal(signal.SIGTERM)
+        assert wait_until(lambda: "signal again to force" in live_server.log(), timeout=5.0)
+        live_server.process.send_signal(signal.SIGTERM)
+        code = live_server.process.wait(timeout=5.0)
+        assert code == 1, live_server.log()
+        assert "forced shutdown" in live_server.log()
+        # the abandoned request fails instead of hanging
+        with pytest.raises(httpx.HTTPError):
+            pending.result(timeout=15.0).raise_for_status()
