@@ -93,24 +93,27 @@ async def _serve(app: App, config: ServerConfig) -> None:
     host, port = server.local_addr
     logger.info("ferroweb serving on http://%s:%d (pid %d)", host, port, os.getpid())
     forced = False
+    stopped = asyncio.ensure_future(dispatcher.wait_server_stopped())
+    stop_requested = asyncio.ensure_future(stop.wait())
+    force_requested = asyncio.ensure_future(force.wait())
     try:
-        stopped = asyncio.ensure_future(dispatcher.wait_server_stopped())
-        await asyncio.wait([asyncio.ensure_future(stop.wait()), stopped], return_when="FIRST_COMPLETED")
+        await asyncio.wait([stop_requested, stopped], return_when="FIRST_COMPLETED")
         logger.info(
             "shutting down: finishing in-flight requests (up to %ss; signal again to force)",
             config.shutdown_timeout,
         )
         server.shutdown()
-        await asyncio.wait([asyncio.ensure_future(force.wait()), stopped], return_when="FIRST_COMPLETED")
+        await asyncio.wait([force_requested, stopped], return_when="FIRST_COMPLETED")
         forced = force.is_set() and not stopped.done()
         if forced:
-            stopped.cancel()
             logger.warning("forced shutdown: in-flight requests were abandoned")
         elif not queue.server_drained:
             logger.warning("shutdown timeout reached; unfinished connections were closed")
         queue.close()
         await dispatcher.drain_tasks(timeout=0.0 if forced else 1.0)
     finally:
+        for waiter in (stopped, stop_requested, force_requested):
+            waiter.cancel()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
         dispatcher.detach()

@@ -372,6 +372,8 @@ def test_sigterm_finishes_in_flight_requests(live_server: LiveServer) -> None:
     assert connection_refused(live_server), "a new connection was accepted after shutdown"
     log = live_server.log()
     assert "shutdown timeout reached" not in log, log
+    assert "Task was destroyed" not in log, log
+    assert "ferroweb stopped" in log, log
 
 
 def test_sigterm_refuses_new_requests_while_draining(live_server: LiveServer) -> None:
