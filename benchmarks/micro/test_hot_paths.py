@@ -1,0 +1,86 @@
+"""Micro-benchmarks of the Python hot paths (pytest-benchmark; run with `./dev bench-micro`).
+
+They measure only the Python side: binding parameters, encoding a return value, and one full
+request through the in-process TestClient (Rust router included, no socket).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pytest
+
+from ferroweb import App, JSONResponse, Request, Response
+from ferroweb._dispatch import render
+from ferroweb._params import compile_binder
+from ferroweb.routing import Route
+from ferroweb.testing import TestClient
+
+
+class FakeRaw:
+    """Stands in for the Rust RawRequest so only Python work is timed."""
+
+    method = "GET"
+    path = "/items/42"
+    query_string = "q=hello&limit=10"
+
+    def path_params(self) -> list[str]:
+        return ["42"]
+
+    def query_params(self) -> list[tuple[str, str]]:
+        return [("q", "hello"), ("limit", "10")]
+
+    def respond(self, status: int, body: Any, kind: int, headers: Any = None) -> bool:
+        return True
+
+
+class Item(msgspec.Struct):
+    name: str
+    price: float
+    tags: list[str]
+
+
+def test_bind_path_and_query(benchmark: Any) -> None:
+    def handler(item_id: str, q: str, limit: str = "5") -> None: ...
+
+    bind = compile_binder(Route("/items/{item_id}", handler, ("GET",)), None)
+    assert bind is not None
+    raw = FakeRaw()
+    assert benchmark(bind, raw) == ["42", "hello", "10"]
+
+
+def test_bind_request_only(benchmark: Any) -> None:
+    def handler(request: Request) -> None: ...
+
+    bind = compile_binder(Route("/x", handler, ("GET",)), None)
+    assert bind is not None
+    assert isinstance(benchmark(bind, FakeRaw())[0], Request)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"message": "Hello, World!"},
+        "Hello, World!",
+        Item("widget", 12.5, ["a", "b"]),
+        JSONResponse({"message": "Hello, World!"}),
+        Response(b"x" * 200, status_code=201, headers={"x-echo": "1"}, media_type="application/octet-stream"),
+    ],
+    ids=["dict", "str", "struct", "json-response", "response"],
+)
+def test_render(benchmark: Any, value: object) -> None:
+    raw = FakeRaw()
+    benchmark(render, raw, value, 200)
+
+
+def test_request_through_test_client(benchmark: Any) -> None:
+    app = App()
+
+    @app.get("/items/{item_id}")
+    def item(item_id: str, q: str) -> dict[str, str]:
+        return {"item_id": item_id, "q": q}
+
+    with TestClient(app) as client:
+        response = benchmark(client.get, "/items/42?q=hello")
+        assert response.json() == {"item_id": "42", "q": "hello"}
