@@ -172,44 +172,46 @@ def build_ceiling(release: bool) -> Path:
     return ROOT / "target" / ("release" if release else "debug") / "ferroweb-ceiling"
 
 
-def server_specs(release_ceiling: bool, with_peers: bool) -> list[ServerSpec]:
+def server_specs(release_ceiling: bool, only: list[str] | None) -> list[ServerSpec]:
+    """The servers to run: ferroweb, the Rust ceiling (built here) and the peers."""
+    wanted = (lambda name: name in only) if only else (lambda name: True)
     all_workloads = [w.name for w in WORKLOADS]
-    specs = [
-        ServerSpec(
-            "ferroweb",
-            [
-                sys.executable,
-                "-m",
+    specs = []
+    if wanted("ferroweb"):
+        specs.append(
+            ServerSpec(
                 "ferroweb",
-                "run",
-                "benchmarks.apps.ferroweb_app:app",
-                "--port",
-                "{port}",
-                "--log-level",
-                "warning",
-            ],
-            ROOT,
-            all_workloads,
-            kind="ferroweb",
-        ),
-        ServerSpec(
-            "rust-ceiling",
-            [
-                str(build_ceiling(release_ceiling)),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "{port}",
-                "--threads",
-                "1",
-            ],
-            ROOT,
-            all_workloads,
-            kind="ceiling",
-        ),
-    ]
-    if with_peers:
-        for entry in json.loads((PEERS / "servers.json").read_text()):
+                [
+                    sys.executable,
+                    "-m",
+                    "ferroweb",
+                    "run",
+                    "benchmarks.apps.ferroweb_app:app",
+                    "--port",
+                    "{port}",
+                    "--log-level",
+                    "warning",
+                ],
+                ROOT,
+                all_workloads,
+                kind="ferroweb",
+            )
+        )
+    if wanted("rust-ceiling"):
+        ceiling = build_ceiling(release_ceiling)
+        specs.append(
+            ServerSpec(
+                "rust-ceiling",
+                [str(ceiling), "--host", "127.0.0.1", "--port", "{port}", "--threads", "1"],
+                ROOT,
+                all_workloads,
+                kind="ceiling",
+            )
+        )
+    needs_peers = not only or any(name not in ("ferroweb", "rust-ceiling") for name in only)
+    entries = json.loads((PEERS / "servers.json").read_text()) if needs_peers else []
+    for entry in entries:
+        if wanted(entry["name"]):
             specs.append(
                 ServerSpec(
                     entry["name"],
@@ -547,8 +549,7 @@ def main(argv: list[str] | None = None) -> int:
     args.concurrency = args.concurrency or [64, 256]
 
     ensure_wrk()
-    with_peers = args.only is None or any(n not in ("ferroweb", "rust-ceiling") for n in args.only)
-    specs = [s for s in server_specs(not args.smoke, with_peers) if not args.only or s.name in args.only]
+    specs = server_specs(not args.smoke, args.only)
     out = args.out or RESULTS / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     logs = out / "logs"
@@ -572,8 +573,9 @@ def main(argv: list[str] | None = None) -> int:
     print(report(results, args, out, extra))
     if not args.smoke:
         chart(out)
-        shutil.copy(out / "results.md", RESULTS / "LATEST.md")
-        print(f"results in {out.relative_to(ROOT)}; summary copied to benchmarks/results/LATEST.md")
+        if out.resolve().parent == RESULTS.resolve():
+            shutil.copy(out / "results.md", RESULTS / "LATEST.md")
+        print(f"results in {out}")
     failed = [r for r in results if r.failure]
     errored = [r for r in results if any(m.errors for runs in r.runs.values() for m in runs)]
     if args.smoke and (failed or errored):
