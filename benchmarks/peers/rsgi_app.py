@@ -1,11 +1,58 @@
-"""Raw granian RSGI app: same three routes as starlette_app.py (no framework)."""
+"""Raw granian RSGI app, the "no framework" reference: the five benchmark workloads (see
+benchmarks/run.py) plus the older routes `/` and `POST /echo`, routed and validated by hand
+(msgspec decodes the POST body straight into `Item`; the path parameter is int()-ed)."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import parse_qs
 
 import msgspec
+
+
+class Item(msgspec.Struct):
+    name: str
+    price: float
+    tags: list[str]
+    description: str
+
 
 _PLAIN_HDRS = [("content-type", "text/plain; charset=utf-8")]
 _JSON_HDRS = [("content-type", "application/json")]
 _ECHO_HDRS = [("content-type", "application/octet-stream"), ("x-echo", "1")]
 _encode = msgspec.json.encode
+_decode_item = msgspec.json.Decoder(Item).decode
+_ITEMS_PREFIX = "/items/"
+
+
+def _json(protocol, status: int, content: object) -> None:
+    protocol.response_bytes(status, _JSON_HDRS, _encode(content))
+
+
+def _get_item(scope, protocol, raw_id: str) -> None:
+    try:
+        item_id = int(raw_id)
+    except ValueError:
+        _json(protocol, 422, {"detail": "item_id must be an integer"})
+        return
+    q = parse_qs(scope.query_string).get("q")
+    if not q:
+        _json(protocol, 422, {"detail": "query parameter q is required"})
+        return
+    _json(protocol, 200, {"item_id": item_id, "q": q[0]})
+
+
+async def _create_item(protocol) -> None:
+    body = await protocol()
+    try:
+        item = _decode_item(body)
+    except msgspec.ValidationError as exc:
+        _json(protocol, 422, {"detail": str(exc)})
+        return
+    except msgspec.DecodeError as exc:
+        _json(protocol, 400, {"detail": str(exc)})
+        return
+    _json(protocol, 200, item)
 
 
 async def app(scope, protocol):
@@ -17,9 +64,22 @@ async def app(scope, protocol):
         if method == "GET":
             protocol.response_str(200, _PLAIN_HDRS, "Hello, World!")
             return
-    elif path == "/":
+    elif path == "/json" or path == "/":
         if method == "GET":
-            protocol.response_bytes(200, _JSON_HDRS, _encode({"message": "Hello, World!"}))
+            _json(protocol, 200, {"message": "Hello, World!"})
+            return
+    elif path.startswith(_ITEMS_PREFIX) and "/" not in path[len(_ITEMS_PREFIX) :]:
+        if method == "GET":
+            _get_item(scope, protocol, path[len(_ITEMS_PREFIX) :])
+            return
+    elif path == "/items":
+        if method == "POST":
+            await _create_item(protocol)
+            return
+    elif path == "/async-sleep":
+        if method == "GET":
+            await asyncio.sleep(0.001)
+            _json(protocol, 200, {"slept": True})
             return
     elif path == "/echo":
         if method == "POST":
