@@ -529,6 +529,27 @@ def chart(out: Path) -> None:
     subprocess.run([str(bin_dir / "python"), str(BENCH / "chart.py"), str(out / "results.csv")], check=True)
 
 
+def check_servers(specs: list[ServerSpec]) -> int:
+    """Starts each server, checks every workload's answers (no load), stops it."""
+    failed = 0
+    with tempfile.TemporaryDirectory() as logs:
+        for spec in specs:
+            port = free_port()
+            try:
+                process = start(spec, port, Path(logs) / f"{spec.name}.log")
+            except RuntimeError as exc:
+                print(f"{spec.name}: FAILED to start: {exc}")
+                failed += 1
+                continue
+            try:
+                problem = verify(spec, port)
+            finally:
+                stop(process)
+            print(f"{spec.name}: {'FAILED ' + problem if problem else 'ok'} ({', '.join(spec.workloads)})")
+            failed += problem is not None
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -541,7 +562,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--leak-requests", type=int, default=1_000_000, help="0 skips the memory check")
     parser.add_argument("--smoke", action="store_true", help="quick correctness run: ferroweb + ceiling only")
     parser.add_argument("--out", type=Path, help="output folder (default: results/<timestamp>)")
+    parser.add_argument("--check", action="store_true", help="only start each server and check its answers")
     args = parser.parse_args(argv)
+    if args.check:
+        return check_servers(server_specs(False, args.only))
     if args.smoke:
         args.duration, args.warmup, args.rounds, args.leak_requests = 1, 0, 1, 0
         args.concurrency = args.concurrency or [64]
