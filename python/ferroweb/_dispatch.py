@@ -154,8 +154,7 @@ class Dispatcher:
         )
 
         if is_async:
-            create_task = self._loop.create_task
-            tasks = self._tasks
+            track = self._track
             finish = self._finish
 
             def handle_async(raw: RawRequest) -> None:
@@ -168,9 +167,7 @@ class Dispatcher:
                 except Exception as exc:
                     on_error(raw, exc)
                     return
-                task = create_task(finish(raw, _resume(coro, yielded), status, route))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
+                track(finish(raw, _resume(coro, yielded), status, route))
 
             return handle_async
 
@@ -185,9 +182,7 @@ class Dispatcher:
                     return
                 call = functools.partial(context.run, endpoint, *args)
                 future = self._loop.run_in_executor(self._blocking_executor(), call)
-                task = self._loop.create_task(self._finish(raw, future, status, route))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._track(self._finish(raw, future, status, route))
 
             return handle_blocking
 
@@ -200,6 +195,13 @@ class Dispatcher:
             self._render_or_fail(raw, result, status, route)
 
         return handle_sync
+
+    def _track(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Runs a request's remaining work as a Task, holding a strong reference until it is
+        done (the loop keeps only weak ones) so shutdown can wait for it."""
+        task = self._loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _blocking_executor(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -251,9 +253,7 @@ class Dispatcher:
             self._internal_error(raw, handler_exc, route)
             return
         if inspect.isawaitable(result):
-            task = self._loop.create_task(self._finish_handler(raw, result, _status_of(exc), route))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._track(self._finish_handler(raw, result, _status_of(exc), route))
         else:
             self._render_or_fail(raw, result, _status_of(exc), route)
 

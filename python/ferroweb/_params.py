@@ -48,7 +48,7 @@ def compile_binder(route: Route, app: Any) -> Binder | None:
         hints = typing.get_type_hints(endpoint, include_extras=True)
     except Exception:  # unresolvable forward references: fall back to raw annotations
         hints = {}
-    steps: list[tuple[int, str, Any, Any]] = []
+    steps: list[tuple[int, str, Any]] = []
     for name, parameter in signature.parameters.items():
         if parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
             raise TypeError(f"handler {route.name!r}: *args/**kwargs parameters are not supported")
@@ -56,20 +56,20 @@ def compile_binder(route: Route, app: Any) -> Binder | None:
             raise TypeError(f"handler {route.name!r}: keyword-only parameter {name!r} is not supported")
         annotation = hints.get(name, parameter.annotation)
         if _is_request(name, annotation):
-            steps.append((_REQUEST, name, None, None))
+            steps.append((_REQUEST, name, None))
         elif name in route.param_names:
-            steps.append((_PATH, name, route.param_names.index(name), None))
+            steps.append((_PATH, name, route.param_names.index(name)))
         else:
             kind = _QUERY_LIST if _is_list(annotation) else _QUERY
-            steps.append((kind, name, parameter.default, None))
+            steps.append((kind, name, parameter.default))
     if not steps:
         return None
     param_names = route.param_names
-    if [kind for kind, *_ in steps] == [_REQUEST]:
+    if [kind for kind, _, _ in steps] == [_REQUEST]:
         # the most common shape (`def handler(request)`): skip the generic loop
         return lambda raw: [Request(raw, param_names, app)]
-    needs_query = any(kind in (_QUERY, _QUERY_LIST) for kind, *_ in steps)
-    needs_path = any(kind == _PATH for kind, *_ in steps)
+    needs_query = any(kind in (_QUERY, _QUERY_LIST) for kind, _, _ in steps)
+    needs_path = any(kind == _PATH for kind, _, _ in steps)
     empty = inspect.Parameter.empty
 
     def bind(raw: RawRequest) -> list[Any]:
@@ -77,7 +77,7 @@ def compile_binder(route: Route, app: Any) -> Binder | None:
         query = QueryParams(raw.query_params()) if needs_query else None
         args: list[Any] = []
         errors: list[dict[str, Any]] = []
-        for kind, name, extra, _ in steps:
+        for kind, name, extra in steps:
             if kind == _REQUEST:
                 args.append(Request(raw, param_names, app))
             elif kind == _PATH:
