@@ -32,6 +32,12 @@ class ServerConfig:
     max_header_size: int = 16 * 1024
     #: Largest request body, bytes, enforced while reading; larger ones get 413.
     max_body_size: int | None = 10 * 1024 * 1024
+    #: Most parts (fields and files) one multipart body may have; more get 413.
+    max_form_parts: int = 1000
+    #: Largest non-file multipart field / url-encoded body value, bytes; larger ones get 413.
+    max_form_field_size: int = 1024 * 1024
+    #: Largest single uploaded file, bytes (``None``: only ``max_body_size`` applies).
+    max_upload_file_size: int | None = None
     #: How long in-flight requests may finish after SIGINT/SIGTERM.
     shutdown_timeout: float = 30.0
     #: Threads for handlers registered with ``blocking=True``.
@@ -50,7 +56,13 @@ class ServerConfig:
             )
         if self.loop not in ("auto", "uvloop", "asyncio"):
             raise ValueError(f"ServerConfig.loop must be auto, uvloop or asyncio, got {self.loop!r}")
-        for name in ("max_header_size", "backlog", "runtime_threads"):
+        for name in (
+            "max_header_size",
+            "backlog",
+            "runtime_threads",
+            "max_form_parts",
+            "max_form_field_size",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"ServerConfig.{name} must be a positive integer, got {value!r}")
@@ -58,6 +70,12 @@ class ServerConfig:
             not isinstance(self.max_body_size, int) or self.max_body_size < 0
         ):
             raise ValueError(f"ServerConfig.max_body_size must be >= 0 or None, got {self.max_body_size!r}")
+        if self.max_upload_file_size is not None and (
+            not isinstance(self.max_upload_file_size, int) or self.max_upload_file_size < 0
+        ):
+            raise ValueError(
+                f"ServerConfig.max_upload_file_size must be >= 0 or None, got {self.max_upload_file_size!r}"
+            )
 
     def replace(self, **changes: Any) -> ServerConfig:
         """A copy with some fields changed; ``None`` values in ``changes`` are ignored."""

@@ -40,11 +40,18 @@ class HTTPException(Exception):
 
 
 class RequestValidationError(HTTPException):
-    """The request did not match the handler's declared parameters (422).
+    """The request did not match the handler's declared parameters (422), or its body could not
+    be parsed at all (400).
 
-    ``errors`` lists every problem found, each ``{"type", "loc", "msg", "input"}``.
+    ``errors`` lists every problem found, each ``{"type", "loc", "msg", "input"}`` plus ``ctx``
+    where the error has parameters (see docs/validation-errors.md).
     """
 
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__(422, detail="Request validation failed")
+    def __init__(
+        self,
+        errors: list[dict[str, Any]],
+        status_code: int = 422,
+        detail: str = "Request validation failed",
+    ) -> None:
+        super().__init__(status_code, detail=detail)
         self.errors = errors

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import operator
+import secrets
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any, Union
@@ -20,6 +21,8 @@ from ferroweb.datastructures import Headers
 from ferroweb.requests import parse_cookie_header
 
 QueryArg = Union[Mapping[str, Any], Iterable[tuple[str, Any]], str, None]
+#: httpx-style files: ``{"field": (filename, content[, content_type])}`` or a list of such pairs.
+FilesArg = Union[Mapping[str, Any], Iterable[tuple[str, Any]], None]
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -155,10 +158,16 @@ class AsyncTestClient:
         json: Any = None,
         content: bytes | str | None = None,
         data: Mapping[str, Any] | None = None,
+        files: FilesArg = None,
         follow_redirects: bool | None = None,
     ) -> TestResponse:
         self._start()
-        body, content_type = _encode_body(json, content, data)
+        if files is not None:
+            if json is not None or content is not None:
+                raise TypeError("files= goes with data=, not json= or content=")
+            body, content_type = _encode_multipart(data, files)
+        else:
+            body, content_type = _encode_body(json, content, data)
         response = await self._send(
             method.upper(), self._url(url, params), headers, cookies, body, content_type
         )
@@ -371,3 +380,45 @@ def _encode_body(
     if data is not None:
         return urlencode(_param_items(data), doseq=True).encode(), "application/x-www-form-urlencoded"
     return b"", None
+
+
+def _file_parts(files: FilesArg) -> list[tuple[str, tuple[str | None, bytes, str | None]]]:
+    items = files.items() if isinstance(files, Mapping) else (files or [])
+    parts: list[tuple[str, tuple[str | None, bytes, str | None]]] = []
+    for field, spec in items:
+        if isinstance(spec, (bytes, str)):
+            spec = (field, spec)
+        filename, content = spec[0], spec[1]
+        content_type = spec[2] if len(spec) > 2 else "application/octet-stream"
+        if not isinstance(content, (bytes, str)):
+            content = content.read()  # a file object
+        parts.append((field, (filename, content.encode() if isinstance(content, str) else content, content_type)))
+    return parts
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _encode_multipart(data: Mapping[str, Any] | None, files: FilesArg) -> tuple[bytes, str]:
+    """A multipart/form-data body (RFC 7578) of ``data`` fields then ``files``, httpx-style:
+    ``files={"field": (filename, content, content_type)}``."""
+    boundary = secrets.token_hex(16)
+    chunks: list[bytes] = []
+    fields = [(k, v) for k, vs in _param_items(data or {}) for v in (vs if isinstance(vs, list) else [vs])]
+    for name, value in fields:
+        chunks.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(name)}"\r\n\r\n'.encode()
+            + str(value).encode()
+            + b"\r\n"
+        )
+    for name, (filename, content, content_type) in _file_parts(files):
+        disposition = f'form-data; name="{_quote(name)}"'
+        if filename is not None:
+            disposition += f'; filename="{_quote(filename)}"'
+        head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+        if content_type:
+            head += f"Content-Type: {content_type}\r\n"
+        chunks.append(head.encode() + b"\r\n" + content + b"\r\n")
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"

@@ -57,4 +57,6 @@ class UploadFile:
         self.file.close()
 
     def __repr__(self) -> str:
-        return f"UploadFile(filename={self.filename!r}, size={self.size!r}, content_type={self.content_type!r})"
+        return (
+            f"UploadFile(filename={self.filename!r}, size={self.size!r}, content_type={self.content_type!r})"
+        )

@@ -24,11 +24,21 @@ pub struct Problem {
     pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The status's reason phrase as RFC 9110 names it (the `http` crate still has the RFC 7231
+/// names for 413 and 422, which clients of a problem+json API no longer expect).
+pub fn reason_phrase(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        413 => "Content Too Large",
+        422 => "Unprocessable Content",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    }
+}
+
 impl Problem {
     pub fn new(status: StatusCode) -> Self {
         Self {
             kind: "about:blank".to_owned(),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: reason_phrase(status).to_owned(),
             status: status.as_u16(),
             detail: None,
             instance: None,

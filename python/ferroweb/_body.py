@@ -1,0 +1,333 @@
+"""Request bodies: JSON decoded by msgspec straight into the declared type, url-encoded and
+multipart forms parsed into fields and uploaded files."""
+
+from __future__ import annotations
+
+import re
+import typing
+import urllib.parse
+from typing import Any
+
+import msgspec
+from msgspec import inspect as msgspec_inspect
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from ferroweb._convert import INVALID, convert_values, sequence_item, strip_optional
+from ferroweb._errors import make_error
+from ferroweb._json_errors import collect_errors, errors_from_message
+from ferroweb.datastructures import Headers
+from ferroweb.exceptions import HTTPException, RequestValidationError
+from ferroweb.uploads import UploadFile
+
+if typing.TYPE_CHECKING:
+    from ferroweb._ferroweb import RawRequest
+    from ferroweb._params import ParamSpec
+    from ferroweb.config import ServerConfig
+    from ferroweb.routing import Route
+
+_FORM_URLENCODED = "application/x-www-form-urlencoded"
+_MULTIPART = "multipart/form-data"
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def media_type(content_type: str | None) -> str | None:
+    if content_type is None:
+        return None
+    return content_type.partition(";")[0].strip().lower()
+
+
+def is_json_media_type(media: str) -> bool:
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _unsupported(media: str | None, expected: str) -> HTTPException:
+    shown = f"'{media}'" if media else "a body without Content-Type"
+    return HTTPException(415, f"Unsupported media type {shown}; this endpoint reads {expected}")
+
+
+class BodyReader:
+    """The JSON body parameter(s) of one route.
+
+    One parameter that is not ``Body(embed=True)`` is the whole body; several (or an embedded one)
+    are the members of one JSON object, decoded through a Struct made for the route.
+    """
+
+    def __init__(self, route: Route, specs: list[ParamSpec]) -> None:
+        self._specs = specs
+        embedded = len(specs) > 1 or getattr(specs[0].marker, "embed", False)
+        self._embedded = embedded
+        if embedded:
+            fields: list[Any] = []
+            for spec in specs:
+                if spec.required:
+                    fields.append((spec.name, spec.annotation))
+                else:
+                    fields.append((spec.name, spec.annotation, msgspec.field(default_factory=spec.fallback)))
+            self._type: Any = msgspec.defstruct(
+                f"{route.name or 'endpoint'}_body",
+                fields,
+                rename={spec.name: spec.key for spec in specs},
+            )
+            self._loc: tuple[str, ...] = ("body",)
+        else:
+            self._type = specs[0].annotation
+            self._loc = ("body",)
+        try:
+            self._decoder = msgspec.json.Decoder(self._type)
+        except TypeError as exc:
+            raise TypeError(f"handler {route.name!r}: unsupported body type: {exc}") from None
+        self._info: msgspec_inspect.Type | None = None
+
+    def read(self, raw: RawRequest, errors: list[dict[str, Any]]) -> dict[str, Any]:
+        """Parameter name -> value; failures go to ``errors`` (422) or raise (400, 415)."""
+        body = raw.body()
+        media = media_type(raw.header("content-type"))
+        if not body.strip():
+            return self._absent(errors)
+        if media is not None and not is_json_media_type(media):
+            raise _unsupported(media, "application/json")
+        try:
+            value = self._decoder.decode(body)
+        except msgspec.ValidationError as exc:
+            self._collect(body, str(exc), errors)
+            return {}
+        except msgspec.DecodeError as exc:
+            error = make_error("json_invalid", ("body",), None, {"error": str(exc)})
+            raise RequestValidationError([error], 400, "Malformed JSON body") from None
+        if self._embedded:
+            return {spec.name: getattr(value, spec.name) for spec in self._specs}
+        return {self._specs[0].name: value}
+
+    def _absent(self, errors: list[dict[str, Any]]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for spec in self._specs:
+            if spec.required:
+                loc = (*self._loc, spec.key) if self._embedded else self._loc
+                errors.append(make_error("missing", loc, None))
+            else:
+                values[spec.name] = spec.fallback()
+        return values
+
+    def _collect(self, body: bytes, message: str, errors: list[dict[str, Any]]) -> None:
+        """The slow path: re-check the plain JSON member by member to report every error."""
+        if self._info is None:
+            self._info = msgspec_inspect.type_info(self._type)
+        plain = msgspec.json.decode(body)
+        found: list[dict[str, Any]] = []
+        collect_errors(self._info, plain, self._loc, found)
+        # The walk mirrors msgspec's rules; should it ever disagree, msgspec's own message is
+        # still reported rather than letting an invalid body through.
+        errors.extend(found or errors_from_message(message, self._loc, plain))
+
+
+class FormReader:
+    """The ``Form()`` and ``File()`` parameters of one route."""
+
+    def __init__(self, route: Route, specs: list[ParamSpec], config: ServerConfig) -> None:
+        self._specs = specs
+        self._config = config
+        self._has_files = any(spec.source == "file" for spec in specs)
+        for spec in specs:
+            if spec.source == "file":
+                item = sequence_item(spec.annotation)
+                spec.many = item is not None
+                target = strip_optional(item if item is not None else spec.annotation)
+                if target not in (UploadFile, bytes):
+                    raise TypeError(
+                        f"handler {route.name!r}: file parameter {spec.name!r} must be UploadFile or bytes"
+                    )
+
+    def read(self, raw: RawRequest, errors: list[dict[str, Any]]) -> dict[str, Any]:
+        media = media_type(raw.header("content-type"))
+        body = raw.body()
+        fields: dict[str, list[str]] = {}
+        files: dict[str, list[UploadFile]] = {}
+        if media == _FORM_URLENCODED:
+            fields = self._parse_urlencoded(body)
+        elif media == _MULTIPART:
+            fields, files = self._parse_multipart(raw.header("content-type") or "", body)
+        elif body or media is not None:
+            expected = _MULTIPART if self._has_files else f"{_FORM_URLENCODED} or {_MULTIPART}"
+            raise _unsupported(media, expected)
+        values: dict[str, Any] = {}
+        for spec in self._specs:
+            if spec.source == "form":
+                values[spec.name] = convert_values(spec, fields.get(spec.key), errors)
+            else:
+                values[spec.name] = self._file_value(spec, files.get(spec.key), errors)
+        return values
+
+    def _file_value(self, spec: ParamSpec, uploads: list[UploadFile] | None, errors: list[Any]) -> Any:
+        if not uploads:
+            if spec.required:
+                errors.append(make_error("missing", spec.loc, None))
+                return INVALID
+            return spec.fallback()
+        wants_bytes = strip_optional(sequence_item(spec.annotation) or spec.annotation) is bytes
+        chosen = uploads if spec.many else [uploads[-1]]
+        if wants_bytes:
+            contents = []
+            for upload in chosen:
+                upload.file.seek(0)
+                contents.append(upload.file.read())
+            return contents if spec.many else contents[0]
+        return chosen if spec.many else chosen[0]
+
+    def _parse_urlencoded(self, body: bytes) -> dict[str, list[str]]:
+        if len(body) > self._config.max_form_field_size * max(1, self._config.max_form_parts):
+            raise HTTPException(413, "Form body too large")
+        try:
+            pairs = urllib.parse.parse_qsl(
+                body.decode("latin-1"),
+                keep_blank_values=True,
+                encoding="utf-8",
+                errors="replace",
+                max_num_fields=self._config.max_form_parts,
+            )
+        except ValueError:
+            raise HTTPException(413, f"Form has more than {self._config.max_form_parts} fields") from None
+        fields: dict[str, list[str]] = {}
+        for key, value in pairs:
+            if len(value) > self._config.max_form_field_size:
+                raise HTTPException(413, f"Form field {key!r} is too large")
+            fields.setdefault(key, []).append(value)
+        return fields
+
+    def _parse_multipart(
+        self, content_type: str, body: bytes
+    ) -> tuple[dict[str, list[str]], dict[str, list[UploadFile]]]:
+        _, options = parse_options_header(content_type)
+        boundary = options.get(b"boundary")
+        if not boundary:
+            raise _multipart_invalid("the Content-Type has no boundary")
+        collector = _MultipartCollector(self._config)
+        parser = MultipartParser(boundary, collector.callbacks())
+        try:
+            parser.write(body)
+            parser.finalize()
+        except MultipartParseError as exc:
+            collector.close_files()
+            raise _multipart_invalid(str(exc)) from None
+        except HTTPException:
+            collector.close_files()
+            raise
+        if not collector.finished:
+            collector.close_files()
+            raise _multipart_invalid("the body ends before the closing boundary")
+        return collector.fields, collector.files
+
+
+def _multipart_invalid(reason: str) -> RequestValidationError:
+    error = make_error("multipart_invalid", ("body",), None, {"error": reason})
+    return RequestValidationError([error], 400, "Malformed multipart body")
+
+
+def sanitise_filename(filename: str) -> str:
+    """The last path component, without control characters (a client's path is not ours)."""
+    name = _CONTROL_CHARACTERS.sub("", filename.replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    return name if name not in ("", ".", "..") else ""
+
+
+class _MultipartCollector:
+    """Receives python-multipart's callbacks: headers per part, then the part's data in chunks."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self._config = config
+        self.fields: dict[str, list[str]] = {}
+        self.files: dict[str, list[UploadFile]] = {}
+        self.finished = False
+        self._parts = 0
+        self._header_name = b""
+        self._header_value = b""
+        self._headers: list[tuple[str, str]] = []
+        self._name = ""
+        self._field_data = bytearray()
+        self._file: UploadFile | None = None
+
+    def callbacks(self) -> dict[str, Any]:
+        return {
+            "on_part_begin": self._on_part_begin,
+            "on_header_field": self._on_header_field,
+            "on_header_value": self._on_header_value,
+            "on_header_end": self._on_header_end,
+            "on_headers_finished": self._on_headers_finished,
+            "on_part_data": self._on_part_data,
+            "on_part_end": self._on_part_end,
+            "on_end": self._on_end,
+        }
+
+    def close_files(self) -> None:
+        for uploads in self.files.values():
+            for upload in uploads:
+                upload.file.close()
+        if self._file is not None:
+            self._file.file.close()
+
+    def _on_part_begin(self) -> None:
+        self._parts += 1
+        if self._parts > self._config.max_form_parts:
+            raise HTTPException(413, f"Multipart body has more than {self._config.max_form_parts} parts")
+        self._headers = []
+        self._field_data = bytearray()
+        self._file = None
+        self._name = ""
+
+    def _on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+
+    def _on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def _on_header_end(self) -> None:
+        name = self._header_name.decode("latin-1").lower()
+        self._headers.append((name, self._header_value.decode("utf-8", "replace")))
+        self._header_name = b""
+        self._header_value = b""
+
+    def _on_headers_finished(self) -> None:
+        headers = Headers(self._headers)
+        disposition = headers.get("content-disposition")
+        if disposition is None:
+            raise MultipartParseError("a part has no Content-Disposition header")
+        _, options = parse_options_header(disposition)
+        name = options.get(b"name")
+        if name is None:
+            raise MultipartParseError("a part's Content-Disposition has no name")
+        self._name = name.decode("utf-8", "replace")
+        filename = options.get(b"filename")
+        if filename is not None:
+            self._file = UploadFile.spooled(
+                filename=sanitise_filename(filename.decode("utf-8", "replace")),
+                content_type=headers.get("content-type", "application/octet-stream"),
+                headers=headers,
+            )
+
+    def _on_part_data(self, data: bytes, start: int, end: int) -> None:
+        chunk = data[start:end]
+        upload = self._file
+        if upload is None:
+            if len(self._field_data) + len(chunk) > self._config.max_form_field_size:
+                raise HTTPException(413, f"Form field {self._name!r} is too large")
+            self._field_data += chunk
+            return
+        size = (upload.size or 0) + len(chunk)
+        limit = self._config.max_upload_file_size
+        if limit is not None and size > limit:
+            raise HTTPException(413, f"Uploaded file {upload.filename!r} is larger than {limit} bytes")
+        upload.file.write(chunk)
+        upload.size = size
+
+    def _on_part_end(self) -> None:
+        if self._file is not None:
+            self._file.file.seek(0)
+            self.files.setdefault(self._name, []).append(self._file)
+            self._file = None
+        else:
+            self.fields.setdefault(self._name, []).append(self._field_data.decode("utf-8", "replace"))
+
+    def _on_end(self) -> None:
+        self.finished = True
+
+
+__all__ = ["BodyReader", "FormReader", "is_json_media_type", "media_type"]
