@@ -202,7 +202,7 @@ class FormReader:
         if not boundary:
             raise _multipart_invalid("the Content-Type has no boundary")
         collector = _MultipartCollector(self._config)
-        parser = MultipartParser(boundary, collector.callbacks())
+        parser = MultipartParser(boundary, typing.cast(Any, collector.callbacks()))
         try:
             parser.write(body)
             parser.finalize()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ferroweb._params import compile_binder
+from ferroweb._params import CorePlan, compile_binder
 from ferroweb.exceptions import HTTPException, RequestValidationError
 from ferroweb.requests import Request
 from ferroweb.responses import (
@@ -43,7 +43,7 @@ _encode_json = msgspec.json.Encoder().encode
 _copy_context = contextvars.copy_context
 _NO_BODY_STATUSES = frozenset({204, 205, 304})
 
-RouteSpec = tuple[int, str, list[str]]
+RouteSpec = tuple[int, str, list[str], "CorePlan | None"]
 
 
 def render(raw: RawRequest, result: Any, status: int) -> None:
@@ -97,11 +97,12 @@ class Dispatcher:
         self._executor: ThreadPoolExecutor | None = None
         self._stopped: asyncio.Future[None] = loop.create_future()
         self._attached = False
-        routes = list(app.routes)
-        self.route_specs: list[RouteSpec] = [
-            (index, route.router_path, list(route.methods)) for index, route in enumerate(routes)
-        ]
-        self._handlers = [self._compile(route) for route in routes]
+        self.route_specs: list[RouteSpec] = []
+        self._handlers: list[Callable[[RawRequest], None]] = []
+        for index, route in enumerate(app.routes):
+            bind, plan = compile_binder(route, app)
+            self.route_specs.append((index, route.router_path, list(route.methods), plan))
+            self._handlers.append(self._compile(route, bind))
         #: The route index routing misses (404/405) are sent to, when the app has exception
         #: handlers that could answer them; otherwise Rust answers them without Python.
         self.error_route: int | None = None
@@ -143,9 +144,10 @@ class Dispatcher:
 
     # -- compiling a route into its request handler -------------------------------------------
 
-    def _compile(self, route: Route) -> Callable[[RawRequest], None]:
+    def _compile(
+        self, route: Route, bind: Callable[[RawRequest], list[Any]] | None
+    ) -> Callable[[RawRequest], None]:
         endpoint = route.endpoint
-        bind = compile_binder(route, self._app)
         status = route.status_code or 200
         on_error = functools.partial(self.handle_exception, route=route)
         # async def functions, and callable objects whose __call__ is one

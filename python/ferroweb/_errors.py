@@ -64,7 +64,8 @@ def message(error_type: str, ctx: dict[str, Any] | None) -> str:
     if error_type in ("too_short", "too_long"):
         bound = ctx.get("min_length") if error_type == "too_short" else ctx.get("max_length")
         side = "at least" if error_type == "too_short" else "at most"
-        return f"List should have {side} {_plural(bound, 'item')} after validation, not {ctx.get('actual_length')}"
+        actual = ctx.get("actual_length")
+        return f"List should have {side} {_plural(bound, 'item')} after validation, not {actual}"
     template = _MESSAGES.get(error_type, "Invalid input")
     try:
         return template.format(**ctx)

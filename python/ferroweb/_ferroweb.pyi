@@ -7,6 +7,9 @@ __all__ = ["RawRequest", "RequestQueue", "Server", "TestTransport", "__version__
 
 __version__: str
 
+#: ``(source, key, path_index, scalar, many, bounds)`` of one typed parameter.
+ParamPlanEntry = tuple[str, str, int, str, bool, dict[str, float]]
+
 @final
 class RequestQueue:
     """Requests handed from the Rust runtime to the Python event loop, in batches."""
@@ -35,6 +38,7 @@ class RawRequest:
     @property
     def http_version(self) -> str: ...
     def query_params(self) -> list[tuple[str, str]]: ...
+    def param_values(self) -> tuple[list[Any], list[tuple[int, int | None, str, str]] | None]: ...
     def path_params(self) -> list[str]: ...
     def headers(self) -> list[tuple[str, str]]: ...
     def header(self, name: str) -> str | None: ...
@@ -64,7 +68,7 @@ class Server:
     def __new__(
         cls,
         config: Any,
-        routes: list[tuple[int, str, list[str]]],
+        routes: list[tuple[int, str, list[str], list[ParamPlanEntry] | None]],
         queue: RequestQueue,
         error_route: int | None = None,
     ) -> Server: ...
@@ -80,7 +84,7 @@ class TestTransport:
     def __new__(
         cls,
         config: Any,
-        routes: list[tuple[int, str, list[str]]],
+        routes: list[tuple[int, str, list[str], list[ParamPlanEntry] | None]],
         queue: RequestQueue,
         error_route: int | None = None,
     ) -> TestTransport: ...

@@ -120,10 +120,10 @@ def _check_sequence(info: Any, value: Any, loc: Loc, errors: Errors) -> None:
         return
     min_length, max_length = getattr(info, "min_length", None), getattr(info, "max_length", None)
     if min_length is not None and len(value) < min_length:
-        ctx = {"field_type": "List", "min_length": min_length, "actual_length": len(value)}
+        ctx = {"min_length": min_length, "actual_length": len(value)}
         errors.append(make_error("too_short", loc, value, ctx))
     if max_length is not None and len(value) > max_length:
-        ctx = {"field_type": "List", "max_length": max_length, "actual_length": len(value)}
+        ctx = {"max_length": max_length, "actual_length": len(value)}
         errors.append(make_error("too_long", loc, value, ctx))
     for index, item in enumerate(value):
         collect_errors(info.item_type, item, (*loc, index), errors)
@@ -139,7 +139,7 @@ def _check_tuple(info: Any, value: Any, loc: Loc, errors: Errors) -> None:
         bound = "min_length" if error_type == "too_short" else "max_length"
         errors.append(make_error(error_type, loc, value, {**ctx, bound: len(info.item_types)}))
         return
-    for index, (item_type, item) in enumerate(zip(info.item_types, value)):
+    for index, (item_type, item) in enumerate(zip(info.item_types, value, strict=True)):
         collect_errors(item_type, item, (*loc, index), errors)
 
 

@@ -28,7 +28,7 @@ from ferroweb._convert import (
 )
 from ferroweb._errors import Loc, make_error
 from ferroweb.exceptions import RequestValidationError
-from ferroweb.requests import Request, parse_cookie_header
+from ferroweb.requests import Request
 from ferroweb.uploads import UploadFile
 
 if typing.TYPE_CHECKING:
@@ -57,7 +57,12 @@ class ParamSpec:
     convert: Converter | None = None
     list_constraints: dict[str, Any] = dataclasses.field(default_factory=dict)
     #: Position among the route template's parameters (path parameters only).
-    path_index: int = -1
+    path_index: int = 0
+    #: Constraints on the (item) value: the marker's and msgspec.Meta's together.
+    constraints: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: How the core converts it: "str", "int", "float", "bool", or "raw" (strings as sent,
+    #: converted here).
+    core_scalar: str = "raw"
 
     @property
     def required(self) -> bool:
@@ -151,6 +156,39 @@ def _resolve(route: Route, name: str, annotation: Any, default: Any) -> ParamSpe
     return spec
 
 
+_CORE_SCALARS: dict[Any, str] = {str: "str", int: "int", float: "float", bool: "bool"}
+_CORE_BOUNDS = {
+    "int": ("gt", "ge", "lt", "le", "multiple_of"),
+    "float": ("gt", "ge", "lt", "le", "multiple_of"),
+    "str": ("min_length", "max_length"),
+    "bool": (),
+}
+
+
+def _core_scalar(spec: ParamSpec, target: Any) -> str:
+    """Which conversion the core can do for this parameter; "raw" leaves it to Python."""
+    bare = strip_optional(constraints_of(strip_optional(target))[0])
+    if bare in (Any, inspect.Parameter.empty):
+        bare = str
+    scalar = _CORE_SCALARS.get(bare, "raw")
+    if scalar == "raw" or (spec.many and spec.list_constraints):
+        return "raw"
+    allowed = _CORE_BOUNDS[scalar]
+    if any(name not in allowed for name in spec.constraints):
+        return "raw"  # e.g. a pattern: checked with Python's re, like body members
+    if not all(isinstance(value, (int, float)) for value in spec.constraints.values()):
+        return "raw"
+    return scalar
+
+
+def core_plan_entry(spec: ParamSpec) -> tuple[str, str, int, str, bool, dict[str, float]]:
+    """The tuple the Rust core's parameter plan is built from."""
+    bounds = (
+        {name: float(value) for name, value in spec.constraints.items()} if spec.core_scalar != "raw" else {}
+    )
+    return (spec.source, spec.key, spec.path_index, spec.core_scalar, spec.many, bounds)
+
+
 def _compile_string_param(route: Route, spec: ParamSpec) -> None:
     constraints = spec.marker.constraints() if spec.marker is not None else {}
     item = sequence_item(spec.annotation)
@@ -167,6 +205,9 @@ def _compile_string_param(route: Route, spec: ParamSpec) -> None:
         spec.convert = compile_from_str(target, constraints)
     except TypeError as exc:
         raise TypeError(f"handler {route.name!r}, parameter {spec.name!r}: {exc}") from None
+    spec.constraints = {**constraints_of(strip_optional(target))[1], **constraints}
+    if spec.source != "form":
+        spec.core_scalar = _core_scalar(spec, target)
 
 
 def analyse(route: Route) -> list[ParamSpec]:
@@ -193,90 +234,106 @@ def analyse(route: Route) -> list[ParamSpec]:
 
 # -- per request ----------------------------------------------------------------------------------
 
-
-class _Sources:
-    """The parts of one request the parameters read, each split at most once."""
-
-    __slots__ = ("_cookies", "_query", "raw")
-
-    def __init__(self, raw: RawRequest) -> None:
-        self.raw = raw
-        self._query: dict[str, list[str]] | None = None
-        self._cookies: dict[str, str] | None = None
-
-    def query(self) -> dict[str, list[str]]:
-        if self._query is None:
-            grouped: dict[str, list[str]] = {}
-            for key, value in self.raw.query_params():
-                grouped.setdefault(key, []).append(value)
-            self._query = grouped
-        return self._query
-
-    def headers(self, name: str) -> list[str]:
-        return [value for key, value in self.raw.headers() if key == name]
-
-    def cookies(self) -> dict[str, str]:
-        if self._cookies is None:
-            values = self.headers("cookie")
-            self._cookies = parse_cookie_header("; ".join(values)) if values else {}
-        return self._cookies
+_ISSUE_CONSTRAINT = {
+    "greater_than": "gt",
+    "greater_than_equal": "ge",
+    "less_than": "lt",
+    "less_than_equal": "le",
+    "multiple_of": "multiple_of",
+    "string_too_short": "min_length",
+    "string_too_long": "max_length",
+}
 
 
-def _string_values(spec: ParamSpec, sources: _Sources, path_values: list[str]) -> list[str] | None:
-    """Every value the request has for ``spec`` (None when absent)."""
-    source = spec.source
-    if source == "query":
-        return sources.query().get(spec.key)
-    if source == "path":
-        return [path_values[spec.path_index]]
-    if source == "header":
-        values = sources.headers(spec.key)
-        return values or None
-    cookies = sources.cookies()
-    return [cookies[spec.key]] if spec.key in cookies else None
+def _issue_errors(
+    core_specs: list[ParamSpec], issues: list[tuple[int, int | None, str, str]]
+) -> dict[int, list[dict[str, Any]]]:
+    """The core's refusals as error records, by position of the refused parameter."""
+    refused: dict[int, list[dict[str, Any]]] = {}
+    for position, index, error_type, raw_input in issues:
+        spec = core_specs[position]
+        constraint = _ISSUE_CONSTRAINT.get(error_type)
+        ctx = {constraint: spec.constraints[constraint]} if constraint in spec.constraints else None
+        loc = spec.loc if index is None else (*spec.loc, index)
+        refused.setdefault(position, []).append(make_error(error_type, loc, raw_input, ctx))
+    return refused
 
 
-def compile_binder(route: Route, app: Any) -> Binder | None:
-    """None when the handler takes no parameters (the hot path calls it bare)."""
+def _core_value(spec: ParamSpec, value: Any, refused: list[Any] | None, errors: list[Any]) -> Any:
+    """One parameter's value from what the core extracted."""
+    if spec.core_scalar == "raw":
+        return convert_values(spec, value, errors)
+    if refused:
+        errors.extend(refused)
+        return INVALID
+    if value is None:
+        if spec.required:
+            errors.append(make_error("missing", spec.loc, None))
+            return INVALID
+        return spec.fallback()
+    return value
+
+
+CorePlan = list[tuple[str, str, int, str, bool, dict[str, float]]]
+
+
+def compile_binder(route: Route, app: Any) -> tuple[Binder | None, CorePlan | None]:
+    """The route's binder (None when the handler takes no parameters: the hot path calls it
+    bare) and the parameter plan the core extracts for it (None when there is nothing to do)."""
     specs = analyse(route)
     if not specs:
-        return None
+        return None, None
     param_names = route.param_names
     if [spec.source for spec in specs] == ["request"]:
         # the most common shape (`def handler(request)`): skip the generic loop
-        return lambda raw: [Request(raw, param_names, app)]
+        return (lambda raw: [Request(raw, param_names, app)]), None
     for spec in specs:
         if spec.source == "path":
             spec.path_index = param_names.index(spec.name)
+    core_specs = [spec for spec in specs if spec.source in ("path", "query", "header", "cookie")]
+    plan = [core_plan_entry(spec) for spec in core_specs] or None
     body_specs = [spec for spec in specs if spec.source == "body"]
     form_specs = [spec for spec in specs if spec.source in ("form", "file")]
     if body_specs and form_specs:
         raise TypeError(f"handler {route.name!r}: a JSON body and form fields cannot be read together")
     body_reader = BodyReader(route, body_specs) if body_specs else None
     form_reader = FormReader(route, form_specs, app.config) if form_specs else None
-    needs_path = any(spec.source == "path" for spec in specs)
+    core_position = {id(spec): position for position, spec in enumerate(core_specs)}
 
     def bind(raw: RawRequest) -> list[Any]:
-        sources = _Sources(raw)
-        path_values = raw.path_params() if needs_path else []
+        values, issues = raw.param_values()
+        refused = _issue_errors(core_specs, issues) if issues else {}
+        # body errors are reported where the first body parameter stands in the signature
+        body_errors: list[dict[str, Any]] = []
+        body_values = body_reader.read(raw, body_errors) if body_reader is not None else None
+        form_values = form_reader.read(raw, body_errors) if form_reader is not None else None
         errors: list[dict[str, Any]] = []
-        body_values = body_reader.read(raw, errors) if body_reader is not None else None
-        form_values = form_reader.read(raw, errors) if form_reader is not None else None
         args: list[Any] = []
         for spec in specs:
             source = spec.source
             if source == "request":
                 args.append(Request(raw, param_names, app))
-            elif source == "body":
-                assert body_values is not None
-                args.append(body_values.get(spec.name, INVALID))
-            elif source in ("form", "file"):
-                assert form_values is not None
-                args.append(form_values.get(spec.name, INVALID))
+            elif source in ("body", "form", "file"):
+                values_read = body_values if source == "body" else form_values
+                assert values_read is not None
+                args.append(values_read.get(spec.name, INVALID))
+                errors.extend(body_errors)
+                body_errors = []
             else:
-                args.append(convert_values(spec, _string_values(spec, sources, path_values), errors))
+                position = core_position[id(spec)]
+                args.append(_core_value(spec, values[position], refused.get(position), errors))
         if errors:
             raise RequestValidationError(errors)
         return args
 
-    return bind
+    if len(core_specs) == len(specs) and all(spec.core_scalar != "raw" for spec in specs):
+        # Everything converted by the core: the arguments are its values, unless something is
+        # absent or refused.
+        def bind_core(raw: RawRequest) -> list[Any]:
+            values, issues = raw.param_values()
+            if issues is None and None not in values:
+                return values
+            return bind(raw)
+
+        return bind_core, plan
+    return bind, plan

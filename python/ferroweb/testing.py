@@ -162,6 +162,7 @@ class AsyncTestClient:
         follow_redirects: bool | None = None,
     ) -> TestResponse:
         self._start()
+        content_type: str | None
         if files is not None:
             if json is not None or content is not None:
                 raise TypeError("files= goes with data=, not json= or content=")
@@ -216,9 +217,13 @@ class AsyncTestClient:
             merged["content-type"] = content_type
         if body or method in ("POST", "PUT", "PATCH"):
             merged["content-length"] = str(len(body))
-        merged.update({k.lower(): v for k, v in (headers or {}).items()})
+        # The caller's headers replace defaults of the same name; names that differ only in
+        # case are kept apart, so a test can send a header twice ({"X-Tag": .., "x-tag": ..}).
+        extra = [(k.lower(), v) for k, v in (headers or {}).items()]
+        for name, _ in extra:
+            merged.pop(name, None)
         jar = {**self.cookies, **(cookies or {})}
-        if jar and "cookie" not in merged:
+        if jar and "cookie" not in merged and all(name != "cookie" for name, _ in extra):
             merged["cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
 
         loop = self._loop
@@ -230,7 +235,7 @@ class AsyncTestClient:
         def failed(message: str) -> None:
             loop.call_soon_threadsafe(_reject, future, RuntimeError(message))
 
-        self._transport.send(method, target, list(merged.items()), body, done, failed)
+        self._transport.send(method, target, [*merged.items(), *extra], body, done, failed)
         status, raw_headers, content = await future
         response_headers = Headers([(name, value.decode("latin-1")) for name, value in raw_headers])
         response = TestResponse(method, url, status, response_headers, content)
@@ -392,7 +397,9 @@ def _file_parts(files: FilesArg) -> list[tuple[str, tuple[str | None, bytes, str
         content_type = spec[2] if len(spec) > 2 else "application/octet-stream"
         if not isinstance(content, (bytes, str)):
             content = content.read()  # a file object
-        parts.append((field, (filename, content.encode() if isinstance(content, str) else content, content_type)))
+        parts.append(
+            (field, (filename, content.encode() if isinstance(content, str) else content, content_type))
+        )
     return parts
 
 

@@ -7,6 +7,7 @@
 
 mod config;
 mod dispatch;
+mod params;
 mod problem;
 mod query;
 mod request;
@@ -18,7 +19,10 @@ mod service;
 pub use axum::body::Body;
 pub use config::{ConfigError, ServerConfig};
 pub use dispatch::{Dispatch, Reply};
-pub use problem::Problem;
+pub use params::{
+    Bounds, ExtractedParams, IssueKind, ParamIssue, ParamPlan, ParamSpec, ParamValue, Scalar, Source,
+};
+pub use problem::{reason_phrase, Problem};
 pub use query::parse_query;
 pub use request::{ClientAddr, PathParams, PendingRequest, RoutingError};
 pub use response::{ContentKind, HandlerResponse};

@@ -34,6 +34,9 @@ pub struct PendingRequest {
     /// Set when this is not a matched route but a routing miss handed to the binding's error
     /// route (see [`crate::RouteTable::with_error_route`]).
     pub routing_error: Option<RoutingError>,
+    /// The route's declared parameters, converted (when the route has a
+    /// [`crate::ParamPlan`]).
+    pub params: Option<crate::ExtractedParams>,
     pub reply: Reply,
 }
 

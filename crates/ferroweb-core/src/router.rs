@@ -1,8 +1,9 @@
 //! The route table: validated once from what the binding registered, then compiled into an
 //! axum router whose lookups are matchit radix-tree matches, with no binding code involved.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use http::Method;
 
@@ -91,6 +92,7 @@ pub struct RouteTable {
     pub(crate) paths: BTreeMap<String, PathEntry>,
     pub(crate) order: Vec<String>,
     pub(crate) error_route: Option<RouteId>,
+    pub(crate) param_plans: HashMap<RouteId, Arc<crate::ParamPlan>>,
 }
 
 impl RouteTable {
@@ -142,6 +144,13 @@ impl RouteTable {
     /// [`crate::PendingRequest::routing_error`] saying what the core would have answered.
     pub fn with_error_route(mut self, route: RouteId) -> Self {
         self.error_route = Some(route);
+        self
+    }
+
+    /// Declares the typed parameters of `route`: they are extracted and converted before the
+    /// request is dispatched ([`crate::PendingRequest::params`]).
+    pub fn with_param_plan(mut self, route: RouteId, plan: crate::ParamPlan) -> Self {
+        self.param_plans.insert(route, Arc::new(plan));
         self
     }
 

@@ -2,6 +2,7 @@
 //! route (axum/matchit) -> limits -> hand to the binding -> wait for its answer. Everything
 //! that can go wrong on the way becomes a problem-details response here.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -21,6 +22,7 @@ use tower::{Service, ServiceExt};
 
 use crate::config::ServerConfig;
 use crate::dispatch::{Dispatch, Reply};
+use crate::params::ParamPlan;
 use crate::problem::Problem;
 use crate::request::{ClientAddr, PendingRequest, RoutingError};
 use crate::router::{PathEntry, RouteId, RouteTable};
@@ -54,7 +56,7 @@ impl AppService {
             let Some(entry) = table.paths.get(path) else {
                 continue;
             };
-            router = router.route(path, method_router(entry, &shared));
+            router = router.route(path, method_router(entry, &table.param_plans, &shared));
         }
         let not_found_shared = Arc::clone(&shared);
         let router = router
@@ -84,7 +86,11 @@ impl AppService {
     }
 }
 
-fn method_router(entry: &PathEntry, shared: &Arc<Shared>) -> MethodRouter {
+fn method_router(
+    entry: &PathEntry,
+    plans: &HashMap<RouteId, Arc<ParamPlan>>,
+    shared: &Arc<Shared>,
+) -> MethodRouter {
     let mut methods = MethodRouter::new();
     for (method, route) in &entry.endpoints {
         // RouteTable only admits methods axum has filters for.
@@ -95,6 +101,7 @@ fn method_router(entry: &PathEntry, shared: &Arc<Shared>) -> MethodRouter {
             filter,
             Endpoint {
                 route: *route,
+                params: plans.get(route).cloned(),
                 shared: Arc::clone(shared),
             },
         );
@@ -150,7 +157,7 @@ async fn routing_miss(
     headers: HeaderMap,
 ) -> Response<Body> {
     match shared.error_route {
-        Some(route) => handle(Arc::clone(&shared), route, request, Some(error)).await,
+        Some(route) => handle(Arc::clone(&shared), route, None, request, Some(error)).await,
         None => Problem::new(error.status)
             .with_detail(error.detail)
             .with_instance(request.uri().path())
@@ -162,6 +169,7 @@ async fn routing_miss(
 #[derive(Clone)]
 struct Endpoint {
     route: RouteId,
+    params: Option<Arc<ParamPlan>>,
     shared: Arc<Shared>,
 }
 
@@ -179,12 +187,13 @@ impl Service<Request<Body>> for Endpoint {
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let shared = Arc::clone(&self.shared);
         let route = self.route;
+        let params = self.params.clone();
         // A Uri clone is a reference-count increment; the path is only rendered on a panic.
         let uri = request.uri().clone();
         Box::pin(async move {
             // A panic anywhere in this request's handling answers 500 and leaves the
             // connection and the server serving.
-            let handled = AssertUnwindSafe(handle(shared, route, request, None))
+            let handled = AssertUnwindSafe(handle(shared, route, params, request, None))
                 .catch_unwind()
                 .await;
             Ok(handled.unwrap_or_else(|panic| {
@@ -211,6 +220,7 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 async fn handle(
     shared: Arc<Shared>,
     route: RouteId,
+    params: Option<Arc<ParamPlan>>,
     request: Request<Body>,
     routing_error: Option<RoutingError>,
 ) -> Response<Body> {
@@ -229,6 +239,14 @@ async fn handle(
         Ok(body) => body,
         Err(problem) => return problem.with_instance(parts.uri.path()).into_response(),
     };
+    // Typed parameters are converted here, on the runtime thread, before the binding sees them.
+    let params = params.map(|plan| {
+        plan.extract(
+            parts.uri.query().unwrap_or(""),
+            &parts.headers,
+            &path_params,
+        )
+    });
     let uri = parts.uri.clone();
     let (reply, answer) = Reply::channel();
     let pending = PendingRequest {
@@ -241,6 +259,7 @@ async fn handle(
         body,
         client: parts.extensions.remove::<ClientAddr>(),
         routing_error,
+        params,
         reply,
     };
     if shared.dispatcher.dispatch(pending).is_err() {

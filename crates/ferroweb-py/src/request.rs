@@ -3,8 +3,8 @@
 
 use bytes::Bytes;
 use ferroweb_core::{
-    parse_query, ClientAddr, ContentKind, HandlerResponse, PendingRequest, Problem, Reply,
-    RoutingError,
+    parse_query, ClientAddr, ContentKind, ExtractedParams, HandlerResponse, PendingRequest,
+    Problem, Reply, RoutingError,
 };
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
@@ -25,6 +25,7 @@ pub(crate) struct RawRequest {
     body: Bytes,
     client: Option<ClientAddr>,
     routing_error: Option<RoutingError>,
+    params: Option<ExtractedParams>,
     reply: Mutex<Option<Reply>>,
 }
 
@@ -40,6 +41,7 @@ impl RawRequest {
             body: pending.body,
             client: pending.client,
             routing_error: pending.routing_error,
+            params: pending.params,
             reply: Mutex::new(Some(pending.reply)),
         }
     }
@@ -163,6 +165,15 @@ impl RawRequest {
     /// Decoded query pairs in order, repeated keys kept.
     fn query_params(&self) -> Vec<(String, String)> {
         parse_query(self.uri.query().unwrap_or(""))
+    }
+
+    /// The route's typed parameters as converted by the core: `(values, issues)`, see
+    /// `params::extracted_objects`. `([], None)` for a route without a parameter plan.
+    fn param_values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
+        match &self.params {
+            Some(extracted) => crate::params::extracted_objects(py, extracted),
+            None => crate::params::extracted_objects(py, &ExtractedParams::default()),
+        }
     }
 
     /// Path parameter values in template order.

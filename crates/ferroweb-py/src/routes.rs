@@ -11,12 +11,19 @@ use pyo3::prelude::*;
 use crate::config::server_config;
 use crate::queue::RequestQueue;
 
-pub(crate) type PyRouteSpec = (u32, String, Vec<String>);
+use crate::params::{param_plan, PyParamSpec};
+
+/// `(route_id, path, [methods], [param specs] or None)`.
+pub(crate) type PyRouteSpec = (u32, String, Vec<String>, Option<Vec<PyParamSpec>>);
 
 fn route_table(specs: Vec<PyRouteSpec>, error_route: Option<u32>) -> PyResult<RouteTable> {
+    let mut plans = Vec::new();
     let specs = specs
         .into_iter()
-        .map(|(id, path, methods)| {
+        .map(|(id, path, methods, params)| {
+            if let Some(params) = params {
+                plans.push((id, param_plan(params)?));
+            }
             let methods = methods
                 .iter()
                 .map(|m| {
@@ -27,7 +34,11 @@ fn route_table(specs: Vec<PyRouteSpec>, error_route: Option<u32>) -> PyResult<Ro
             Ok(RouteSpec { id, path, methods })
         })
         .collect::<PyResult<Vec<_>>>()?;
-    let table = RouteTable::new(specs).map_err(|err| PyValueError::new_err(err.to_string()))?;
+    let mut table =
+        RouteTable::new(specs).map_err(|err| PyValueError::new_err(err.to_string()))?;
+    for (id, plan) in plans {
+        table = table.with_param_plan(id, plan);
+    }
     Ok(match error_route {
         Some(route) => table.with_error_route(route),
         None => table,
