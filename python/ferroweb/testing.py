@@ -4,9 +4,11 @@ on a real server; only the socket is missing. The API follows httpx."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json as jsonlib
 import operator
 import secrets
+import weakref
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any, Union
@@ -19,6 +21,17 @@ from ferroweb._ferroweb import RequestQueue, TestTransport
 from ferroweb.applications import App
 from ferroweb.datastructures import Headers
 from ferroweb.requests import parse_cookie_header
+
+#: Transports not closed yet. Their runtime threads call back into Python, which must not
+#: happen once the interpreter is finalising: they are closed (threads joined) at exit.
+_open_transports: weakref.WeakSet[TestTransport] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_transports() -> None:
+    for transport in list(_open_transports):
+        transport.close()
+
 
 QueryArg = Union[Mapping[str, Any], Iterable[tuple[str, Any]], str, None]
 #: httpx-style files: ``{"field": (filename, content[, content_type])}`` or a list of such pairs.
@@ -134,6 +147,7 @@ class AsyncTestClient:
         self._transport = TestTransport(
             self.app.config, dispatcher.route_specs, queue, dispatcher.error_route
         )
+        _open_transports.add(self._transport)
         dispatcher.attach()
         self._dispatcher = dispatcher
         self._loop = loop

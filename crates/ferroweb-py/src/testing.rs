@@ -14,7 +14,7 @@ use pyo3::types::PyBytes;
 use crate::queue::RequestQueue;
 use crate::routes::{app_service, PyRouteSpec};
 
-#[pyclass(frozen, module = "ferroweb._ferroweb")]
+#[pyclass(frozen, weakref, module = "ferroweb._ferroweb")]
 pub(crate) struct TestTransport {
     // Taken out on close. Never dropped while waiting with the GIL held: a runtime thread may
     // itself be waiting for the GIL to deliver a response.
