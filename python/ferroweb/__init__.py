@@ -4,7 +4,8 @@ from ferroweb._ferroweb import __version__
 from ferroweb.applications import App
 from ferroweb.config import ServerConfig
 from ferroweb.datastructures import Address, Headers, MutableHeaders, QueryParams, State
-from ferroweb.exceptions import HTTPException, RequestValidationError
+from ferroweb.exceptions import HTTPException, RequestValidationError, ResponseValidationError
+from ferroweb.params import Body, Cookie, File, Form, Header, Path, Query
 from ferroweb.requests import URL, Request
 from ferroweb.responses import (
     HTMLResponse,
@@ -14,25 +15,35 @@ from ferroweb.responses import (
     Response,
 )
 from ferroweb.routing import Route, Router
+from ferroweb.uploads import UploadFile
 
 __all__ = [
     "URL",
     "Address",
     "App",
+    "Body",
+    "Cookie",
+    "File",
+    "Form",
+    "Header",
     "HTMLResponse",
     "HTTPException",
     "Headers",
     "JSONResponse",
     "MutableHeaders",
+    "Path",
     "PlainTextResponse",
+    "Query",
     "QueryParams",
     "RedirectResponse",
     "Request",
     "RequestValidationError",
+    "ResponseValidationError",
     "Response",
     "Route",
     "Router",
     "ServerConfig",
     "State",
+    "UploadFile",
     "__version__",
 ]

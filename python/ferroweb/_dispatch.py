@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from ferroweb._params import CorePlan, compile_binder
+from ferroweb._response_model import Serialise, compile_response_model
 from ferroweb.exceptions import HTTPException, RequestValidationError
 from ferroweb.requests import Request
 from ferroweb.responses import (
@@ -154,6 +155,9 @@ class Dispatcher:
         is_async = inspect.iscoroutinefunction(endpoint) or inspect.iscoroutinefunction(
             type(endpoint).__call__ if not inspect.isroutine(endpoint) else None
         )
+        serialise = compile_response_model(route, getattr(self._app, "debug", False))
+        if serialise is not None:
+            endpoint = _through_model(endpoint, serialise, is_async)
 
         if is_async:
             track = self._track
@@ -298,3 +302,18 @@ class Dispatcher:
 
 def _status_of(exc: Exception) -> int:
     return exc.status_code if isinstance(exc, HTTPException) else 500
+
+
+def _through_model(endpoint: Callable[..., Any], serialise: Serialise, is_async: bool) -> Callable[..., Any]:
+    """The endpoint with its return value passed through its response model."""
+    if is_async:
+
+        async def through_model_async(*args: Any) -> Any:
+            return serialise(await endpoint(*args))
+
+        return through_model_async
+
+    def through_model(*args: Any) -> Any:
+        return serialise(endpoint(*args))
+
+    return through_model

@@ -30,8 +30,12 @@ class App(Router):
         *,
         exception_handlers: dict[ExceptionKey, ExceptionHandler] | None = None,
         tags: Sequence[str] | None = None,
+        debug: bool = False,
     ) -> None:
         super().__init__(tags=tags)
+        #: In debug mode, responses are validated against their declared model (constraints
+        #: included) before they are sent.
+        self.debug = debug
         if config is not None and not isinstance(config, ServerConfig):
             raise TypeError(f"config must be a ServerConfig, not {type(config).__name__}")
         self.config = config or ServerConfig()

@@ -55,3 +55,8 @@ class RequestValidationError(HTTPException):
     ) -> None:
         super().__init__(status_code, detail=detail)
         self.errors = errors
+
+
+class ResponseValidationError(ValueError):
+    """A handler returned a value that does not match its declared response model: a bug in the
+    handler, answered with 500 and logged."""

@@ -59,6 +59,9 @@ class Route:
     description: str | None = None
     include_in_schema: bool = True
     blocking: bool = False
+    #: What the response is serialised (and in debug mode validated) as; defaults to the
+    #: handler's return annotation. ``None`` there means "not declared".
+    response_model: Any = None
     router_path: str = field(init=False, default="")
     param_names: tuple[str, ...] = field(init=False, default=())
 
@@ -114,6 +117,7 @@ class Router:
         description: str | None = None,
         include_in_schema: bool = True,
         blocking: bool = False,
+        response_model: Any = None,
     ) -> Route:
         if not callable(endpoint):
             raise TypeError(f"route handler for {path!r} must be callable")
@@ -130,6 +134,7 @@ class Router:
             description=description,
             include_in_schema=include_in_schema,
             blocking=blocking,
+            response_model=response_model,
         )
         self.routes.append(route)
         return route
@@ -146,6 +151,7 @@ class Router:
         description: str | None = None,
         include_in_schema: bool = True,
         blocking: bool = False,
+        response_model: Any = None,
     ) -> Callable[[E], E]:
         def decorator(endpoint: E) -> E:
             self.add_route(
@@ -159,6 +165,7 @@ class Router:
                 description=description,
                 include_in_schema=include_in_schema,
                 blocking=blocking,
+                response_model=response_model,
             )
             return endpoint
 
