@@ -3,6 +3,7 @@ multipart forms parsed into fields and uploaded files."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import typing
 import urllib.parse
@@ -13,7 +14,7 @@ from msgspec import inspect as msgspec_inspect
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from ferroweb._convert import INVALID, convert_values, sequence_item, strip_optional
+from ferroweb._convert import INVALID, constraints_of, convert_values, sequence_item, strip_optional
 from ferroweb._errors import make_error
 from ferroweb._json_errors import collect_errors, errors_from_message
 from ferroweb.datastructures import Headers
@@ -96,8 +97,8 @@ class BodyReader:
             error = make_error("json_invalid", ("body",), None, {"error": str(exc)})
             raise RequestValidationError([error], 400, "Malformed JSON body") from None
         if self._embedded:
-            return {spec.name: getattr(value, spec.name) for spec in self._specs}
-        return {self._specs[0].name: value}
+            return {spec.name: _materialise(getattr(value, spec.name)) for spec in self._specs}
+        return {self._specs[0].name: _materialise(value)}
 
     def _absent(self, errors: list[dict[str, Any]]) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -113,7 +114,11 @@ class BodyReader:
         """The slow path: re-check the plain JSON member by member to report every error."""
         if self._info is None:
             self._info = msgspec_inspect.type_info(self._type)
-        plain = msgspec.json.decode(body)
+        try:
+            plain = msgspec.json.decode(body)
+        except msgspec.ValidationError:  # valid JSON msgspec cannot hold as plain data (1e400)
+            errors.extend(errors_from_message(message, self._loc, None))
+            return
         found: list[dict[str, Any]] = []
         collect_errors(self._info, plain, self._loc, found)
         # The walk mirrors msgspec's rules; should it ever disagree, msgspec's own message is
@@ -132,7 +137,7 @@ class FormReader:
             if spec.source == "file":
                 item = sequence_item(spec.annotation)
                 spec.many = item is not None
-                target = strip_optional(item if item is not None else spec.annotation)
+                target = strip_optional(constraints_of(strip_optional(item or spec.annotation))[0])
                 if target not in (UploadFile, bytes):
                     raise TypeError(
                         f"handler {route.name!r}: file parameter {spec.name!r} must be UploadFile or bytes"
@@ -143,11 +148,11 @@ class FormReader:
         body = raw.body()
         fields: dict[str, list[str]] = {}
         files: dict[str, list[UploadFile]] = {}
-        if media == _FORM_URLENCODED:
+        if media == _FORM_URLENCODED and not self._has_files:
             fields = self._parse_urlencoded(body)
         elif media == _MULTIPART:
             fields, files = self._parse_multipart(raw.header("content-type") or "", body)
-        elif body or media is not None:
+        elif body or media is not None:  # files need multipart; other types are not forms
             expected = _MULTIPART if self._has_files else f"{_FORM_URLENCODED} or {_MULTIPART}"
             raise _unsupported(media, expected)
         values: dict[str, Any] = {}
@@ -164,7 +169,8 @@ class FormReader:
                 errors.append(make_error("missing", spec.loc, None))
                 return INVALID
             return spec.fallback()
-        wants_bytes = strip_optional(sequence_item(spec.annotation) or spec.annotation) is bytes
+        target = sequence_item(spec.annotation) or spec.annotation
+        wants_bytes = strip_optional(constraints_of(strip_optional(target))[0]) is bytes
         chosen = uploads if spec.many else [uploads[-1]]
         if wants_bytes:
             contents = []
@@ -216,6 +222,24 @@ class FormReader:
             collector.close_files()
             raise _multipart_invalid("the body ends before the closing boundary")
         return collector.fields, collector.files
+
+
+def _materialise(value: Any) -> Any:
+    """msgspec leaves a decoded dataclass's defaulted fields on the class, not the instance, so
+    encoding it again would drop them: copy them onto the instance (nested ones too)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            current = getattr(value, field.name)
+            if field.name not in value.__dict__:
+                setattr(value, field.name, current)
+            _materialise(current)
+    elif isinstance(value, list):
+        for item in value:
+            _materialise(item)
+    elif isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            _materialise(getattr(value, name))
+    return value
 
 
 def _multipart_invalid(reason: str) -> RequestValidationError:

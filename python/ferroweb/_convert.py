@@ -276,8 +276,14 @@ def _leaf_converter(tp: Any, constraints: dict[str, Any]) -> Converter:
             try:
                 return msgspec.convert(value, tp)
             except msgspec.ValidationError:
-                errors.append(make_error(error_type, loc, value))
-                return INVALID
+                pass
+            if tp is datetime.time:  # also HH:MM, as ISO 8601 allows and pydantic accepts
+                try:
+                    return datetime.time.fromisoformat(value)
+                except ValueError:
+                    pass
+            errors.append(make_error(error_type, loc, value))
+            return INVALID
 
         return convert_temporal
 

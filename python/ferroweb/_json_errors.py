@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import math
 import re
+import typing
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -157,13 +159,20 @@ def _check_dict(info: Any, value: Any, loc: Loc, errors: Errors) -> None:
 def _check_object(info: Any, value: Any, loc: Loc, errors: Errors) -> None:
     """Struct, dataclass, TypedDict: missing required members, bad members, forbidden extras."""
     if not isinstance(value, dict):
-        errors.append(make_error("model_attributes_type", loc, value))
+        kind = "dict_type" if isinstance(info, mi.TypedDictType) else "model_attributes_type"
+        errors.append(make_error(kind, loc, value))
         return
     known = set()
+    literal_orders = _declared_literal_orders(info.cls)
     for field in info.fields:
         known.add(field.encode_name)
         if field.encode_name in value:
-            collect_errors(field.type, value[field.encode_name], (*loc, field.encode_name), errors)
+            field_loc = (*loc, field.encode_name)
+            order = literal_orders.get(field.name)
+            if order is not None and isinstance(field.type, mi.LiteralType):
+                _check_choices(order, value[field.encode_name], field_loc, errors, "literal_error")
+            else:
+                collect_errors(field.type, value[field.encode_name], field_loc, errors)
         elif field.required:
             errors.append(make_error("missing", (*loc, field.encode_name), None))
     tag_field = getattr(info, "tag_field", None)
@@ -190,19 +199,36 @@ def _check_union(info: Any, value: Any, loc: Loc, errors: Errors) -> None:
     errors.extend((deeper or attempts)[0])
 
 
-def _check_literal(info: Any, value: Any, loc: Loc, errors: Errors) -> None:
-    for choice in info.values:
+def _check_choices(choices: tuple[Any, ...], value: Any, loc: Loc, errors: Errors, error_type: str) -> None:
+    for choice in choices:
         if type(choice) is type(value) and choice == value:
             return
-    errors.append(make_error("literal_error", loc, value, {"expected": literal_expected(tuple(info.values))}))
+    errors.append(make_error(error_type, loc, value, {"expected": literal_expected(choices)}))
+
+
+def _check_literal(info: Any, value: Any, loc: Loc, errors: Errors) -> None:
+    _check_choices(tuple(info.values), value, loc, errors, "literal_error")
 
 
 def _check_enum(info: Any, value: Any, loc: Loc, errors: Errors) -> None:
-    values = tuple(member.value for member in info.cls)
-    for choice in values:
-        if type(choice) is type(value) and choice == value:
-            return
-    errors.append(make_error("enum", loc, value, {"expected": literal_expected(values)}))
+    _check_choices(tuple(member.value for member in info.cls), value, loc, errors, "enum")
+
+
+@functools.lru_cache(maxsize=512)
+def _declared_literal_orders(cls: type) -> dict[str, tuple[Any, ...]]:
+    """Field name -> its Literal values in declaration order (msgspec's type info sorts them,
+    and the error message should list them as the model declares them)."""
+    try:
+        hints = typing.get_type_hints(cls, include_extras=True)
+    except Exception:
+        return {}
+    orders = {}
+    for name, hint in hints.items():
+        while typing.get_origin(hint) is typing.Annotated:
+            hint = typing.get_args(hint)[0]
+        if typing.get_origin(hint) is typing.Literal:
+            orders[name] = typing.get_args(hint)
+    return orders
 
 
 def _check_with_msgspec(info: Any, value: Any, loc: Loc, errors: Errors) -> None:
@@ -220,14 +246,17 @@ _PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
 
 
 def errors_from_message(text: str, loc: Loc, value: Any) -> Errors:
-    """A msgspec error message as one ``value_error`` record at the location it names."""
+    """A msgspec error message as one error record at the location it names."""
     match = _AT.match(text)
     detail = match.group("msg") if match else text
     path = match.group("path") if match and match.group("path") else ""
     where: list[str | int] = list(loc)
     for name, index in _PATH_PART.findall(path):
         where.append(int(index) if index else name)
-    return [make_error("value_error", tuple(where), value if not path else None, {"error": detail})]
+    shown = value if not path else None
+    if detail == "Number out of range":  # a JSON number beyond float range, e.g. 1e400
+        return [make_error("finite_number", tuple(where), shown)]
+    return [make_error("value_error", tuple(where), shown, {"error": detail})]
 
 
 _CHECKS: dict[type, Callable[[Any, Any, Loc, Errors], None]] = {

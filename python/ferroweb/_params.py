@@ -124,8 +124,10 @@ def _resolve(route: Route, name: str, annotation: Any, default: Any) -> ParamSpe
     marker = _marker_of(annotation, default)
     if marker is not None:
         source = marker.source
-        default = marker.default
         factory = marker.default_factory
+        # `x: Annotated[int, Query()] = 10`: the default is the parameter's own
+        if default is marker or marker.default is not markers.Undefined or factory is not None:
+            default = marker.default
     else:
         factory = None
         if name in route.param_names:

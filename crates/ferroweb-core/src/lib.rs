@@ -20,7 +20,8 @@ pub use axum::body::Body;
 pub use config::{ConfigError, ServerConfig};
 pub use dispatch::{Dispatch, Reply};
 pub use params::{
-    Bounds, ExtractedParams, IssueKind, ParamIssue, ParamPlan, ParamSpec, ParamValue, Scalar, Source,
+    Bounds, ExtractedParams, IssueKind, ParamIssue, ParamPlan, ParamSpec, ParamValue, Scalar,
+    Source,
 };
 pub use problem::{reason_phrase, Problem};
 pub use query::parse_query;

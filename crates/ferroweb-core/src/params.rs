@@ -237,7 +237,11 @@ fn convert_found(
     })
 }
 
-fn convert_one(spec: &ParamSpec, text: String, mut refuse: impl FnMut(IssueKind, String)) -> ParamValue {
+fn convert_one(
+    spec: &ParamSpec,
+    text: String,
+    mut refuse: impl FnMut(IssueKind, String),
+) -> ParamValue {
     let converted = match spec.scalar {
         Scalar::Str | Scalar::Raw => Ok(ParamValue::Str(text.clone())),
         Scalar::Int => parse_int(&text).ok_or(IssueKind::IntParsing),
@@ -338,10 +342,26 @@ fn check_bounds(value: &ParamValue, bounds: &Bounds) -> Vec<IssueKind> {
     };
     if let Some(number) = number {
         let checks = [
-            (bounds.gt, IssueKind::GreaterThan, number > bounds.gt.unwrap_or(f64::NAN)),
-            (bounds.ge, IssueKind::GreaterThanEqual, number >= bounds.ge.unwrap_or(f64::NAN)),
-            (bounds.lt, IssueKind::LessThan, number < bounds.lt.unwrap_or(f64::NAN)),
-            (bounds.le, IssueKind::LessThanEqual, number <= bounds.le.unwrap_or(f64::NAN)),
+            (
+                bounds.gt,
+                IssueKind::GreaterThan,
+                number > bounds.gt.unwrap_or(f64::NAN),
+            ),
+            (
+                bounds.ge,
+                IssueKind::GreaterThanEqual,
+                number >= bounds.ge.unwrap_or(f64::NAN),
+            ),
+            (
+                bounds.lt,
+                IssueKind::LessThan,
+                number < bounds.lt.unwrap_or(f64::NAN),
+            ),
+            (
+                bounds.le,
+                IssueKind::LessThanEqual,
+                number <= bounds.le.unwrap_or(f64::NAN),
+            ),
         ];
         for (bound, kind, passes) in checks {
             if bound.is_some() && !passes {
@@ -393,14 +413,41 @@ fn parse_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
                 None if chunk.trim().is_empty() => continue,
                 None => ("", chunk.trim()),
             };
-            let value = value
-                .strip_prefix('"')
-                .and_then(|inner| inner.strip_suffix('"'))
-                .unwrap_or(value);
-            cookies.push((name.to_owned(), value.to_owned()));
+            cookies.push((name.to_owned(), unquote_cookie(value)));
         }
     }
     cookies
+}
+
+/// A quoted cookie value (`"a\"b"`) without its quotes and escapes (`\"`, `\\`, octal
+/// `\042`), as Python's http.cookies reads it; unquoted values are kept as sent.
+fn unquote_cookie(value: &str) -> String {
+    let Some(inner) = value
+        .strip_prefix('"')
+        .and_then(|inner| inner.strip_suffix('"'))
+    else {
+        return value.to_owned();
+    };
+    let mut unquoted = String::with_capacity(inner.len());
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            unquoted.push(c);
+            continue;
+        }
+        let octal: String = chars.clone().take(3).collect();
+        if octal.len() == 3 && octal.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+            if let Some(decoded) = u32::from_str_radix(&octal, 8).ok().and_then(char::from_u32) {
+                unquoted.push(decoded);
+                chars.nth(2);
+                continue;
+            }
+        }
+        if let Some(escaped) = chars.next() {
+            unquoted.push(escaped);
+        }
+    }
+    unquoted
 }
 
 #[cfg(test)]

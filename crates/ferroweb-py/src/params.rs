@@ -20,7 +20,11 @@ pub(crate) fn param_plan(specs: Vec<PyParamSpec>) -> PyResult<ParamPlan> {
                 "query" => Source::Query,
                 "header" => Source::Header,
                 "cookie" => Source::Cookie,
-                other => return Err(PyValueError::new_err(format!("unknown parameter source {other:?}"))),
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "unknown parameter source {other:?}"
+                    )))
+                }
             };
             let scalar = match scalar.as_str() {
                 "str" => Scalar::Str,
@@ -28,7 +32,11 @@ pub(crate) fn param_plan(specs: Vec<PyParamSpec>) -> PyResult<ParamPlan> {
                 "float" => Scalar::Float,
                 "bool" => Scalar::Bool,
                 "raw" => Scalar::Raw,
-                other => return Err(PyValueError::new_err(format!("unknown parameter type {other:?}"))),
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "unknown parameter type {other:?}"
+                    )))
+                }
             };
             let length = |name: &str| bounds.get(name).map(|value| value.max(0.0) as usize);
             let bounds = Bounds {
@@ -91,7 +99,14 @@ pub(crate) fn extracted_objects<'py>(
         let issues = extracted
             .issues
             .iter()
-            .map(|issue| (issue.param, issue.index, issue.kind.as_str(), issue.input.as_str()))
+            .map(|issue| {
+                (
+                    issue.param,
+                    issue.index,
+                    issue.kind.as_str(),
+                    issue.input.as_str(),
+                )
+            })
             .collect::<Vec<_>>();
         PyList::new(py, issues)?.into_py_any(py)?
     };

@@ -34,8 +34,7 @@ fn route_table(specs: Vec<PyRouteSpec>, error_route: Option<u32>) -> PyResult<Ro
             Ok(RouteSpec { id, path, methods })
         })
         .collect::<PyResult<Vec<_>>>()?;
-    let mut table =
-        RouteTable::new(specs).map_err(|err| PyValueError::new_err(err.to_string()))?;
+    let mut table = RouteTable::new(specs).map_err(|err| PyValueError::new_err(err.to_string()))?;
     for (id, plan) in plans {
         table = table.with_param_plan(id, plan);
     }

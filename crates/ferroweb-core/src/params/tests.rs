@@ -16,7 +16,14 @@ fn kinds(extracted: &ExtractedParams) -> Vec<(usize, Option<usize>, &'static str
     extracted
         .issues
         .iter()
-        .map(|issue| (issue.param, issue.index, issue.kind.as_str(), issue.input.as_str()))
+        .map(|issue| {
+            (
+                issue.param,
+                issue.index,
+                issue.kind.as_str(),
+                issue.input.as_str(),
+            )
+        })
         .collect()
 }
 
@@ -53,7 +60,9 @@ fn integers_of_any_size_and_strict_syntax() {
     assert_eq!(parse_int("-0"), Some(ParamValue::Int(0)));
     assert_eq!(
         parse_int("123456789012345678901234567890"),
-        Some(ParamValue::BigInt("123456789012345678901234567890".to_owned()))
+        Some(ParamValue::BigInt(
+            "123456789012345678901234567890".to_owned()
+        ))
     );
     for bad in ["", "1.0", "1e3", "0x10", "1_000", "+", "١٢", " - 1"] {
         assert_eq!(parse_int(bad), None, "{bad:?}");
@@ -106,7 +115,10 @@ fn every_bound_violation_is_reported() {
             (1, None, "string_too_long", "étés"),
         ]
     );
-    assert_eq!(extracted.values, vec![ParamValue::Missing, ParamValue::Missing]);
+    assert_eq!(
+        extracted.values,
+        vec![ParamValue::Missing, ParamValue::Missing]
+    );
 }
 
 #[test]
@@ -124,7 +136,11 @@ fn lists_keep_every_occurrence_and_index_their_errors() {
     assert_eq!(
         extracted.values,
         vec![
-            ParamValue::List(vec![ParamValue::Int(1), ParamValue::Missing, ParamValue::Int(3)]),
+            ParamValue::List(vec![
+                ParamValue::Int(1),
+                ParamValue::Missing,
+                ParamValue::Int(3)
+            ]),
             ParamValue::List(vec![
                 ParamValue::Str("a, b".to_owned()),
                 ParamValue::Str("c".to_owned())
@@ -142,4 +158,12 @@ fn present_but_empty_values_are_converted() {
     let extracted = plan.extract("n=&s", &HeaderMap::new(), &[]);
     assert_eq!(kinds(&extracted), vec![(0, None, "int_parsing", "")]);
     assert_eq!(extracted.values[1], ParamValue::Str(String::new()));
+}
+
+#[test]
+fn quoted_cookies_lose_their_quotes_and_escapes() {
+    assert_eq!(unquote_cookie(r#""a\"b""#), "a\"b");
+    assert_eq!(unquote_cookie(r#""x\\y\073""#), "x\\y;");
+    assert_eq!(unquote_cookie("plain"), "plain");
+    assert_eq!(unquote_cookie("\""), "\"");
 }
