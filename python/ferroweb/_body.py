@@ -94,8 +94,7 @@ class BodyReader:
             self._collect(body, str(exc), errors)
             return {}
         except msgspec.DecodeError as exc:
-            error = make_error("json_invalid", ("body",), None, {"error": str(exc)})
-            raise RequestValidationError([error], 400, "Malformed JSON body") from None
+            raise _json_invalid(exc) from None
         if self._embedded:
             return {spec.name: _materialise(getattr(value, spec.name)) for spec in self._specs}
         return {self._specs[0].name: _materialise(value)}
@@ -119,6 +118,8 @@ class BodyReader:
         except msgspec.ValidationError:  # valid JSON msgspec cannot hold as plain data (1e400)
             errors.extend(errors_from_message(message, self._loc, None))
             return
+        except msgspec.DecodeError as exc:  # the typed decode stopped before the syntax error
+            raise _json_invalid(exc) from None
         found: list[dict[str, Any]] = []
         collect_errors(self._info, plain, self._loc, found)
         # The walk mirrors msgspec's rules; should it ever disagree, msgspec's own message is
@@ -222,6 +223,11 @@ class FormReader:
             collector.close_files()
             raise _multipart_invalid("the body ends before the closing boundary")
         return collector.fields, collector.files
+
+
+def _json_invalid(exc: msgspec.DecodeError) -> RequestValidationError:
+    error = make_error("json_invalid", ("body",), None, {"error": str(exc)})
+    return RequestValidationError([error], 400, "Malformed JSON body")
 
 
 def _materialise(value: Any) -> Any:
