@@ -212,6 +212,16 @@ def _compile_string_param(route: Route, spec: ParamSpec) -> None:
         spec.core_scalar = _core_scalar(spec, target)
 
 
+def _evaluate(endpoint: Any, annotation: str) -> Any:
+    """One string annotation evaluated in the handler's module (when the handler's other
+    annotations could not all be resolved together); the string itself if it cannot be."""
+    namespace = {**vars(typing), **getattr(endpoint, "__globals__", {})}
+    try:
+        return eval(annotation, namespace)  # noqa: S307 - the handler's own annotation
+    except Exception:
+        return annotation
+
+
 def analyse(route: Route) -> list[ParamSpec]:
     """The resolved parameters of ``route``'s handler, in signature order."""
     endpoint = route.endpoint
@@ -227,6 +237,13 @@ def analyse(route: Route) -> list[ParamSpec]:
         if parameter.kind is inspect.Parameter.KEYWORD_ONLY:
             raise TypeError(f"handler {route.name!r}: keyword-only parameter {name!r} is not supported")
         annotation = hints.get(name, parameter.annotation)
+        if isinstance(annotation, str):
+            annotation = _evaluate(endpoint, annotation)
+        if isinstance(annotation, str):
+            raise TypeError(
+                f"handler {route.name!r}: cannot resolve the annotation {annotation!r} of parameter"
+                f" {name!r}; define the type where the handler's module can see it (module level)"
+            )
         if _is_request(name, annotation):
             specs.append(ParamSpec(name, "request", name, annotation, None))
         else:

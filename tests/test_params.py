@@ -1,0 +1,253 @@
+"""Parameter declaration (ferroweb.params, ferroweb._params): sources, markers, registration
+errors, and the per-request conversion paths (core-converted, Python-converted, bodies)."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from decimal import Decimal
+from typing import Annotated, Any, TypedDict
+
+import msgspec
+import pytest
+
+from ferroweb import App, Request
+from ferroweb.params import Body, Cookie, Form, Header, Path, Query
+from ferroweb.testing import TestClient
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Point(TypedDict):
+    x: int
+    y: int
+
+
+@dataclasses.dataclass
+class Tag:
+    label: str
+    weight: int = 1
+
+
+def errors_of(response: Any) -> list[tuple[str, list[Any]]]:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    return [(error["type"], error["loc"]) for error in response.json()["errors"]]
+
+
+def test_fastapi_style_defaults_and_markers() -> None:
+    app = App()
+
+    @app.get("/search")
+    def search(
+        q: str = Query(..., min_length=2),
+        page: int = Query(1, ge=1),
+        tags: list[str] = Query(default_factory=list),
+        color: Color = Color.RED,
+        price: Decimal | None = None,
+    ) -> dict[str, Any]:
+        tags.append("seen")  # a fresh list per request: must not leak into the next one
+        return {"q": q, "page": page, "tags": tags, "color": color, "price": price}
+
+    with TestClient(app) as client:
+        assert client.get("/search?q=ab").json() == {
+            "q": "ab",
+            "page": 1,
+            "tags": ["seen"],
+            "color": "red",
+            "price": None,
+        }
+        second = client.get("/search?q=ab&page=3&tags=x&color=blue&price=1.50").json()
+        assert second == {"q": "ab", "page": 3, "tags": ["x", "seen"], "color": "blue", "price": "1.50"}
+        assert errors_of(client.get("/search?q=a&page=0&color=green&price=abc")) == [
+            ("string_too_short", ["query", "q"]),
+            ("greater_than_equal", ["query", "page"]),
+            ("enum", ["query", "color"]),
+            ("decimal_parsing", ["query", "price"]),
+        ]
+
+
+def test_headers_cookies_aliases() -> None:
+    app = App()
+
+    @app.get("/who")
+    def who(
+        x_token: Annotated[str, Header()],
+        raw_name: Annotated[str | None, Header(convert_underscores=False)] = None,
+        agent: Annotated[str, Header(alias="User-Agent")] = "-",
+        session_id: Annotated[int | None, Cookie(alias="sid")] = None,
+        trace: Annotated[list[str], Header(alias="x-trace")] = [],  # noqa: B006
+    ) -> dict[str, Any]:
+        return {"token": x_token, "raw": raw_name, "agent": agent, "sid": session_id, "trace": trace}
+
+    with TestClient(app) as client:
+        response = client.get(
+            "/who",
+            headers={"X-Token": "t", "raw_name": "r", "user-agent": "ua", "X-Trace": "a", "x-trace": "b"},
+            cookies={"sid": "42"},
+        )
+        assert response.json() == {"token": "t", "raw": "r", "agent": "ua", "sid": 42, "trace": ["a", "b"]}
+        assert errors_of(client.get("/who", cookies={"sid": "x"})) == [
+            ("missing", ["header", "x-token"]),
+            ("int_parsing", ["cookie", "sid"]),
+        ]
+
+
+def test_path_parameters_are_typed_and_required() -> None:
+    app = App()
+
+    @app.get("/files/{owner}/{name:path}")
+    def file(owner: Annotated[int, Path(gt=0)], name: str) -> dict[str, Any]:
+        return {"owner": owner, "name": name}
+
+    with TestClient(app) as client:
+        assert client.get("/files/7/a/b.txt").json() == {"owner": 7, "name": "a/b.txt"}
+        assert errors_of(client.get("/files/0/x")) == [("greater_than", ["path", "owner"])]
+
+
+def test_body_kinds_and_embedding() -> None:
+    app = App()
+
+    @app.post("/points")
+    def points(point: Point, tag: Tag, note: Annotated[str, Body()] = "") -> dict[str, Any]:
+        return {"point": point, "tag": tag, "note": note}
+
+    @app.post("/single")
+    def single(tag: Annotated[Tag, Body(embed=True)]) -> Tag:
+        return tag
+
+    with TestClient(app) as client:
+        response = client.post("/points", json={"point": {"x": 1, "y": 2}, "tag": {"label": "a"}})
+        assert response.json() == {"point": {"x": 1, "y": 2}, "tag": {"label": "a", "weight": 1}, "note": ""}
+        assert errors_of(client.post("/points", json={"point": {"x": "1"}, "tag": []})) == [
+            ("int_type", ["body", "point", "x"]),
+            ("missing", ["body", "point", "y"]),
+            ("model_attributes_type", ["body", "tag"]),
+        ]
+        assert client.post("/single", json={"tag": {"label": "b", "weight": 3}}).json() == {
+            "label": "b",
+            "weight": 3,
+        }
+        assert errors_of(client.post("/single", json={"label": "b"})) == [("missing", ["body", "tag"])]
+
+
+def test_body_status_codes() -> None:
+    app = App()
+
+    @app.post("/tags")
+    def create(tag: Tag) -> Tag:
+        return tag
+
+    with TestClient(app) as client:
+        malformed = client.post("/tags", content=b'{"label": ', headers={"content-type": "application/json"})
+        assert malformed.status_code == 400
+        assert malformed.json()["errors"][0]["type"] == "json_invalid"
+        wrong_type = client.post("/tags", content=b"{}", headers={"content-type": "text/plain"})
+        assert wrong_type.status_code == 415
+        assert client.post(
+            "/tags", content=b'{"label":"x"}', headers={"content-type": "application/vnd.x+json"}
+        ).json() == {
+            "label": "x",
+            "weight": 1,
+        }
+        assert errors_of(client.post("/tags")) == [("missing", ["body"])]
+
+
+def test_forms_and_files() -> None:
+    app = App(config=App().config.replace(max_form_field_size=10))
+
+    @app.post("/login")
+    def login(user: Annotated[str, Form()], remember: Annotated[bool, Form()] = False) -> dict[str, Any]:
+        return {"user": user, "remember": remember}
+
+    with TestClient(app) as client:
+        assert client.post("/login", data={"user": "ada", "remember": "on"}).json() == {
+            "user": "ada",
+            "remember": True,
+        }
+        assert client.post("/login", files={"x": ("a.txt", b"1")}, data={"user": "bob"}).json() == {
+            "user": "bob",
+            "remember": False,
+        }
+        assert client.post("/login", data={"user": "x" * 11}).status_code == 413
+        assert client.post("/login", json={"user": "ada"}).status_code == 415
+
+
+def test_request_alongside_typed_parameters() -> None:
+    app = App()
+
+    @app.get("/mixed/{n}")
+    def mixed(request: Request, n: int, flag: bool = False) -> dict[str, Any]:
+        return {"path": request.url.path, "n": n, "flag": flag}
+
+    with TestClient(app) as client:
+        assert client.get("/mixed/3?flag=yes").json() == {"path": "/mixed/3", "n": 3, "flag": True}
+
+
+@pytest.mark.parametrize(
+    ("declare", "message"),
+    [
+        (lambda app: app.get("/a")(lambda x=Path(): x), "not in the route"),
+        (lambda app: app.get("/a/{x}")(lambda x=Query(): x), "is a path parameter"),
+        (lambda app: app.get("/a")(lambda x=Query(1, default_factory=list): x), "either a default"),
+        (lambda app: app.get("/a")(lambda *x: x), r"\*args"),
+    ],
+)
+def test_bad_declarations_fail_at_registration(declare: Any, message: str) -> None:
+    app = App()
+    with pytest.raises(TypeError, match=message):
+        declare(app)
+        TestClient(app).get("/")
+
+
+class Custom:
+    pass
+
+
+def test_unsupported_parameter_type_is_refused() -> None:
+    app = App()
+
+    @app.get("/c")
+    def custom(value: Annotated[Custom, Query()]) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="cannot convert"):
+        TestClient(app).get("/c")
+
+
+class Item(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1)]
+    tags: Annotated[list[str], msgspec.Meta(max_length=1)] = []
+
+
+def test_struct_body_with_constraints_reports_every_error() -> None:
+    app = App()
+
+    @app.post("/items")
+    def create(item: Item) -> Item:
+        return item
+
+    with TestClient(app) as client:
+        assert errors_of(client.post("/items", json={"name": "", "tags": ["a", 2], "x": 1})) == [
+            ("string_too_short", ["body", "name"]),
+            ("too_long", ["body", "tags"]),
+            ("string_type", ["body", "tags", 1]),
+            ("extra_forbidden", ["body", "x"]),
+        ]
+
+
+def test_unresolvable_annotation_is_a_clear_registration_error() -> None:
+    app = App()
+
+    class Local(msgspec.Struct):
+        a: int
+
+    @app.post("/local")
+    def local(item: Local) -> None:  # a string annotation naming a class get_type_hints cannot see
+        return None
+
+    with pytest.raises(TypeError, match="cannot resolve the annotation 'Local'"):
+        TestClient(app).get("/")
