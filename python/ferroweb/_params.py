@@ -217,7 +217,7 @@ def _evaluate(endpoint: Any, annotation: str) -> Any:
     annotations could not all be resolved together); the string itself if it cannot be."""
     namespace = {**vars(typing), **getattr(endpoint, "__globals__", {})}
     try:
-        return eval(annotation, namespace)  # noqa: S307 - the handler's own annotation
+        return eval(annotation, namespace)
     except Exception:
         return annotation
 
