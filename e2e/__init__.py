@@ -1,0 +1,1 @@
+"""End-to-end suites generated from testing_data/ (see tools/generate_e2e.py)."""

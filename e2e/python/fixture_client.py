@@ -1,0 +1,608 @@
+"""Sends a fixture's request and checks the answer against its ``expected_response``.
+
+The generated tests (``e2e/python/test_<category>.py``) call ``TestClientPool.check`` and
+``LiveServerPool.check``. Both send exactly the same bytes, built once by ``build_request``: the
+path as written plus the encoded query, the fixture's headers, cookies as one ``Cookie`` header,
+and a JSON / raw / base64 / url-encoded / multipart body. Both compare the answer with
+``compare``:
+
+- ``status``: equal.
+- ``body``: the whole body; JSON responses (``application/json``, ``*+json``) compared as decoded
+  JSON values, strictly (``1`` is not ``1.0`` nor ``true``), others as text.
+- ``body_partial``: every member given is present and equal, recursively for objects (lists:
+  same length, items compared the same way).
+- ``headers``: case-insensitive names; a value (one of the header's values, or all of them joined
+  with ``, ``) or the tokens ``<<present>>`` / ``<<absent>>``.
+- ``validation_errors``: the body's ``errors`` has as many entries, and they pair off one to one
+  with the expected ones, in any order, each pair equal on the keys the expected entry gives.
+
+A mismatch fails the test with the request, every difference and the response as received (and,
+for live servers, the end of the server's log).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import IO, Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from ferroweb.testing import TestClient
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FIXTURES_DIR = REPO_ROOT / "testing_data"
+HOST = "127.0.0.1"
+READY_TIMEOUT = 20.0
+STOP_TIMEOUT = 15.0
+REQUEST_TIMEOUT = 10.0
+#: Fixed, so that a request's bytes are the same on every run.
+MULTIPART_BOUNDARY = "ferroweb-e2e-7MA4YWxkTrZu0gW"
+#: The part Content-Type of a file the fixture gives none for (as ferroweb's TestClient sends).
+DEFAULT_FILE_CONTENT_TYPE = "application/octet-stream"
+PRESENT, ABSENT = "<<present>>", "<<absent>>"
+
+
+@functools.cache
+def _load(category: str, name: str) -> str:
+    return (FIXTURES_DIR / category / f"{name}.json").read_text(encoding="utf-8")
+
+
+def load_fixture(category: str, name: str) -> dict[str, Any]:
+    """A fresh copy of the fixture (tests cannot alter each other's)."""
+    fixture: dict[str, Any] = json.loads(_load(category, name))
+    return fixture
+
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WireRequest:
+    """A request as it goes out: method, request target, headers and body bytes."""
+
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def describe(self) -> str:
+        lines = [f"{self.method} {self.target}"]
+        lines += [f"  {name}: {value}" for name, value in self.headers]
+        if self.body:
+            lines.append("  " + _preview(self.body))
+        return "\n".join(lines)
+
+
+def _pairs(values: dict[str, Any]) -> list[tuple[str, str]]:
+    """Mapping with list values -> (key, value) pairs, a list repeating its key."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in values.items():
+        for item in value if isinstance(value, list) else [value]:
+            pairs.append((key, str(item)))
+    return pairs
+
+
+def _quote_param(value: str) -> str:
+    """A Content-Disposition parameter value, escaped the way browsers and httpx do."""
+    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _multipart(form: dict[str, Any], files: list[dict[str, str]]) -> bytes:
+    chunks: list[bytes] = []
+    for name, value in _pairs(form):
+        head = (
+            f'--{MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="{_quote_param(name)}"\r\n\r\n'
+        )
+        chunks.append(head.encode() + value.encode() + b"\r\n")
+    for upload in files:
+        field_name, filename = _quote_param(upload["field"]), _quote_param(upload["filename"])
+        content_type = upload.get("content_type", DEFAULT_FILE_CONTENT_TYPE)
+        head = (
+            f"--{MULTIPART_BOUNDARY}\r\n"
+            f'Content-Disposition: form-data; name="{field_name}"; filename="{filename}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        )
+        chunks.append(head.encode() + upload["content"].encode() + b"\r\n")
+    chunks.append(f"--{MULTIPART_BOUNDARY}--\r\n".encode())
+    return b"".join(chunks)
+
+
+def build_request(spec: dict[str, Any]) -> WireRequest:
+    """The bytes a fixture's ``request`` stands for."""
+    target = spec["path"]
+    raw_query = spec.get("query_string")
+    query = "&".join(q for q in (urlencode(_pairs(spec.get("query", {}))), raw_query) if q)
+    if query or raw_query == "":
+        target += ("&" if "?" in target else "?") + query
+
+    headers = [(name, value) for name, value in spec.get("headers", {}).items()]
+    given = {name.lower() for name, _ in headers}
+    body = b""
+    content_type: str | None = None
+    if "json" in spec:
+        body = json.dumps(spec["json"], ensure_ascii=False, separators=(",", ":")).encode()
+        content_type = "application/json"
+    elif "body" in spec:
+        body = spec["body"].encode()
+    elif "body_base64" in spec:
+        body = base64.b64decode(spec["body_base64"])
+    elif "files" in spec:
+        body = _multipart(spec.get("form", {}), spec["files"])
+        content_type = f"multipart/form-data; boundary={MULTIPART_BOUNDARY}"
+    elif "form" in spec:
+        body = urlencode(_pairs(spec["form"])).encode()
+        content_type = "application/x-www-form-urlencoded"
+    if content_type is not None and "content-type" not in given:
+        headers.append(("content-type", content_type))
+    if spec.get("cookies"):
+        jar = "; ".join(f"{name}={value}" for name, value in spec["cookies"].items())
+        for index, (name, value) in enumerate(headers):
+            if name.lower() == "cookie":
+                headers[index] = (name, f"{value}; {jar}")
+                break
+        else:
+            headers.append(("cookie", jar))
+    return WireRequest(spec["method"], target, headers, body)
+
+
+# -- comparison -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response as received: status, headers (lower-case names, in order) and body bytes."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header_values(self, name: str) -> list[str]:
+        return [value for key, value in self.headers if key == name.lower()]
+
+    @property
+    def is_json(self) -> bool:
+        values = self.header_values("content-type")
+        media_type = values[0].split(";")[0].strip().lower() if values else ""
+        return media_type == "application/json" or (
+            media_type.startswith("application/") and media_type.endswith("+json")
+        )
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def describe(self) -> str:
+        lines = [f"{self.status}"]
+        lines += [f"  {name}: {value}" for name, value in self.headers]
+        lines.append("  " + (_preview(self.body) if self.body else "(empty body)"))
+        return "\n".join(lines)
+
+
+def _preview(body: bytes, limit: int = 2000) -> str:
+    text = body.decode("utf-8", errors="replace")
+    return text if len(text) <= limit else text[:limit] + f"... ({len(body)} bytes)"
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, float) else repr(value)
+
+
+def _kind(value: Any) -> str:
+    return {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "array",
+        dict: "object",
+    }.get(type(value), "null" if value is None else type(value).__name__)
+
+
+def differences(expected: Any, actual: Any, where: str = "$", *, partial: bool = False) -> list[str]:
+    """Where actual differs from expected (empty: they match). JSON values are compared strictly
+    by type: 1, 1.0 and true are three different values. With ``partial``, objects only need the
+    expected members."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        found: list[str] = []
+        for key, value in expected.items():
+            if key not in actual:
+                found.append(f"{where}.{key}: missing (expected {_show(value)})")
+            else:
+                found += differences(value, actual[key], f"{where}.{key}", partial=partial)
+        if not partial:
+            found += [
+                f"{where}.{key}: unexpected member {_show(actual[key])}"
+                for key in actual
+                if key not in expected
+            ]
+        return found
+    if isinstance(expected, list) and isinstance(actual, list):
+        if len(expected) != len(actual):
+            return [
+                f"{where}: expected {len(expected)} items {_show(expected)},"
+                f" got {len(actual)} {_show(actual)}"
+            ]
+        found = []
+        for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
+            found += differences(want, got, f"{where}[{index}]", partial=partial)
+        return found
+    if _kind(expected) != _kind(actual) or expected != actual:
+        return [
+            f"{where}: expected {_show(expected)} ({_kind(expected)}), got {_show(actual)} ({_kind(actual)})"
+        ]
+    return []
+
+
+def _pair_errors(expected: list[dict[str, Any]], actual: list[Any]) -> tuple[list[int], list[int]]:
+    """A one-to-one pairing of expected and actual errors (augmenting paths); returns the
+    indexes of the expected and of the actual entries left unpaired."""
+
+    def fits(want: dict[str, Any], got: Any) -> bool:
+        return isinstance(got, dict) and all(
+            key in got and not differences(value, got[key]) for key, value in want.items()
+        )
+
+    edges = [[j for j, got in enumerate(actual) if fits(want, got)] for want in expected]
+    owner: dict[int, int] = {}  # actual index -> expected index
+
+    def assign(i: int, seen: set[int]) -> bool:
+        for j in edges[i]:
+            if j not in seen:
+                seen.add(j)
+                if j not in owner or assign(owner[j], seen):
+                    owner[j] = i
+                    return True
+        return False
+
+    unpaired_expected = [i for i in range(len(expected)) if not assign(i, set())]
+    unpaired_actual = [j for j in range(len(actual)) if j not in owner]
+    return unpaired_expected, unpaired_actual
+
+
+def compare(expected: dict[str, Any], answer: Answer) -> list[str]:
+    """Every way the answer differs from the fixture's expected_response."""
+    problems: list[str] = []
+    if answer.status != expected["status"]:
+        problems.append(f"status: expected {expected['status']}, got {answer.status}")
+
+    for name, want in expected.get("headers", {}).items():
+        values = answer.header_values(name)
+        if want == PRESENT:
+            if not values:
+                problems.append(f"header {name}: expected it to be present, it is absent")
+        elif want == ABSENT:
+            if values:
+                problems.append(f"header {name}: expected it to be absent, got {values}")
+        elif want not in values and ", ".join(values) != want:
+            problems.append(f"header {name}: expected {want!r}, got {values or 'nothing'}")
+
+    # A JSON body is compared as a JSON value; an empty one (HEAD, 204) and others as text.
+    json_body = answer.is_json and bool(answer.body)
+    decoded: Any = None
+    if "body_partial" in expected or "validation_errors" in expected or ("body" in expected and json_body):
+        try:
+            decoded = answer.json()
+        except ValueError as exc:
+            problems.append(f"body: expected JSON, could not decode it ({exc})")
+            return problems
+
+    if "body" in expected:
+        want = expected["body"]
+        if json_body:
+            problems += [f"body {line}" for line in differences(want, decoded)]
+        elif isinstance(want, str):
+            text = answer.body.decode("utf-8", errors="replace")
+            if text != want:
+                problems.append(f"body: expected {want!r}, got {text!r}")
+        else:
+            problems.append(f"body: expected the JSON value {_show(want)}, got a non-JSON response")
+
+    if "body_partial" in expected:
+        if not isinstance(decoded, dict):
+            problems.append(f"body_partial: expected a JSON object, got {_show(decoded)}")
+        else:
+            problems += [
+                f"body_partial {line}"
+                for line in differences(expected["body_partial"], decoded, partial=True)
+            ]
+
+    if "validation_errors" in expected:
+        want_errors = expected["validation_errors"]
+        errors = decoded.get("errors") if isinstance(decoded, dict) else None
+        if not isinstance(errors, list):
+            problems.append(f"validation_errors: the body has no `errors` list (got {_show(errors)})")
+        else:
+            if len(errors) != len(want_errors):
+                problems.append(f"validation_errors: expected {len(want_errors)} errors, got {len(errors)}")
+            missing, extra = _pair_errors(want_errors, errors)
+            problems += [
+                f"validation_errors: no actual error matches {_show(want_errors[i])}" for i in missing
+            ]
+            problems += [f"validation_errors: unexpected error {_show(errors[j])}" for j in extra]
+    return problems
+
+
+def verify(fixture: dict[str, Any], request: WireRequest, answer: Answer, via: str, log: str = "") -> None:
+    problems = compare(fixture["expected_response"], answer)
+    if not problems:
+        return
+    report = [
+        f"{fixture['category']}/{fixture['name']} via {via}: {fixture['description']}",
+        "request:",
+        "  " + request.describe().replace("\n", "\n  "),
+        "differences:",
+        *(f"  - {problem}" for problem in problems),
+        "response:",
+        "  " + answer.describe().replace("\n", "\n  "),
+    ]
+    if log:
+        report += ["server log (end):", "  " + log.replace("\n", "\n  ")]
+    pytest.fail("\n".join(report), pytrace=False)
+
+
+def _group(module: ModuleType, name: str) -> str:
+    group: str = module.FIXTURE_APP[name]
+    return group
+
+
+# -- in-process ---------------------------------------------------------------------------------
+
+
+class TestClientPool:
+    """One ``TestClient`` per generated app (module, group), closed by ``close``."""
+
+    __test__ = False
+
+    def __init__(self) -> None:
+        self._clients: dict[tuple[str, str], TestClient | str] = {}
+
+    def client(self, module: ModuleType, group: str) -> TestClient:
+        key = (module.__name__, group)
+        if key not in self._clients:
+            try:
+                client = TestClient(module.APPS[group], follow_redirects=False)
+                client.__enter__()
+                self._clients[key] = client
+            except Exception as exc:  # the app cannot be served: every fixture of it fails alike
+                self._clients[key] = f"{type(exc).__name__}: {exc}"
+        found = self._clients[key]
+        if isinstance(found, str):
+            pytest.fail(f"TestClient for {module.__name__}:{group} could not start: {found}", pytrace=False)
+        return found
+
+    def check(self, module: ModuleType, category: str, name: str) -> None:
+        fixture = load_fixture(category, name)
+        group = _group(module, name)
+        request = build_request(fixture["request"])
+        client = self.client(module, group)
+        client.cookies.clear()  # no cookie from one fixture's answer reaches the next request
+        response = client.request(
+            request.method,
+            request.target,
+            headers=dict(request.headers),
+            content=request.body or None,
+            follow_redirects=False,
+        )
+        answer = Answer(
+            response.status_code,
+            [(key.lower(), value) for key, value in response.headers.multi_items()],
+            response.content,
+        )
+        verify(fixture, request, answer, f"TestClient ({module.__name__}:{group})")
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            if isinstance(client, TestClient):
+                client.close()
+        self._clients.clear()
+
+
+# -- live servers -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the test process dies (Linux), so that a killed
+    test run leaves no server behind."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+@dataclass
+class LiveServer:
+    target: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    log_file: IO[bytes] = field(repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def log(self, tail: int = 4000) -> str:
+        self.log_file.flush()
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return text[-tail:]
+
+    def stop(self) -> str | None:
+        """SIGTERM and wait; a problem description unless it exited 0 in time."""
+        problem = None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+                problem = f"{self.target} did not exit within {STOP_TIMEOUT}s of SIGTERM"
+        code = self.process.returncode
+        if problem is None and code != 0:
+            problem = f"{self.target} exited with {code}"
+        if problem:
+            problem += "; log:\n" + self.log()
+        self.log_file.close()
+        return problem
+
+
+def _wait_ready(server: LiveServer) -> None:
+    """Ready once the port accepts a connection and an HTTP request gets any answer."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    last: BaseException | None = None
+    with httpx.Client(timeout=1.0, trust_env=False) as client:
+        while time.monotonic() < deadline:
+            code = server.process.poll()
+            if code is not None:
+                raise RuntimeError(f"exited with {code} before it was ready; log:\n{server.log()}")
+            try:
+                with socket.create_connection((HOST, server.port), timeout=0.5):
+                    pass
+                client.get(f"{server.base_url}/", headers={"connection": "close"})
+                return
+            except (OSError, httpx.HTTPError) as exc:
+                last = exc
+            time.sleep(0.05)
+    raise RuntimeError(f"not ready within {READY_TIMEOUT}s ({last!r}); log:\n{server.log()}")
+
+
+class LiveServerPool:
+    """One ``python -m ferroweb run <module>:<group>`` process per generated app, started on
+    first use and stopped (SIGTERM) once every fixture of its app has been checked, when more
+    than ``max_running`` would run at once (least recently used first), or by ``close``. The
+    generated tests list fixtures app by app, so normally one server runs at a time."""
+
+    def __init__(self, log_dir: Path, max_running: int = 3) -> None:
+        self._log_dir = log_dir
+        self._max_running = max_running
+        self._servers: OrderedDict[str, LiveServer | str] = OrderedDict()
+        self._checked: dict[str, set[str]] = {}
+        self._problems: list[str] = []
+
+    def _launch(self, target: str) -> LiveServer:
+        port = free_port()
+        log_path = self._log_dir / f"{target.replace(':', '-')}-{port}.log"
+        log_file = open(log_path, "wb")  # noqa: SIM115 - closed by LiveServer.stop
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+        env["PYTHONUNBUFFERED"] = "1"
+        command = [sys.executable, "-m", "ferroweb", "run", target, "--host", HOST, "--port", str(port)]
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+        return LiveServer(target, port, process, log_path, log_file)
+
+    def _start(self, target: str) -> LiveServer:
+        # The free port is released before the server binds it: retry if someone took it.
+        for attempt in range(3):
+            server = self._launch(target)
+            try:
+                _wait_ready(server)
+            except RuntimeError:
+                server.stop()
+                if attempt < 2 and "in use" in server.log_path.read_text(errors="replace").lower():
+                    continue
+                raise
+            return server
+        raise AssertionError("unreachable")
+
+    def _stop(self, target: str) -> None:
+        server = self._servers.pop(target, None)
+        if isinstance(server, LiveServer):
+            problem = server.stop()
+            if problem:
+                self._problems.append(problem)
+
+    def server(self, module: ModuleType, group: str) -> LiveServer:
+        target = f"{module.__name__}:{group}"
+        if target in self._servers:
+            self._servers.move_to_end(target)
+        else:
+            running = [t for t, s in self._servers.items() if isinstance(s, LiveServer)]
+            for oldest in running[: max(0, len(running) - self._max_running + 1)]:
+                self._stop(oldest)
+            try:
+                self._servers[target] = self._start(target)
+            except RuntimeError as exc:
+                self._servers[target] = str(exc)
+        found = self._servers[target]
+        if isinstance(found, str):
+            pytest.fail(f"live server {target} could not start: {found}", pytrace=False)
+        if found.process.poll() is not None:
+            pytest.fail(
+                f"live server {target} has died (exit {found.process.returncode}); log:\n{found.log()}"
+            )
+        return found
+
+    def check(self, module: ModuleType, category: str, name: str) -> None:
+        group = _group(module, name)
+        try:
+            self._check(module, category, name, group)
+        finally:
+            target = f"{module.__name__}:{group}"
+            checked = self._checked.setdefault(target, set())
+            checked.add(name)
+            if checked >= {n for n, g in module.FIXTURE_APP.items() if g == group}:
+                self._stop(target)  # its last fixture: free the process now
+
+    def _check(self, module: ModuleType, category: str, name: str, group: str) -> None:
+        fixture = load_fixture(category, name)
+        request = build_request(fixture["request"])
+        server = self.server(module, group)
+        with httpx.Client(trust_env=False, follow_redirects=False, timeout=REQUEST_TIMEOUT) as client:
+            try:
+                response = client.request(
+                    request.method,
+                    f"{server.base_url}/",
+                    headers=request.headers,
+                    content=request.body or None,
+                    # the request target goes out exactly as written, not normalised by httpx
+                    extensions={"target": request.target.encode()},
+                )
+            except httpx.HTTPError as exc:
+                pytest.fail(
+                    f"{category}/{name}: {request.describe()}\nfailed: {exc!r}\nserver log:\n{server.log()}",
+                    pytrace=False,
+                )
+        answer = Answer(
+            response.status_code,
+            [(key.lower(), value) for key, value in response.headers.multi_items()],
+            response.content,
+        )
+        verify(fixture, request, answer, f"live server ({server.target})", log=server.log(1500))
+
+    def close(self) -> list[str]:
+        """Stops every server; the problems of those that did not exit cleanly (now or when
+        they were stopped earlier)."""
+        for target in list(self._servers):
+            self._stop(target)
+        problems, self._problems = self._problems, []
+        return problems
