@@ -287,7 +287,8 @@ class ModuleWriter:
             prop = prop or {}
             is_required = key in required or prop.get("required") is True
             has_default = "default" in prop or "default_factory" in prop
-            optional = not is_required and not has_default
+            # an optional member without a default is None when absent (a TypedDict leaves it out)
+            optional = not is_required and not has_default and container != "typeddict"
             annotation = self.nested_type(prop, wanted + pascal(key), optional=optional)
             if "default_factory" in prop:
                 default: str | None = f"@factory:{DEFAULT_FACTORIES[prop['default_factory']]}"
@@ -295,6 +296,8 @@ class ModuleWriter:
                 default = self.default_value(prop["default"], prop, annotation)
             elif optional:
                 default = "None"
+            elif not is_required:
+                default = "@absent"  # TypedDict: not required, no default
             else:
                 default = None
             members.append((identifier(key), annotation, default, key))
