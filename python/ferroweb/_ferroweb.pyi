@@ -7,8 +7,8 @@ __all__ = ["RawRequest", "RequestQueue", "Server", "TestTransport", "__version__
 
 __version__: str
 
-#: ``(source, key, path_index, scalar, many, bounds)`` of one typed parameter.
-ParamPlanEntry = tuple[str, str, int, str, bool, dict[str, float]]
+#: ``(source, key, path_index, scalar, many, bounds)`` of one typed parameter (stub-only name).
+_ParamPlanEntry = tuple[str, str, int, str, bool, dict[str, float]]
 
 @final
 class RequestQueue:
@@ -68,7 +68,7 @@ class Server:
     def __new__(
         cls,
         config: Any,
-        routes: list[tuple[int, str, list[str], list[ParamPlanEntry] | None]],
+        routes: list[tuple[int, str, list[str], list[_ParamPlanEntry] | None]],
         queue: RequestQueue,
         error_route: int | None = None,
     ) -> Server: ...
@@ -84,7 +84,7 @@ class TestTransport:
     def __new__(
         cls,
         config: Any,
-        routes: list[tuple[int, str, list[str], list[ParamPlanEntry] | None]],
+        routes: list[tuple[int, str, list[str], list[_ParamPlanEntry] | None]],
         queue: RequestQueue,
         error_route: int | None = None,
     ) -> TestTransport: ...
