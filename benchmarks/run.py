@@ -113,6 +113,8 @@ class ServerSpec:
     workloads: list[str]
     requirements: str | None = None  # peers only: their venv's requirements file
     kind: str = "peer"  # "ferroweb", "ceiling" or "peer"
+    #: workloads put under load (default: all of ``workloads``; all are still checked)
+    load_workloads: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -385,7 +387,7 @@ def bench_server(
             result.failure = problem
             return
         for connections in concurrencies:
-            for name in spec.workloads:
+            for name in spec.load_workloads or spec.workloads:
                 workload = WORKLOADS_BY_NAME[name]
                 if warmup:
                     wrk(port, workload, connections, warmup)
@@ -559,6 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, action="append", help="connections (default 64 and 256)")
     parser.add_argument("--only", action="append", help="run only these servers (by name)")
+    parser.add_argument("--workload", action="append", help="run only these workloads (by name)")
     parser.add_argument("--leak-requests", type=int, default=1_000_000, help="0 skips the memory check")
     parser.add_argument("--smoke", action="store_true", help="quick correctness run: ferroweb + ceiling only")
     parser.add_argument("--out", type=Path, help="output folder (default: results/<timestamp>)")
@@ -574,6 +577,13 @@ def main(argv: list[str] | None = None) -> int:
 
     ensure_wrk()
     specs = server_specs(not args.smoke, args.only)
+    if args.workload:
+        unknown = set(args.workload) - WORKLOADS_BY_NAME.keys()
+        if unknown:
+            parser.error(f"unknown workload(s): {', '.join(sorted(unknown))}")
+        # servers still answer every workload's correctness check; only the load is narrowed
+        for spec in specs:
+            spec.load_workloads = [w for w in spec.workloads if w in args.workload]
     out = args.out or RESULTS / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     logs = out / "logs"
