@@ -66,7 +66,7 @@ pub struct ParamPlan {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParamValue {
     /// Not in the request (the binding applies the default or reports it missing); also the
-    /// placeholder of a value that failed conversion.
+    /// stand-in for a value that failed conversion (its issue says why).
     Missing,
     Str(String),
     Int(i64),
