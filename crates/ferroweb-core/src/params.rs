@@ -341,30 +341,14 @@ fn check_bounds(value: &ParamValue, bounds: &Bounds) -> Vec<IssueKind> {
         _ => None,
     };
     if let Some(number) = number {
-        let checks = [
-            (
-                bounds.gt,
-                IssueKind::GreaterThan,
-                number > bounds.gt.unwrap_or(f64::NAN),
-            ),
-            (
-                bounds.ge,
-                IssueKind::GreaterThanEqual,
-                number >= bounds.ge.unwrap_or(f64::NAN),
-            ),
-            (
-                bounds.lt,
-                IssueKind::LessThan,
-                number < bounds.lt.unwrap_or(f64::NAN),
-            ),
-            (
-                bounds.le,
-                IssueKind::LessThanEqual,
-                number <= bounds.le.unwrap_or(f64::NAN),
-            ),
+        let checks: [(Option<f64>, IssueKind, fn(f64, f64) -> bool); 4] = [
+            (bounds.gt, IssueKind::GreaterThan, |n, b| n > b),
+            (bounds.ge, IssueKind::GreaterThanEqual, |n, b| n >= b),
+            (bounds.lt, IssueKind::LessThan, |n, b| n < b),
+            (bounds.le, IssueKind::LessThanEqual, |n, b| n <= b),
         ];
         for (bound, kind, passes) in checks {
-            if bound.is_some() && !passes {
+            if bound.is_some_and(|bound| !passes(number, bound)) {
                 violations.push(kind);
             }
         }
