@@ -332,6 +332,9 @@ pub fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
+/// Whether a value passes against one bound.
+type Comparison = fn(f64, f64) -> bool;
+
 fn check_bounds(value: &ParamValue, bounds: &Bounds) -> Vec<IssueKind> {
     let mut violations = Vec::new();
     let number = match value {
@@ -341,7 +344,7 @@ fn check_bounds(value: &ParamValue, bounds: &Bounds) -> Vec<IssueKind> {
         _ => None,
     };
     if let Some(number) = number {
-        let checks: [(Option<f64>, IssueKind, fn(f64, f64) -> bool); 4] = [
+        let checks: [(Option<f64>, IssueKind, Comparison); 4] = [
             (bounds.gt, IssueKind::GreaterThan, |n, b| n > b),
             (bounds.ge, IssueKind::GreaterThanEqual, |n, b| n >= b),
             (bounds.lt, IssueKind::LessThan, |n, b| n < b),
