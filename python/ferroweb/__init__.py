@@ -13,6 +13,7 @@ from ferroweb.responses import (
     PlainTextResponse,
     RedirectResponse,
     Response,
+    StreamingResponse,
 )
 from ferroweb.routing import Route, Router
 from ferroweb.uploads import UploadFile
@@ -44,6 +45,7 @@ __all__ = [
     "Router",
     "ServerConfig",
     "State",
+    "StreamingResponse",
     "UploadFile",
     "__version__",
 ]

@@ -25,12 +25,15 @@ from ferroweb._params import CorePlan, compile_binder
 from ferroweb._response_model import Serialise, compile_response_model
 from ferroweb.exceptions import HTTPException, RequestValidationError
 from ferroweb.requests import Request
+from ferroweb._streaming import ChunkSource, send_stream
+from ferroweb._waits import Waits
 from ferroweb.responses import (
     KIND_JSON,
     KIND_OCTET_STREAM,
     KIND_TEXT,
     KIND_UNSPECIFIED,
     Response,
+    StreamingResponse,
 )
 
 if TYPE_CHECKING:
@@ -47,8 +50,9 @@ _NO_BODY_STATUSES = frozenset({204, 205, 304})
 RouteSpec = tuple[int, str, list[str], "CorePlan | None"]
 
 
-def render(raw: RawRequest, result: Any, status: int) -> None:
-    """Sends a handler's return value: the common types first, by exact class."""
+def render(raw: RawRequest, result: Any, status: int) -> StreamingResponse | None:
+    """Sends a handler's return value: the common types first, by exact class. A streaming
+    response is handed back for the caller to stream."""
     cls = result.__class__
     if status in _NO_BODY_STATUSES and not isinstance(result, Response):
         raw.respond(status, b"", KIND_UNSPECIFIED)
@@ -57,6 +61,8 @@ def render(raw: RawRequest, result: Any, status: int) -> None:
     elif cls is str:
         raw.respond(status, result, KIND_TEXT)
     elif isinstance(result, Response):
+        if isinstance(result, StreamingResponse):
+            return result
         body = b"" if result.status_code in _NO_BODY_STATUSES else result.body
         # the header list is only read by Rust, so it is passed without a copy
         raw.respond(result.status_code, body, KIND_UNSPECIFIED, result.headers._items)
@@ -65,6 +71,7 @@ def render(raw: RawRequest, result: Any, status: int) -> None:
     else:
         # None -> null; Structs, dataclasses, tuples, datetimes... as msgspec encodes them.
         raw.respond(status, _encode_json(result), KIND_JSON)
+    return None
 
 
 @types.coroutine
@@ -97,6 +104,8 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._executor: ThreadPoolExecutor | None = None
         self._stopped: asyncio.Future[None] = loop.create_future()
+        #: Waits completed by Rust (stream room, WebSocket messages), resolved per batch.
+        self.waits = Waits(loop)
         self._attached = False
         self.route_specs: list[RouteSpec] = []
         self._handlers: list[Callable[[RawRequest], None]] = []
@@ -137,7 +146,10 @@ class Dispatcher:
     def _on_readable(self) -> None:
         handlers = self._handlers
         copy_context = _copy_context
-        for raw in self._queue.drain():
+        events, requests = self._queue.drain()
+        if events:
+            self.waits.resolve(events)
+        for raw in requests:
             # Each request runs in its own context, as it would in its own Task.
             copy_context().run(handlers[raw.route], raw)
         if self._queue.server_stopped and not self._stopped.done():
@@ -227,9 +239,17 @@ class Dispatcher:
 
     def _render_or_fail(self, raw: RawRequest, result: Any, status: int, route: Route | None) -> None:
         try:
-            render(raw, result, status)
+            streaming = render(raw, result, status)
+            if streaming is not None:
+                self._start_stream(raw, streaming, route)
         except Exception as exc:  # e.g. a value msgspec cannot encode, a bad header
             self._internal_error(raw, exc, route)
+
+    def _start_stream(self, raw: RawRequest, response: StreamingResponse, route: Route | None) -> None:
+        source = ChunkSource(response.body_iterator, self._loop, self._blocking_executor)
+        on_error = functools.partial(self.handle_exception, route=route)
+        where = (route.name if route is not None else None) or "-"
+        self._track(send_stream(raw, response, self._queue, self.waits, source, on_error, where))
 
     # -- errors -------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any, final
 
-__all__ = ["RawRequest", "RequestQueue", "Server", "TestTransport", "__version__"]
+__all__ = ["RawRequest", "RequestQueue", "ResponseStream", "Server", "TestTransport", "__version__"]
 
 __version__: str
 
@@ -16,12 +16,24 @@ class RequestQueue:
 
     def __new__(cls) -> RequestQueue: ...
     def fileno(self) -> int: ...
-    def drain(self) -> list[RawRequest]: ...
+    def drain(self) -> tuple[list[int], list[RawRequest]]: ...
     def close(self) -> None: ...
     @property
     def server_stopped(self) -> bool: ...
     @property
     def server_drained(self) -> bool: ...
+
+@final
+class ResponseStream:
+    """The writing end of a streamed response body (bounded; see ``ferroweb._streaming``)."""
+
+    def write(self, chunk: bytes | bytearray | memoryview | str) -> int: ...
+    def notify_when_writable(self, token: int) -> None: ...
+    def notify_when_closed(self, token: int) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    def finish(self) -> None: ...
+    def abort(self, reason: str) -> None: ...
 
 @final
 class RawRequest:
@@ -53,6 +65,14 @@ class RawRequest:
         kind: int,
         headers: list[tuple[str, str]] | None = None,
     ) -> bool: ...
+    def respond_stream(
+        self,
+        status: int,
+        kind: int,
+        queue: RequestQueue,
+        headers: list[tuple[str, str]] | None = None,
+        keep_alive: tuple[float, bytes] | None = None,
+    ) -> ResponseStream: ...
     def respond_problem(
         self,
         status: int,

@@ -158,3 +158,39 @@ class RedirectResponse(Response):
     ) -> None:
         super().__init__(content=b"", status_code=status_code, headers=headers)
         self.headers["location"] = quote(str(url), safe=":/%#?=@[]!$&'()*+,;")
+
+
+class StreamingResponse(Response):
+    """A response whose body is produced chunk by chunk.
+
+    ``content`` is an async iterable, or a sync iterable (stepped in a worker thread so it
+    never blocks the event loop), of ``bytes`` or ``str`` chunks. Each chunk is sent as soon
+    as it is produced (chunked transfer encoding). The buffer towards the client is bounded:
+    a slow client slows the generator down. When the client disconnects, the generator is
+    cancelled at its current ``await`` and closed.
+
+    The first chunk is produced before the status line is sent, so an exception there still
+    becomes a 500 response; after that, an exception aborts the transfer (the client sees a
+    broken connection, never a short body that looks complete) and is logged.
+    """
+
+    #: Send the status and headers before the first chunk (event streams that may stay
+    #: silent for a while).
+    send_head_early = False
+    #: ``(seconds, payload)`` sent whenever the stream was idle that long; see ``ferroweb.sse``.
+    keep_alive: tuple[float, bytes] | None = None
+
+    def __init__(
+        self,
+        content: Any,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+    ) -> None:
+        if isinstance(content, (bytes, str)) or not (hasattr(content, "__aiter__") or hasattr(content, "__iter__")):
+            raise TypeError(
+                "StreamingResponse content must be an iterable or async iterable of bytes or str,"
+                f" not {type(content).__name__}"
+            )
+        self.body_iterator = content
+        super().__init__(None, status_code, headers, media_type)

@@ -8,6 +8,7 @@
 mod config;
 mod dispatch;
 mod params;
+mod pipe;
 mod problem;
 mod query;
 mod request;
@@ -15,6 +16,7 @@ mod response;
 mod router;
 mod server;
 mod service;
+mod stream;
 
 pub use axum::body::Body;
 pub use config::{ConfigError, ServerConfig};
@@ -26,7 +28,9 @@ pub use params::{
 pub use problem::{reason_phrase, Problem};
 pub use query::parse_query;
 pub use request::{ClientAddr, PathParams, PendingRequest, RoutingError};
-pub use response::{ContentKind, HandlerResponse};
+pub use pipe::Wakeup;
+pub use response::{ContentKind, HandlerResponse, ResponseBody};
 pub use router::{RouteError, RouteId, RouteSpec, RouteTable};
 pub use server::{Server, ServerError, ServerHandle};
 pub use service::{AppService, TEST_CLIENT_ADDR};
+pub use stream::{body_channel, BodyWriter, KeepAlive, StreamAborted, StreamBody, WriteOutcome};

@@ -1,9 +1,12 @@
 //! What a binding answers with, and how it becomes an HTTP response.
 
+use std::fmt;
+
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 
 use crate::problem::PROBLEM_JSON;
+use crate::stream::StreamBody;
 
 /// The common content types, so a binding can name one without building a header value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,12 +34,29 @@ impl ContentKind {
     }
 }
 
-/// A complete response from a handler.
-#[derive(Debug, Clone, PartialEq)]
+/// What a handler's response carries.
+pub enum ResponseBody {
+    /// The whole body, known up front.
+    Full(Bytes),
+    /// Chunks written by the binding as they are produced (see [`crate::body_channel`]).
+    Stream(StreamBody),
+}
+
+impl fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Full(bytes) => f.debug_tuple("Full").field(&bytes.len()).finish(),
+            Self::Stream(_) => f.write_str("Stream"),
+        }
+    }
+}
+
+/// A handler's response.
+#[derive(Debug)]
 pub struct HandlerResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
-    pub body: Bytes,
+    pub body: ResponseBody,
 }
 
 impl HandlerResponse {
@@ -49,12 +69,23 @@ impl HandlerResponse {
         Self {
             status,
             headers,
-            body,
+            body: ResponseBody::Full(body),
         }
     }
 
+    /// A response whose body is streamed from `body`.
+    pub fn streamed(status: StatusCode, kind: ContentKind, body: StreamBody) -> Self {
+        let mut response = Self::new(status, kind, Bytes::new());
+        response.body = ResponseBody::Stream(body);
+        response
+    }
+
     pub fn into_http(self) -> http::Response<axum::body::Body> {
-        let mut response = http::Response::new(axum::body::Body::from(self.body));
+        let body = match self.body {
+            ResponseBody::Full(bytes) => axum::body::Body::from(bytes),
+            ResponseBody::Stream(stream) => axum::body::Body::new(stream),
+        };
+        let mut response = http::Response::new(body);
         *response.status_mut() = self.status;
         *response.headers_mut() = self.headers;
         response

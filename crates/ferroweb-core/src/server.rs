@@ -170,8 +170,8 @@ impl ConnectionSettings {
         http1
             .timer(TokioTimer::new())
             .keep_alive(true)
-            // Pipelined requests get their responses flushed together, in order.
-            .pipeline_flush(true)
+            // No `pipeline_flush`: with it hyper buffers response bodies without limit,
+            // so a slow client would no longer push back on a streaming handler.
             .header_read_timeout(config.header_read_timeout)
             .max_header_size(config.max_header_size);
         Self {

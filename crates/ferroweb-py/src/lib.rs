@@ -14,6 +14,7 @@ mod queue;
 mod request;
 mod routes;
 mod server;
+mod stream;
 mod testing;
 
 #[pymodule]
@@ -22,6 +23,7 @@ fn _ferroweb(module: &Bound<'_, PyModule>) -> PyResult<()> {
     queue::register(module)?;
     request::register(module)?;
     server::register(module)?;
+    stream::register(module)?;
     testing::register(module)?;
     Ok(())
 }

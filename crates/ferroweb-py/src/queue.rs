@@ -20,6 +20,9 @@ use crate::request::RawRequest;
 
 pub(crate) struct QueueInner {
     batch: Mutex<Vec<PendingRequest>>,
+    /// Tokens of waits that completed (a stream has room, a WebSocket message arrived...),
+    /// handed to the event loop with the next batch.
+    events: Mutex<Vec<u64>>,
     accepting: AtomicBool,
     wake_pending: AtomicBool,
     server_stopped: AtomicBool,
@@ -46,6 +49,18 @@ impl QueueInner {
                 Err(err) if err.kind() == ErrorKind::Interrupted => continue,
                 _ => break,
             }
+        }
+    }
+
+    /// Reports that the wait registered under `token` is over. Callable from any thread,
+    /// without the GIL; the wake-up is batched like requests are.
+    pub(crate) fn notify(&self, token: u64) {
+        self.events.lock().push(token);
+        self.wake_pending.store(true, Ordering::Release);
+        // A runtime thread wakes the loop when it idles; other threads (the binding's own)
+        // must not rely on that.
+        if tokio::runtime::Handle::try_current().is_err() {
+            self.runtime_idle();
         }
     }
 
@@ -103,6 +118,7 @@ impl RequestQueue {
         Ok(Self {
             inner: Arc::new(QueueInner {
                 batch: Mutex::new(Vec::new()),
+                events: Mutex::new(Vec::new()),
                 accepting: AtomicBool::new(true),
                 wake_pending: AtomicBool::new(false),
                 server_stopped: AtomicBool::new(false),
@@ -118,15 +134,19 @@ impl RequestQueue {
         self.inner.wake_reader.as_raw_fd()
     }
 
-    /// Takes every queued request. Clears the wake-up first so a request queued while
-    /// draining triggers another wake-up instead of being missed.
-    fn drain(&self, py: Python<'_>) -> PyResult<Vec<Py<RawRequest>>> {
+    /// Takes the tokens of completed waits (see `notify`) and every queued request. Clears
+    /// the wake-up first, so anything queued while draining triggers another wake-up instead
+    /// of being missed.
+    #[allow(clippy::type_complexity)]
+    fn drain(&self, py: Python<'_>) -> PyResult<(Vec<u64>, Vec<Py<RawRequest>>)> {
         self.inner.clear_wake();
+        let events = std::mem::take(&mut *self.inner.events.lock());
         let batch = std::mem::take(&mut *self.inner.batch.lock());
-        batch
+        let requests = batch
             .into_iter()
             .map(|pending| Py::new(py, RawRequest::new(pending)))
-            .collect()
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok((events, requests))
     }
 
     /// Stops taking requests; later ones are answered 503 by the core.

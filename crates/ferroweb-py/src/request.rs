@@ -1,9 +1,12 @@
 //! `RawRequest`: a lazy view over one routed request, and the way its response goes back.
 //! Nothing is converted to Python objects until a getter asks for it.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use bytes::Bytes;
 use ferroweb_core::{
-    parse_query, ClientAddr, ContentKind, ExtractedParams, HandlerResponse, PendingRequest,
+    body_channel, parse_query, KeepAlive, ClientAddr, ContentKind, ExtractedParams, HandlerResponse, PendingRequest,
     Problem, Reply, RoutingError,
 };
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
@@ -13,6 +16,9 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 use pyo3::{intern, IntoPyObjectExt};
+
+use crate::queue::RequestQueue;
+use crate::stream::ResponseStream;
 
 #[pyclass(frozen, module = "ferroweb._ferroweb")]
 pub(crate) struct RawRequest {
@@ -239,6 +245,40 @@ impl RawRequest {
             extend_headers(&mut response.headers, headers)?;
         }
         self.send(response)
+    }
+
+    /// Starts a streamed response and returns its writer. `keep_alive` is `(seconds,
+    /// payload)`: the payload is sent whenever the stream was idle that long (SSE pings).
+    #[pyo3(signature = (status, kind, queue, headers=None, keep_alive=None))]
+    fn respond_stream(
+        &self,
+        status: u16,
+        kind: u8,
+        queue: &RequestQueue,
+        headers: Option<Vec<(String, String)>>,
+        keep_alive: Option<(f64, Vec<u8>)>,
+    ) -> PyResult<ResponseStream> {
+        let keep_alive = keep_alive
+            .map(|(seconds, payload)| {
+                Duration::try_from_secs_f64(seconds)
+                    .map(|interval| KeepAlive {
+                        interval,
+                        payload: Bytes::from(payload),
+                    })
+                    .map_err(|_| {
+                        PyValueError::new_err(format!("invalid keep-alive interval {seconds}"))
+                    })
+            })
+            .transpose()?;
+        let (writer, body) = body_channel(keep_alive);
+        let mut response = HandlerResponse::streamed(status_code(status)?, content_kind(kind)?, body);
+        if let Some(headers) = headers {
+            extend_headers(&mut response.headers, headers)?;
+        }
+        // When the client already left, the refused response drops the body, so the writer
+        // reports itself closed on first use.
+        self.send(response)?;
+        Ok(ResponseStream::new(writer, Arc::clone(&queue.inner)))
     }
 
     /// Sends an RFC 9457 problem response rendered by the core.

@@ -1,0 +1,97 @@
+//! `ResponseStream`: the Python end of a streamed response body.
+//!
+//! Python writes chunks as its generator yields them. A write never blocks: when the buffer
+//! is full it answers so, and the caller registers a token with `notify_when_writable`; the
+//! token comes back through the request queue's `drain` once there is room (or the client is
+//! gone), and Python resumes its generator.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ferroweb_core::{BodyWriter, WriteOutcome};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString};
+
+use crate::queue::QueueInner;
+
+/// `write` answers: the chunk was taken / the buffer is full (retry after the writable
+/// token) / the client is gone.
+const WRITTEN: u8 = 0;
+const FULL: u8 = 1;
+const CLOSED: u8 = 2;
+
+#[pyclass(frozen, module = "ferroweb._ferroweb")]
+pub(crate) struct ResponseStream {
+    writer: BodyWriter,
+    queue: Arc<QueueInner>,
+}
+
+impl ResponseStream {
+    pub(crate) fn new(writer: BodyWriter, queue: Arc<QueueInner>) -> Self {
+        Self { writer, queue }
+    }
+}
+
+pub(crate) fn chunk_bytes(chunk: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+    if let Ok(bytes) = chunk.cast::<PyBytes>() {
+        return Ok(Bytes::copy_from_slice(bytes.as_bytes()));
+    }
+    if let Ok(text) = chunk.cast::<PyString>() {
+        return Ok(Bytes::copy_from_slice(text.to_str()?.as_bytes()));
+    }
+    if let Ok(bytes) = chunk.extract::<Vec<u8>>() {
+        // bytearray, memoryview
+        return Ok(Bytes::from(bytes));
+    }
+    Err(PyTypeError::new_err(format!(
+        "stream chunks must be bytes or str, not {}",
+        chunk.get_type().name()?
+    )))
+}
+
+#[pymethods]
+impl ResponseStream {
+    /// 0: written, 1: buffer full (nothing was taken), 2: the client is gone.
+    fn write(&self, chunk: &Bound<'_, PyAny>) -> PyResult<u8> {
+        Ok(match self.writer.write(chunk_bytes(chunk)?) {
+            WriteOutcome::Written => WRITTEN,
+            WriteOutcome::Full => FULL,
+            WriteOutcome::Closed => CLOSED,
+        })
+    }
+
+    /// `token` is delivered by the queue once a write can succeed or the client is gone.
+    fn notify_when_writable(&self, token: u64) {
+        let queue = Arc::clone(&self.queue);
+        self.writer
+            .when_writable(Box::new(move || queue.notify(token)));
+    }
+
+    /// `token` is delivered by the queue if the client goes away before `finish`.
+    fn notify_when_closed(&self, token: u64) {
+        let queue = Arc::clone(&self.queue);
+        self.writer.when_closed(Box::new(move || queue.notify(token)));
+    }
+
+    /// True when the client is gone or the stream was finished.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.writer.is_closed()
+    }
+
+    /// Ends the body after what was written.
+    fn finish(&self) {
+        self.writer.finish();
+    }
+
+    /// Ends the body with an error: the client sees a broken transfer, never a short body
+    /// that looks complete.
+    fn abort(&self, reason: String) {
+        self.writer.abort(reason);
+    }
+}
+
+pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<ResponseStream>()
+}
