@@ -7,6 +7,7 @@
 
 mod config;
 mod dispatch;
+mod file;
 mod params;
 mod problem;
 mod query;
@@ -19,6 +20,7 @@ mod service;
 pub use axum::body::Body;
 pub use config::{ConfigError, ServerConfig};
 pub use dispatch::{Dispatch, Reply};
+pub use file::{serve_file, FileSpec, RequestConditions};
 pub use params::{
     Bounds, ExtractedParams, IssueKind, ParamIssue, ParamPlan, ParamSpec, ParamValue, Scalar,
     Source,
