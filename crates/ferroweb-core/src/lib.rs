@@ -7,6 +7,7 @@
 
 mod config;
 mod dispatch;
+mod file;
 mod params;
 mod pipe;
 mod problem;
@@ -21,6 +22,7 @@ mod stream;
 pub use axum::body::Body;
 pub use config::{ConfigError, ServerConfig};
 pub use dispatch::{Dispatch, Reply};
+pub use file::{serve_file, FileSpec, RequestConditions};
 pub use params::{
     Bounds, ExtractedParams, IssueKind, ParamIssue, ParamPlan, ParamSpec, ParamValue, Scalar,
     Source,
