@@ -8,6 +8,7 @@ from ferroweb.exceptions import HTTPException, RequestValidationError, ResponseV
 from ferroweb.params import Body, Cookie, File, Form, Header, Path, Query
 from ferroweb.requests import URL, Request
 from ferroweb.responses import (
+    FileResponse,
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
@@ -25,6 +26,7 @@ __all__ = [
     "Body",
     "Cookie",
     "File",
+    "FileResponse",
     "Form",
     "HTMLResponse",
     "HTTPException",

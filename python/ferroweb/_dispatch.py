@@ -32,6 +32,7 @@ from ferroweb.responses import (
     KIND_OCTET_STREAM,
     KIND_TEXT,
     KIND_UNSPECIFIED,
+    FileResponse,
     Response,
     StreamingResponse,
 )
@@ -63,6 +64,10 @@ def render(raw: RawRequest, result: Any, status: int) -> StreamingResponse | Non
     elif isinstance(result, Response):
         if isinstance(result, StreamingResponse):
             return result
+        if isinstance(result, FileResponse):
+            headers = [(k, v) for k, v in result.headers._items if k != "content-type"]
+            raw.respond_file(result.status_code, result.path, headers, result.file_media_type, result.filename)
+            return None
         body = b"" if result.status_code in _NO_BODY_STATUSES else result.body
         # the header list is only read by Rust, so it is passed without a copy
         raw.respond(result.status_code, body, KIND_UNSPECIFIED, result.headers._items)

@@ -1,5 +1,6 @@
 """Type stubs for the Rust extension (checked against it by mypy.stubtest)."""
 
+import os
 from collections.abc import Callable
 from typing import Any, final
 
@@ -73,6 +74,14 @@ class RawRequest:
         headers: list[tuple[str, str]] | None = None,
         keep_alive: tuple[float, bytes] | None = None,
     ) -> ResponseStream: ...
+    def respond_file(
+        self,
+        status: int,
+        path: str | os.PathLike[str],
+        headers: list[tuple[str, str]] | None = None,
+        media_type: str | None = None,
+        filename: str | None = None,
+    ) -> bool: ...
     def respond_problem(
         self,
         status: int,

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 
 use crate::problem::PROBLEM_JSON;
+use crate::file::{serve_file, FileSpec};
 use crate::stream::StreamBody;
 
 /// The common content types, so a binding can name one without building a header value.
@@ -40,6 +41,8 @@ pub enum ResponseBody {
     Full(Bytes),
     /// Chunks written by the binding as they are produced (see [`crate::body_channel`]).
     Stream(StreamBody),
+    /// A file served by the core; status and headers come from the spec.
+    File(Box<FileSpec>),
 }
 
 impl fmt::Debug for ResponseBody {
@@ -47,6 +50,7 @@ impl fmt::Debug for ResponseBody {
         match self {
             Self::Full(bytes) => f.debug_tuple("Full").field(&bytes.len()).finish(),
             Self::Stream(_) => f.write_str("Stream"),
+            Self::File(spec) => f.debug_tuple("File").field(&spec.path).finish(),
         }
     }
 }
@@ -80,10 +84,34 @@ impl HandlerResponse {
         response
     }
 
+    /// A response that serves a file from disk (conditional and range requests included).
+    pub fn file(spec: FileSpec) -> Self {
+        Self {
+            status: spec.status,
+            headers: HeaderMap::new(),
+            body: ResponseBody::File(Box::new(spec)),
+        }
+    }
+
+    /// The HTTP response; a file is opened and checked here, without blocking the runtime.
+    pub async fn into_http_response(self) -> http::Response<axum::body::Body> {
+        match self.body {
+            ResponseBody::File(spec) => serve_file(*spec).await,
+            _ => self.into_http(),
+        }
+    }
+
+    /// The HTTP response of a full or streamed body (a file body answers 500 here: it
+    /// needs [`Self::into_http_response`]).
     pub fn into_http(self) -> http::Response<axum::body::Body> {
         let body = match self.body {
             ResponseBody::Full(bytes) => axum::body::Body::from(bytes),
             ResponseBody::Stream(stream) => axum::body::Body::new(stream),
+            ResponseBody::File(_) => {
+                return crate::Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
+                    .with_detail("a file response must be served asynchronously")
+                    .into_response()
+            }
         };
         let mut response = http::Response::new(body);
         *response.status_mut() = self.status;

@@ -269,7 +269,7 @@ async fn handle(
             .into_response();
     }
     match answer.await {
-        Ok(response) => response.into_http(),
+        Ok(response) => response.into_http_response().await,
         Err(_) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
             .with_instance(uri.path())
             .into_response(),

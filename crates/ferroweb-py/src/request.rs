@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ferroweb_core::{
-    body_channel, parse_query, KeepAlive, ClientAddr, ContentKind, ExtractedParams, HandlerResponse, PendingRequest,
+    body_channel, parse_query, FileSpec, KeepAlive, RequestConditions, ClientAddr, ContentKind, ExtractedParams, HandlerResponse, PendingRequest,
     Problem, Reply, RoutingError,
 };
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
@@ -279,6 +279,29 @@ impl RawRequest {
         // reports itself closed on first use.
         self.send(response)?;
         Ok(ResponseStream::new(writer, Arc::clone(&queue.inner)))
+    }
+
+    /// Answers with a file served by the core: the bytes never pass through Python, and
+    /// conditional (304/412) and range (206/416) requests are answered from this request's
+    /// headers. `media_type` None guesses from the extension; `filename` makes it a download.
+    #[pyo3(signature = (status, path, headers=None, media_type=None, filename=None))]
+    fn respond_file(
+        &self,
+        status: u16,
+        path: std::path::PathBuf,
+        headers: Option<Vec<(String, String)>>,
+        media_type: Option<String>,
+        filename: Option<String>,
+    ) -> PyResult<bool> {
+        let mut spec = FileSpec::new(path);
+        spec.status = status_code(status)?;
+        spec.media_type = media_type;
+        spec.filename = filename;
+        spec.conditions = RequestConditions::from_request(&self.method, &self.headers);
+        if let Some(headers) = headers {
+            extend_headers(&mut spec.headers, headers)?;
+        }
+        self.send(HandlerResponse::file(spec))
     }
 
     /// Sends an RFC 9457 problem response rendered by the core.
