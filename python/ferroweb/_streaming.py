@@ -112,7 +112,13 @@ async def send_stream(
                 await source.aclose()
             on_error(raw, exc)
             return
-    stream = raw.respond_stream(response.status_code, KIND_UNSPECIFIED, queue, headers, response.keep_alive)
+    try:
+        stream = raw.respond_stream(response.status_code, KIND_UNSPECIFIED, queue, headers, response.keep_alive)
+    except Exception as exc:  # a bad header value
+        with contextlib.suppress(Exception):
+            await source.aclose()
+        on_error(raw, exc)
+        return
     task = asyncio.current_task()
     closed_token, closed = waits.new()
     if task is not None:

@@ -51,7 +51,11 @@ class Response:
                 if name == "content-type":
                     break
             else:
-                if media_type.startswith("text/") and "charset=" not in media_type.lower():
+                if (
+                    media_type.startswith("text/")
+                    and media_type != "text/event-stream"
+                    and "charset=" not in media_type.lower()
+                ):
                     media_type += f"; charset={self.charset}"
                 headers_._items.append(("content-type", media_type))
 

@@ -90,7 +90,9 @@ pub struct BodyWriter {
 /// A streamed response body (hyper's end).
 pub struct StreamBody {
     shared: Arc<Shared>,
-    keep_alive: Option<(KeepAlive, Pin<Box<Sleep>>)>,
+    keep_alive: Option<KeepAlive>,
+    /// Created on the first idle poll: only then is the body on the runtime that owns timers.
+    idle_timer: Option<Pin<Box<Sleep>>>,
 }
 
 /// A connected writer and body.
@@ -99,17 +101,16 @@ pub fn body_channel(keep_alive: Option<KeepAlive>) -> (BodyWriter, StreamBody) {
         pipe: Pipe::new(STREAM_LIMITS),
         on_closed: Mutex::new(None),
     });
-    let keep_alive = keep_alive
-        .filter(|keep_alive| !keep_alive.interval.is_zero())
-        .map(|keep_alive| {
-            let sleep = Box::pin(tokio::time::sleep(keep_alive.interval));
-            (keep_alive, sleep)
-        });
+    let keep_alive = keep_alive.filter(|keep_alive| !keep_alive.interval.is_zero());
     (
         BodyWriter {
             shared: Arc::clone(&shared),
         },
-        StreamBody { shared, keep_alive },
+        StreamBody {
+            shared,
+            keep_alive,
+            idle_timer: None,
+        },
     )
 }
 
@@ -191,8 +192,8 @@ impl HttpBody for StreamBody {
         let this = &mut *self;
         match this.shared.pipe.poll_pop(cx) {
             Poll::Ready(Pop::Item(Chunk::Data(data))) => {
-                if let Some((keep_alive, sleep)) = &mut this.keep_alive {
-                    sleep.as_mut().reset(Instant::now() + keep_alive.interval);
+                if let (Some(keep_alive), Some(timer)) = (&this.keep_alive, &mut this.idle_timer) {
+                    timer.as_mut().reset(Instant::now() + keep_alive.interval);
                 }
                 Poll::Ready(Some(Ok(Frame::data(data))))
             }
@@ -200,16 +201,21 @@ impl HttpBody for StreamBody {
                 Poll::Ready(Some(Err(StreamAborted(reason))))
             }
             Poll::Ready(Pop::Ended | Pop::Empty) => Poll::Ready(None),
-            Poll::Pending => match &mut this.keep_alive {
-                Some((keep_alive, sleep)) => match sleep.as_mut().poll(cx) {
+            Poll::Pending => {
+                let Some(keep_alive) = &this.keep_alive else {
+                    return Poll::Pending;
+                };
+                let timer = this
+                    .idle_timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(keep_alive.interval)));
+                match timer.as_mut().poll(cx) {
                     Poll::Ready(()) => {
-                        sleep.as_mut().reset(Instant::now() + keep_alive.interval);
+                        timer.as_mut().reset(Instant::now() + keep_alive.interval);
                         Poll::Ready(Some(Ok(Frame::data(keep_alive.payload.clone()))))
                     }
                     Poll::Pending => Poll::Pending,
-                },
-                None => Poll::Pending,
-            },
+                }
+            }
         }
     }
 
