@@ -4,7 +4,7 @@ import os
 from collections.abc import Callable
 from typing import Any, final
 
-__all__ = ["RawRequest", "RequestQueue", "ResponseStream", "Server", "TestTransport", "__version__"]
+__all__ = ["RawRequest", "RequestQueue", "ResponseStream", "Server", "TestStream", "TestTransport", "__version__"]
 
 __version__: str
 
@@ -126,4 +126,21 @@ class TestTransport:
         on_done: Callable[[int, list[tuple[str, bytes]], bytes], object],
         on_error: Callable[[str], object],
     ) -> None: ...
+    def send_streaming(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        on_head: Callable[[int, list[tuple[str, bytes]]], object],
+        on_chunk: Callable[[bytes], object],
+        on_end: Callable[[str | None], object],
+    ) -> TestStream: ...
     def close(self) -> None: ...
+
+@final
+class TestStream:
+    """A streamed in-process response being read."""
+
+    def consumed(self) -> None: ...
+    def cancel(self) -> None: ...

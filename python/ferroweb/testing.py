@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import codecs
+import contextlib
 import json as jsonlib
 import operator
 import secrets
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from http import HTTPStatus
 from typing import Any, Union
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -17,10 +19,11 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import msgspec
 
 from ferroweb._dispatch import Dispatcher
-from ferroweb._ferroweb import RequestQueue, TestTransport
+from ferroweb._ferroweb import RequestQueue, TestStream, TestTransport
 from ferroweb.applications import App
 from ferroweb.datastructures import Headers
 from ferroweb.requests import parse_cookie_header
+from ferroweb.sse import ServerSentEvent
 
 #: Transports not closed yet. Their runtime threads call back into Python, which must not
 #: happen once the interpreter is finalising: they are closed (threads joined) at exit.
@@ -91,6 +94,174 @@ class TestResponse:
 
     def __repr__(self) -> str:
         return f"<TestResponse [{self.status_code}]>"
+
+
+class _StreamEnd:
+    __slots__ = ("error",)
+
+    def __init__(self, error: str | None) -> None:
+        self.error = error
+
+
+class StreamingTestResponse(TestResponse):
+    """A response whose body is read as it arrives (see ``stream``). ``content`` is only
+    filled by ``read``/``aread``."""
+
+    __test__ = False
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        status_code: int,
+        headers: Headers,
+        chunks: asyncio.Queue[bytes | _StreamEnd],
+        handle: TestStream,
+    ) -> None:
+        super().__init__(method, url, status_code, headers, b"")
+        self._chunks = chunks
+        self._handle = handle
+        self._done = False
+        #: Set when the transfer broke off (the handler failed mid-stream).
+        self.stream_error: str | None = None
+        self._sync_run: Any = None
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        while not self._done:
+            item = await self._chunks.get()
+            if isinstance(item, _StreamEnd):
+                self._done = True
+                self.stream_error = item.error
+                if item.error is not None:
+                    raise RemoteProtocolError(f"the response body broke off: {item.error}")
+                return
+            self._handle.consumed()
+            yield item
+
+    async def aiter_text(self) -> AsyncIterator[str]:
+        decoder = codecs.getincrementaldecoder(self._charset())(errors="replace")
+        async for chunk in self.aiter_bytes():
+            text = decoder.decode(chunk)
+            if text:
+                yield text
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail
+
+    async def aiter_lines(self) -> AsyncIterator[str]:
+        pending = ""
+        async for text in self.aiter_text():
+            pending += text
+            *lines, pending = _split_lines(pending)
+            for line in lines:
+                yield line
+        if pending:
+            yield pending
+
+    async def aiter_events(self) -> AsyncIterator[ServerSentEvent]:
+        """Parses a ``text/event-stream`` body into events (``data`` as str)."""
+        parser = _EventParser()
+        async for line in self.aiter_lines():
+            event = parser.feed(line)
+            if event is not None:
+                yield event
+
+    async def aread(self) -> bytes:
+        self.content = b"".join([chunk async for chunk in self.aiter_bytes()])
+        return self.content
+
+    def _charset(self) -> str:
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                return value.strip('"')
+        return "utf-8"
+
+    # -- synchronous iteration (TestClient) ---------------------------------------------------
+
+    def _sync(self, agen: AsyncIterator[Any]) -> Iterator[Any]:
+        run = self._sync_run
+        if run is None:
+            raise RuntimeError("use the aiter_* methods with AsyncTestClient")
+        while True:
+            try:
+                yield run(agen.__anext__())
+            except StopAsyncIteration:
+                return
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        return self._sync(self.aiter_bytes())
+
+    def iter_text(self) -> Iterator[str]:
+        return self._sync(self.aiter_text())
+
+    def iter_lines(self) -> Iterator[str]:
+        return self._sync(self.aiter_lines())
+
+    def iter_events(self) -> Iterator[ServerSentEvent]:
+        return self._sync(self.aiter_events())
+
+    def read(self) -> bytes:
+        self.content = b"".join(self.iter_bytes())
+        return self.content
+
+
+class RemoteProtocolError(Exception):
+    """The server broke a response off mid-body (as httpx's exception of that name)."""
+
+
+def _split_lines(text: str) -> list[str]:
+    """Splits on \r\n, \r and \n; the last element is the unfinished rest."""
+    lines: list[str] = []
+    start = 0
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\n" or char == "\r":
+            if char == "\r" and i + 1 == len(text):
+                break  # may be the first half of \r\n
+            lines.append(text[start:i])
+            if char == "\r" and text[i + 1] == "\n":
+                i += 1
+            start = i + 1
+        i += 1
+    lines.append(text[start:])
+    return lines
+
+
+class _EventParser:
+    """The event stream interpretation algorithm of the HTML standard, line by line."""
+
+    def __init__(self) -> None:
+        self._data: list[str] = []
+        self._event: str | None = None
+        self._id: str | None = None
+        self._retry: int | None = None
+        self._seen = False
+
+    def feed(self, line: str) -> ServerSentEvent | None:
+        if line == "":
+            if not self._seen:
+                return None
+            event = ServerSentEvent(
+                "\n".join(self._data) if self._data else None, event=self._event, id=self._id, retry=self._retry
+            )
+            self._data, self._event, self._retry, self._seen = [], None, None, False
+            return event
+        if line.startswith(":"):
+            return None  # a comment (keep-alive ping)
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        self._seen = True
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id" and "\0" not in value:
+            self._id = value
+        elif name == "retry" and value.isdigit():
+            self._retry = int(value)
+        return None
 
 
 class AsyncTestClient:
@@ -223,6 +394,33 @@ class AsyncTestClient:
         content_type: str | None,
     ) -> TestResponse:
         assert self._transport is not None and self._loop is not None
+        target, header_list = self._prepare(method, url, headers, cookies, body, content_type)
+        loop = self._loop
+        future: asyncio.Future[tuple[int, list[tuple[str, bytes]], bytes]] = loop.create_future()
+
+        def done(status: int, raw_headers: list[tuple[str, bytes]], content: bytes) -> None:
+            loop.call_soon_threadsafe(_resolve, future, (status, raw_headers, content))
+
+        def failed(message: str) -> None:
+            loop.call_soon_threadsafe(_reject, future, RuntimeError(message))
+
+        self._transport.send(method, target, header_list, body, done, failed)
+        status, raw_headers, content = await future
+        response_headers = Headers([(name, value.decode("latin-1")) for name, value in raw_headers])
+        response = TestResponse(method, url, status, response_headers, content)
+        self._store_cookies(response)
+        return response
+
+    def _prepare(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        cookies: Mapping[str, str] | None,
+        body: bytes,
+        content_type: str | None,
+    ) -> tuple[str, list[tuple[str, str]]]:
+        """The request target and header list, with defaults and cookies merged in."""
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         merged = {"host": parts.netloc or "testserver", "user-agent": "ferroweb-testclient", "accept": "*/*"}
@@ -240,21 +438,61 @@ class AsyncTestClient:
         if jar and "cookie" not in merged and all(name != "cookie" for name, _ in extra):
             merged["cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
 
+        return target, [*merged.items(), *extra]
+
+    def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: QueryArg = None,
+        headers: Mapping[str, str] | None = None,
+        cookies: Mapping[str, str] | None = None,
+        json: Any = None,
+        content: bytes | str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> contextlib.AbstractAsyncContextManager[StreamingTestResponse]:
+        """``async with client.stream("GET", "/events") as response:`` - the body arrives as
+        it is produced (``aiter_bytes``, ``aiter_lines``, ``aiter_events``). Leaving the block
+        early drops the response, as a disconnecting client would."""
+        return self._stream(method.upper(), self._url(url, params), headers, cookies, *_encode_body(json, content, data))
+
+    @contextlib.asynccontextmanager
+    async def _stream(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        cookies: Mapping[str, str] | None,
+        body: bytes,
+        content_type: str | None,
+    ) -> AsyncIterator[StreamingTestResponse]:
+        self._start()
+        assert self._transport is not None and self._loop is not None
+        target, header_list = self._prepare(method, url, headers, cookies, body, content_type)
         loop = self._loop
-        future: asyncio.Future[tuple[int, list[tuple[str, bytes]], bytes]] = loop.create_future()
+        head: asyncio.Future[tuple[int, list[tuple[str, bytes]]]] = loop.create_future()
+        chunks: asyncio.Queue[bytes | _StreamEnd] = asyncio.Queue()
 
-        def done(status: int, raw_headers: list[tuple[str, bytes]], content: bytes) -> None:
-            loop.call_soon_threadsafe(_resolve, future, (status, raw_headers, content))
+        def on_head(status: int, raw_headers: list[tuple[str, bytes]]) -> None:
+            loop.call_soon_threadsafe(_resolve, head, (status, raw_headers))
 
-        def failed(message: str) -> None:
-            loop.call_soon_threadsafe(_reject, future, RuntimeError(message))
+        def on_chunk(chunk: bytes) -> None:
+            loop.call_soon_threadsafe(chunks.put_nowait, chunk)
 
-        self._transport.send(method, target, [*merged.items(), *extra], body, done, failed)
-        status, raw_headers, content = await future
-        response_headers = Headers([(name, value.decode("latin-1")) for name, value in raw_headers])
-        response = TestResponse(method, url, status, response_headers, content)
-        self._store_cookies(response)
-        return response
+        def on_end(error: str | None) -> None:
+            loop.call_soon_threadsafe(chunks.put_nowait, _StreamEnd(error))
+            loop.call_soon_threadsafe(_reject, head, RuntimeError(error or "no response"))
+
+        handle = self._transport.send_streaming(method, target, header_list, body, on_head, on_chunk, on_end)
+        try:
+            status, raw_headers = await head
+            response_headers = Headers([(name, value.decode("latin-1")) for name, value in raw_headers])
+            response = StreamingTestResponse(method, url, status, response_headers, chunks, handle)
+            self._store_cookies(response)
+            yield response
+        finally:
+            handle.cancel()
 
     def _store_cookies(self, response: TestResponse) -> None:
         for header in response.headers.getlist("set-cookie"):
@@ -362,6 +600,19 @@ class TestClient:
 
     def options(self, url: str, **kwargs: Any) -> TestResponse:
         return self.request("OPTIONS", url, **kwargs)
+
+    @contextlib.contextmanager
+    def stream(self, method: str, url: str, **kwargs: Any) -> Iterator[StreamingTestResponse]:
+        """``with client.stream("GET", "/events") as response: for event in
+        response.iter_events(): ...`` - chunks are read as the handler produces them."""
+        loop = self._ensure_loop()
+        manager = self._client.stream(method, url, **kwargs)
+        response = loop.run_until_complete(manager.__aenter__())
+        response._sync_run = loop.run_until_complete
+        try:
+            yield response
+        finally:
+            loop.run_until_complete(manager.__aexit__(None, None, None))
 
 
 def _resolve(future: asyncio.Future[Any], value: Any) -> None:

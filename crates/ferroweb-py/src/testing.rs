@@ -1,5 +1,6 @@
 //! `TestTransport`: sends requests through the same core service in-process, no socket.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,6 +11,7 @@ use parking_lot::Mutex;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use tokio::sync::Semaphore;
 
 use crate::queue::RequestQueue;
 use crate::routes::{app_service, PyRouteSpec};
@@ -137,8 +139,105 @@ impl TestTransport {
         });
         Ok(())
     }
+
+    /// Starts one request whose body is delivered as it arrives: `on_head(status, headers)`,
+    /// then `on_chunk(bytes)` per chunk (at most a window ahead of `consumed` calls), then
+    /// `on_end(None)` or `on_end(error message)`. All are called from a runtime thread.
+    #[allow(clippy::too_many_arguments)]
+    fn send_streaming(
+        &self,
+        method: &str,
+        url: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        on_head: Py<PyAny>,
+        on_chunk: Py<PyAny>,
+        on_end: Py<PyAny>,
+    ) -> PyResult<TestStream> {
+        let request = build_request(method, url, headers, body)?;
+        let service = self.service.clone();
+        let credit = Arc::new(Semaphore::new(STREAM_WINDOW));
+        let window = Arc::clone(&credit);
+        let runtime = self.runtime.lock();
+        let runtime = runtime
+            .as_ref()
+            .ok_or_else(|| PyRuntimeError::new_err("the test transport is closed"))?;
+        let task = runtime.spawn(async move {
+            let response = service.call_in_process(request).await;
+            let (parts, mut body) = response.into_parts();
+            let delivered = Python::attach(|py| {
+                on_head.call1(py, (parts.status.as_u16(), headers_list(py, &parts.headers)))
+            });
+            if let Err(err) = delivered {
+                Python::attach(|py| err.print(py));
+                return;
+            }
+            let end: Option<String> = loop {
+                match window.acquire().await {
+                    Ok(permit) => permit.forget(),
+                    Err(_) => break None,
+                }
+                match body.frame().await {
+                    None => break None,
+                    Some(Err(err)) => break Some(err.to_string()),
+                    Some(Ok(frame)) => {
+                        let Ok(data) = frame.into_data() else {
+                            window.add_permits(1);
+                            continue;
+                        };
+                        let delivered =
+                            Python::attach(|py| on_chunk.call1(py, (PyBytes::new(py, &data),)));
+                        if let Err(err) = delivered {
+                            Python::attach(|py| err.print(py));
+                            return;
+                        }
+                    }
+                }
+            };
+            Python::attach(|py| {
+                if let Err(err) = on_end.call1(py, (end,)) {
+                    err.print(py);
+                }
+            });
+        });
+        Ok(TestStream {
+            task: task.abort_handle(),
+            credit,
+        })
+    }
+}
+
+/// How many chunks a streamed test response reads ahead of the Python consumer.
+const STREAM_WINDOW: usize = 16;
+
+/// A streamed response in progress; `cancel` drops it, as a disconnecting client would.
+#[pyclass(frozen, module = "ferroweb._ferroweb")]
+pub(crate) struct TestStream {
+    task: tokio::task::AbortHandle,
+    credit: Arc<Semaphore>,
+}
+
+#[pymethods]
+impl TestStream {
+    /// The consumer took one chunk: one more may be read.
+    fn consumed(&self) {
+        self.credit.add_permits(1);
+    }
+
+    /// Stops reading and drops the response body (the server sees a disconnect).
+    fn cancel(&self) {
+        self.task.abort();
+    }
+}
+
+fn headers_list<'py>(py: Python<'py>, headers: &http::HeaderMap) -> Vec<(String, Bound<'py, PyBytes>)> {
+    headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), PyBytes::new(py, v.as_bytes())))
+        .collect()
 }
 
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
-    module.add_class::<TestTransport>()
+    module.add_class::<TestTransport>()?;
+    module.add_class::<TestStream>()
 }
