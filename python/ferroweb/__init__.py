@@ -18,6 +18,7 @@ from ferroweb.responses import (
 )
 from ferroweb.routing import Route, Router
 from ferroweb.uploads import UploadFile
+from ferroweb.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 __all__ = [
     "URL",
@@ -49,5 +50,8 @@ __all__ = [
     "State",
     "StreamingResponse",
     "UploadFile",
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketState",
     "__version__",
 ]

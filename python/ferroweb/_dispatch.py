@@ -25,6 +25,7 @@ from ferroweb._params import CorePlan, compile_binder
 from ferroweb._response_model import Serialise, compile_response_model
 from ferroweb.exceptions import HTTPException, RequestValidationError
 from ferroweb.requests import Request
+from ferroweb.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from ferroweb._streaming import ChunkSource, send_stream
 from ferroweb._waits import Waits
 from ferroweb.responses import (
@@ -48,7 +49,7 @@ _encode_json = msgspec.json.Encoder().encode
 _copy_context = contextvars.copy_context
 _NO_BODY_STATUSES = frozenset({204, 205, 304})
 
-RouteSpec = tuple[int, str, list[str], "CorePlan | None"]
+RouteSpec = tuple[int, str, list[str], "CorePlan | None", bool]
 
 
 def render(raw: RawRequest, result: Any, status: int) -> StreamingResponse | None:
@@ -116,8 +117,8 @@ class Dispatcher:
         self._handlers: list[Callable[[RawRequest], None]] = []
         for index, route in enumerate(app.routes):
             bind, plan = compile_binder(route, app)
-            self.route_specs.append((index, route.router_path, list(route.methods), plan))
-            self._handlers.append(self._compile(route, bind))
+            self.route_specs.append((index, route.router_path, list(route.methods), plan, route.websocket))
+            self._handlers.append(self._compile_websocket(route, bind) if route.websocket else self._compile(route, bind))
         #: The route index routing misses (404/405) are sent to, when the app has exception
         #: handlers that could answer them; otherwise Rust answers them without Python.
         self.error_route: int | None = None
@@ -218,6 +219,46 @@ class Dispatcher:
             self._render_or_fail(raw, result, status, route)
 
         return handle_sync
+
+    def _compile_websocket(self, route: Route, bind: Callable[..., list[Any]] | None) -> Callable[[RawRequest], None]:
+        endpoint = route.endpoint
+        queue = self._queue
+        app = self._app
+        param_names = route.param_names
+
+        def handle_websocket(raw: RawRequest) -> None:
+            connection = raw.take_websocket(queue)
+            if connection is None:  # not a handshake (cannot happen for a websocket route)
+                raw.respond_problem(400, "expected a WebSocket handshake")
+                return
+            websocket = WebSocket(raw, connection, self.waits, param_names, app)
+            try:
+                args = bind(raw, {"websocket": websocket}) if bind is not None else []
+                coro = endpoint(*args)
+            except Exception as exc:  # a validation error refuses the handshake (422)
+                self.handle_exception(raw, exc, route=route)
+                return
+            self._track(self._run_websocket(raw, websocket, coro, route))
+
+        return handle_websocket
+
+    async def _run_websocket(self, raw: RawRequest, websocket: WebSocket, coro: Any, route: Route) -> None:
+        try:
+            await coro
+        except WebSocketDisconnect:
+            pass  # the peer left; nothing to report
+        except Exception as exc:
+            if websocket.application_state is WebSocketState.CONNECTING:
+                self.handle_exception(raw, exc, route=route)
+                return
+            logger.error("Exception in WebSocket handler %s for %s", route.name, raw.path, exc_info=exc)
+            await websocket.close(1011, "internal error")
+            return
+        if websocket.application_state is WebSocketState.CONNECTING:
+            # Returned without accepting: the handshake is refused, as Starlette does.
+            raw.respond_problem(403, "the WebSocket handler did not accept the connection")
+        else:
+            await websocket.close(1000)
 
     def _track(self, coro: Coroutine[Any, Any, None]) -> None:
         """Runs a request's remaining work as a Task, holding a strong reference until it is

@@ -36,7 +36,7 @@ if typing.TYPE_CHECKING:
     from ferroweb.routing import Route
 
 #: Builds the handler's positional arguments for one request.
-Binder = Callable[["RawRequest"], list[Any]]
+Binder = Callable[..., list[Any]]
 
 SOURCES = ("path", "query", "header", "cookie", "body", "form", "file", "request")
 _LIST_LENGTH = ("min_length", "max_length")
@@ -91,6 +91,26 @@ def _marker_of(annotation: Any, default: Any) -> markers.Param | None:
             if isinstance(extra, markers.Param):
                 return extra
     return default if isinstance(default, markers.Param) else None
+
+
+def _injected_source(route: Route, name: str, annotation: Any) -> str | None:
+    """Parameters the framework provides itself: the WebSocket, a BackgroundTasks list."""
+    from ferroweb.background import BackgroundTasks
+    from ferroweb.websockets import WebSocket
+
+    bare = strip_optional(constraints_of(annotation)[0])
+    if inspect.isclass(bare):
+        if issubclass(bare, WebSocket) or (route.websocket and issubclass(bare, Request)):
+            if not route.websocket:
+                raise TypeError(f"handler {route.name!r}: a WebSocket parameter needs a websocket route")
+            return "websocket"
+        if issubclass(bare, BackgroundTasks):
+            if route.websocket:
+                raise TypeError(f"handler {route.name!r}: BackgroundTasks are for HTTP routes")
+            return "background"
+    if route.websocket and name in ("websocket", "ws", "request") and annotation in (inspect.Parameter.empty, Any):
+        return "websocket"
+    return None
 
 
 def _is_request(name: str, annotation: Any) -> bool:
@@ -244,7 +264,10 @@ def analyse(route: Route) -> list[ParamSpec]:
                 f"handler {route.name!r}: cannot resolve the annotation {annotation!r} of parameter"
                 f" {name!r}; define the type where the handler's module can see it (module level)"
             )
-        if _is_request(name, annotation):
+        injected = _injected_source(route, name, annotation)
+        if injected is not None:
+            specs.append(ParamSpec(name, injected, name, annotation, None))
+        elif _is_request(name, annotation):
             specs.append(ParamSpec(name, "request", name, annotation, None))
         else:
             specs.append(_resolve(route, name, annotation, parameter.default))
@@ -319,7 +342,7 @@ def compile_binder(route: Route, app: Any) -> tuple[Binder | None, CorePlan | No
     form_reader = FormReader(route, form_specs, app.config) if form_specs else None
     core_position = {id(spec): position for position, spec in enumerate(core_specs)}
 
-    def bind(raw: RawRequest) -> list[Any]:
+    def bind(raw: RawRequest, injected: dict[str, Any] | None = None) -> list[Any]:
         values, issues = raw.param_values()
         refused = _issue_errors(core_specs, issues) if issues else {}
         # body errors are reported where the first body parameter stands in the signature
@@ -332,6 +355,9 @@ def compile_binder(route: Route, app: Any) -> tuple[Binder | None, CorePlan | No
             source = spec.source
             if source == "request":
                 args.append(Request(raw, param_names, app))
+            elif source in ("websocket", "background"):
+                assert injected is not None
+                args.append(injected[source])
             elif source in ("body", "form", "file"):
                 values_read = body_values if source == "body" else form_values
                 assert values_read is not None

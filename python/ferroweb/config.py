@@ -38,6 +38,14 @@ class ServerConfig:
     max_form_field_size: int = 1024 * 1024
     #: Largest single uploaded file, bytes (``None``: only ``max_body_size`` applies).
     max_upload_file_size: int | None = None
+    #: Largest WebSocket message (fragments reassembled), bytes; larger ones close with 1009.
+    websocket_max_message_size: int = 16 * 1024 * 1024
+    #: A WebSocket that receives nothing (not even a pong) this long is closed with 1001.
+    websocket_idle_timeout: float | None = 60.0
+    #: How often the server pings each WebSocket, so quiet but live peers stay open.
+    websocket_ping_interval: float | None = 20.0
+    #: Messages a WebSocket handler may queue before ``send`` waits for the socket.
+    websocket_send_queue: int = 64
     #: How long in-flight requests may finish after SIGINT/SIGTERM.
     shutdown_timeout: float = 30.0
     #: Threads for handlers registered with ``blocking=True``.
@@ -62,6 +70,8 @@ class ServerConfig:
             "runtime_threads",
             "max_form_parts",
             "max_form_field_size",
+            "websocket_max_message_size",
+            "websocket_send_queue",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -59,6 +60,8 @@ class Route:
     description: str | None = None
     include_in_schema: bool = True
     blocking: bool = False
+    #: A WebSocket endpoint (an upgrade of GET) instead of an HTTP handler.
+    websocket: bool = False
     #: What the response is serialised (and in debug mode validated) as; defaults to the
     #: handler's return annotation. ``None`` there means "not declared".
     response_model: Any = None
@@ -118,6 +121,7 @@ class Router:
         include_in_schema: bool = True,
         blocking: bool = False,
         response_model: Any = None,
+        websocket: bool = False,
     ) -> Route:
         if not callable(endpoint):
             raise TypeError(f"route handler for {path!r} must be callable")
@@ -135,6 +139,7 @@ class Router:
             include_in_schema=include_in_schema,
             blocking=blocking,
             response_model=response_model,
+            websocket=websocket,
         )
         self.routes.append(route)
         return route
@@ -191,6 +196,19 @@ class Router:
 
     def options(self, path: str, **options: Any) -> Callable[[E], E]:
         return self.route(path, ("OPTIONS",), **options)
+
+    def websocket(self, path: str, *, name: str | None = None) -> Callable[[E], E]:
+        """Registers an ``async def handler(websocket: WebSocket, ...)`` for WebSocket
+        connections to ``path``; path, query, header and cookie parameters work as for HTTP
+        routes (a refusal answers the handshake with 422)."""
+
+        def decorator(endpoint: E) -> E:
+            if not inspect.iscoroutinefunction(endpoint):
+                raise TypeError(f"WebSocket handler for {path!r} must be an async def function")
+            self.add_route(path, endpoint, ("GET",), name=name, include_in_schema=False, websocket=True)
+            return endpoint
+
+        return decorator
 
     def include_router(
         self,

@@ -19,11 +19,12 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import msgspec
 
 from ferroweb._dispatch import Dispatcher
-from ferroweb._ferroweb import RequestQueue, TestStream, TestTransport
+from ferroweb._ferroweb import RequestQueue, TestStream, TestTransport, TestWebSocket
 from ferroweb.applications import App
 from ferroweb.datastructures import Headers
 from ferroweb.requests import parse_cookie_header
 from ferroweb.sse import ServerSentEvent
+from ferroweb.websockets import WebSocketDisconnect
 
 #: Transports not closed yet. Their runtime threads call back into Python, which must not
 #: happen once the interpreter is finalising: they are closed (threads joined) at exit.
@@ -264,6 +265,129 @@ class _EventParser:
         return None
 
 
+class WebSocketRejected(Exception):
+    """The server answered the WebSocket handshake with an HTTP response (``response``)."""
+
+    def __init__(self, response: TestResponse) -> None:
+        super().__init__(f"WebSocket handshake refused with {response.status_code}: {response.text[:200]}")
+        self.response = response
+
+
+class _Closed:
+    __slots__ = ("code", "reason")
+
+    def __init__(self, code: int, reason: str) -> None:
+        self.code = code
+        self.reason = reason
+
+
+class AsyncWebSocketSession:
+    """The client side of a test WebSocket (``async with client.websocket_connect(...)``)."""
+
+    __test__ = False
+
+    def __init__(self, socket: TestWebSocket, messages: asyncio.Queue[str | bytes | _Closed], headers: Headers) -> None:
+        self._socket = socket
+        self._messages = messages
+        self._closed: _Closed | None = None
+        #: Headers of the 101 response.
+        self.headers = headers
+
+    @property
+    def accepted_subprotocol(self) -> str | None:
+        return self.headers.get("sec-websocket-protocol")
+
+    async def send_text(self, data: str) -> None:
+        self._socket.send_text(data)
+
+    async def send_bytes(self, data: bytes) -> None:
+        self._socket.send_bytes(data)
+
+    async def send_json(self, data: Any, mode: str = "text") -> None:
+        encoded = msgspec.json.encode(data)
+        if mode == "binary":
+            await self.send_bytes(encoded)
+        else:
+            await self.send_text(encoded.decode())
+
+    async def receive(self, timeout: float | None = 30.0) -> str | bytes:
+        """The next message; raises ``WebSocketDisconnect`` once the server closed."""
+        if self._closed is None:
+            item = await asyncio.wait_for(self._messages.get(), timeout)
+            if not isinstance(item, _Closed):
+                return item
+            self._closed = item
+        raise WebSocketDisconnect(self._closed.code, self._closed.reason)
+
+    async def receive_text(self, timeout: float | None = 30.0) -> str:
+        message = await self.receive(timeout)
+        if not isinstance(message, str):
+            raise AssertionError(f"expected a text message, got {message!r}")
+        return message
+
+    async def receive_bytes(self, timeout: float | None = 30.0) -> bytes:
+        message = await self.receive(timeout)
+        if not isinstance(message, bytes):
+            raise AssertionError(f"expected a binary message, got {message!r}")
+        return message
+
+    async def receive_json(self, timeout: float | None = 30.0) -> Any:
+        return jsonlib.loads(await self.receive(timeout))
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Closes from the client side and waits for the server's answer."""
+        self._socket.close(code, reason)
+        with contextlib.suppress(WebSocketDisconnect, asyncio.TimeoutError):
+            while True:
+                await self.receive(timeout=5.0)
+
+    def abort(self) -> None:
+        """Drops the connection without a close frame (the server sees code 1006)."""
+        self._socket.abort()
+
+
+class WebSocketSession:
+    """Synchronous wrapper of :class:`AsyncWebSocketSession` for ``TestClient``."""
+
+    __test__ = False
+
+    def __init__(self, session: AsyncWebSocketSession, run: Any) -> None:
+        self._session = session
+        self._run = run
+        self.headers = session.headers
+
+    @property
+    def accepted_subprotocol(self) -> str | None:
+        return self._session.accepted_subprotocol
+
+    def send_text(self, data: str) -> None:
+        self._run(self._session.send_text(data))
+
+    def send_bytes(self, data: bytes) -> None:
+        self._run(self._session.send_bytes(data))
+
+    def send_json(self, data: Any, mode: str = "text") -> None:
+        self._run(self._session.send_json(data, mode))
+
+    def receive(self, timeout: float | None = 30.0) -> str | bytes:
+        return self._run(self._session.receive(timeout))  # type: ignore[no-any-return]
+
+    def receive_text(self, timeout: float | None = 30.0) -> str:
+        return self._run(self._session.receive_text(timeout))  # type: ignore[no-any-return]
+
+    def receive_bytes(self, timeout: float | None = 30.0) -> bytes:
+        return self._run(self._session.receive_bytes(timeout))  # type: ignore[no-any-return]
+
+    def receive_json(self, timeout: float | None = 30.0) -> Any:
+        return self._run(self._session.receive_json(timeout))
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        self._run(self._session.close(code, reason))
+
+    def abort(self) -> None:
+        self._session.abort()
+
+
 class AsyncTestClient:
     """``async with AsyncTestClient(app) as client: await client.get("/")``."""
 
@@ -494,6 +618,55 @@ class AsyncTestClient:
         finally:
             handle.cancel()
 
+    @contextlib.asynccontextmanager
+    async def websocket_connect(
+        self,
+        url: str,
+        subprotocols: Iterable[str] | None = None,
+        *,
+        params: QueryArg = None,
+        headers: Mapping[str, str] | None = None,
+        cookies: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[AsyncWebSocketSession]:
+        """Opens a WebSocket through the app's real handshake and socket code, in memory.
+        Raises :class:`WebSocketRejected` when the server answers the handshake with HTTP."""
+        self._start()
+        assert self._transport is not None and self._loop is not None
+        full = self._url(url, params)
+        target, header_list = self._prepare("GET", full, headers, cookies, b"", None)
+        # the handshake headers are set by the WebSocket client itself
+        header_list = [(k, v) for k, v in header_list if k not in ("host", "connection", "upgrade")]
+        if subprotocols:
+            header_list.append(("sec-websocket-protocol", ", ".join(subprotocols)))
+        loop = self._loop
+        opened: asyncio.Future[Headers] = loop.create_future()
+        messages: asyncio.Queue[str | bytes | _Closed] = asyncio.Queue()
+
+        def on_open(status: int, raw_headers: list[tuple[str, bytes]]) -> None:
+            headers_ = Headers([(n, v.decode("latin-1")) for n, v in raw_headers])
+            loop.call_soon_threadsafe(_resolve, opened, headers_)
+
+        def on_reject(status: int, raw_headers: list[tuple[str, bytes]], body: bytes) -> None:
+            headers_ = Headers([(n, v.decode("latin-1")) for n, v in raw_headers])
+            response = TestResponse("GET", full, status, headers_, body)
+            loop.call_soon_threadsafe(_reject, opened, WebSocketRejected(response))
+
+        def on_message(kind: int, payload: str | bytes) -> None:
+            loop.call_soon_threadsafe(messages.put_nowait, payload)
+
+        def on_close(code: int, reason: str) -> None:
+            loop.call_soon_threadsafe(messages.put_nowait, _Closed(code, reason))
+            loop.call_soon_threadsafe(_reject, opened, WebSocketDisconnect(code, reason))
+
+        socket = self._transport.websocket_connect(target, header_list, on_open, on_reject, on_message, on_close)
+        try:
+            response_headers = await opened
+            session = AsyncWebSocketSession(socket, messages, response_headers)
+            yield session
+        finally:
+            socket.close()
+            await asyncio.sleep(0)
+
     def _store_cookies(self, response: TestResponse) -> None:
         for header in response.headers.getlist("set-cookie"):
             pair, _, attributes = header.partition(";")
@@ -600,6 +773,17 @@ class TestClient:
 
     def options(self, url: str, **kwargs: Any) -> TestResponse:
         return self.request("OPTIONS", url, **kwargs)
+
+    @contextlib.contextmanager
+    def websocket_connect(self, url: str, subprotocols: Iterable[str] | None = None, **kwargs: Any) -> Iterator[WebSocketSession]:
+        """``with client.websocket_connect("/ws") as ws: ws.send_text("hi"); ws.receive_text()``."""
+        loop = self._ensure_loop()
+        manager = self._client.websocket_connect(url, subprotocols, **kwargs)
+        session = loop.run_until_complete(manager.__aenter__())
+        try:
+            yield WebSocketSession(session, loop.run_until_complete)
+        finally:
+            loop.run_until_complete(manager.__aexit__(None, None, None))
 
     @contextlib.contextmanager
     def stream(self, method: str, url: str, **kwargs: Any) -> Iterator[StreamingTestResponse]:

@@ -26,6 +26,33 @@ pub struct ServerConfig {
     /// Bind with SO_REUSEPORT so several worker processes share the port. Off for a single
     /// process, so a second server on a taken port fails instead of silently sharing it.
     pub reuse_port: bool,
+    pub websocket: WebSocketSettings,
+}
+
+/// Limits of WebSocket connections.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebSocketSettings {
+    /// Largest message (after reassembling fragments), in bytes; larger ones close the
+    /// connection with 1009.
+    pub max_message_size: usize,
+    /// A connection that receives nothing at all (not even a pong) for this long is closed
+    /// with 1001.
+    pub idle_timeout: Option<Duration>,
+    /// How often the server pings, so live but quiet peers answer and stay open.
+    pub ping_interval: Option<Duration>,
+    /// Messages a handler may queue for sending before `send` waits for the socket.
+    pub send_queue: usize,
+}
+
+impl Default for WebSocketSettings {
+    fn default() -> Self {
+        Self {
+            max_message_size: 16 * 1024 * 1024,
+            idle_timeout: Some(Duration::from_secs(60)),
+            ping_interval: Some(Duration::from_secs(20)),
+            send_queue: 64,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -41,6 +68,7 @@ impl Default for ServerConfig {
             max_body_size: Some(10 * 1024 * 1024),
             shutdown_timeout: Duration::from_secs(30),
             reuse_port: false,
+            websocket: WebSocketSettings::default(),
         }
     }
 }
@@ -82,9 +110,17 @@ impl ServerConfig {
         if self.max_header_size < 1024 {
             return err("max_header_size", "must be at least 1024 bytes");
         }
+        if self.websocket.max_message_size == 0 {
+            return err("websocket_max_message_size", "must be at least 1 byte");
+        }
+        if self.websocket.send_queue == 0 {
+            return err("websocket_send_queue", "must be at least 1");
+        }
         for (field, value) in [
             ("keep_alive_timeout", self.keep_alive_timeout),
             ("header_read_timeout", self.header_read_timeout),
+            ("websocket_idle_timeout", self.websocket.idle_timeout),
+            ("websocket_ping_interval", self.websocket.ping_interval),
         ] {
             if value == Some(Duration::ZERO) {
                 return err(field, "must be positive (use None to disable)");

@@ -18,21 +18,23 @@ mod router;
 mod server;
 mod service;
 mod stream;
+mod websocket;
 
 pub use axum::body::Body;
-pub use config::{ConfigError, ServerConfig};
+pub use config::{ConfigError, ServerConfig, WebSocketSettings};
 pub use dispatch::{Dispatch, Reply};
 pub use file::{serve_file, FileSpec, RequestConditions};
 pub use params::{
     Bounds, ExtractedParams, IssueKind, ParamIssue, ParamPlan, ParamSpec, ParamValue, Scalar,
     Source,
 };
+pub use pipe::Wakeup;
 pub use problem::{reason_phrase, Problem};
 pub use query::parse_query;
 pub use request::{ClientAddr, PathParams, PendingRequest, RoutingError};
-pub use pipe::Wakeup;
 pub use response::{ContentKind, HandlerResponse, ResponseBody};
 pub use router::{RouteError, RouteId, RouteSpec, RouteTable};
-pub use server::{Server, ServerError, ServerHandle};
+pub use server::{serve_in_process, Server, ServerError, ServerHandle};
 pub use service::{AppService, TEST_CLIENT_ADDR};
 pub use stream::{body_channel, BodyWriter, KeepAlive, StreamAborted, StreamBody, WriteOutcome};
+pub use websocket::{close_code, Accept, Received, WebSocketChannel, WsMessage};

@@ -37,6 +37,9 @@ pub struct PendingRequest {
     /// The route's declared parameters, converted (when the route has a
     /// [`crate::ParamPlan`]).
     pub params: Option<crate::ExtractedParams>,
+    /// For a WebSocket route: the connection, usable once the handler accepts it. Until
+    /// then `reply` can still refuse the handshake with an HTTP response.
+    pub websocket: Option<crate::WebSocketChannel>,
     pub reply: Reply,
 }
 

@@ -5,8 +5,8 @@ use std::fmt;
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 
-use crate::problem::PROBLEM_JSON;
 use crate::file::{serve_file, FileSpec};
+use crate::problem::PROBLEM_JSON;
 use crate::stream::StreamBody;
 
 /// The common content types, so a binding can name one without building a header value.

@@ -1,7 +1,7 @@
 //! The route table: validated once from what the binding registered, then compiled into an
 //! axum router whose lookups are matchit radix-tree matches, with no binding code involved.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -93,6 +93,7 @@ pub struct RouteTable {
     pub(crate) order: Vec<String>,
     pub(crate) error_route: Option<RouteId>,
     pub(crate) param_plans: HashMap<RouteId, Arc<crate::ParamPlan>>,
+    pub(crate) websocket_routes: HashSet<RouteId>,
 }
 
 impl RouteTable {
@@ -151,6 +152,13 @@ impl RouteTable {
     /// request is dispatched ([`crate::PendingRequest::params`]).
     pub fn with_param_plan(mut self, route: RouteId, plan: crate::ParamPlan) -> Self {
         self.param_plans.insert(route, Arc::new(plan));
+        self
+    }
+
+    /// Makes `route` a WebSocket endpoint: its requests must be upgrade handshakes and carry
+    /// a [`crate::WebSocketChannel`] ([`crate::PendingRequest::websocket`]).
+    pub fn with_websocket(mut self, route: RouteId) -> Self {
+        self.websocket_routes.insert(route);
         self
     }
 

@@ -211,6 +211,8 @@ async fn accept_loop(
         }
     }
     drop(listener);
+    // Upgraded connections live outside hyper's graceful shutdown: close them now.
+    service.close_websockets();
     drop(alive);
     tokio::time::timeout(settings.shutdown_timeout, all_closed.recv())
         .await
@@ -299,7 +301,8 @@ async fn serve_connection(
     });
     let connection = settings
         .http1
-        .serve_connection(TokioIo::new(stream), hyper_service);
+        .serve_connection(TokioIo::new(stream), hyper_service)
+        .with_upgrades();
     tokio::pin!(connection);
     let mut closing = false;
     loop {
@@ -333,6 +336,27 @@ async fn serve_connection(
                 }
             }
         }
+    }
+}
+
+/// Serves one HTTP/1.1 connection over an in-memory stream (upgrades included), exactly as
+/// a socket would be served: how test clients open WebSockets without a network.
+pub async fn serve_in_process<I>(service: AppService, io: I)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let router = service.router().clone();
+    let hyper_service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
+        request.extensions_mut().insert(ClientAddr::TestClient);
+        router.clone().call(request.map(Body::new))
+    });
+    let result = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .serve_connection(TokioIo::new(io), hyper_service)
+        .with_upgrades()
+        .await;
+    if let Err(err) = result {
+        tracing::debug!(%err, "in-process connection ended with an error");
     }
 }
 

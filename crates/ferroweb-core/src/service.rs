@@ -2,7 +2,6 @@
 //! route (axum/matchit) -> limits -> hand to the binding -> wait for its answer. Everything
 //! that can go wrong on the way becomes a problem-details response here.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -12,20 +11,24 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::rejection::RawPathParamsRejection;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::routing::{MethodFilter, MethodRouter};
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
+use tokio::sync::{oneshot, watch};
 use tower::{Service, ServiceExt};
 
-use crate::config::ServerConfig;
+use crate::config::{ServerConfig, WebSocketSettings};
 use crate::dispatch::{Dispatch, Reply};
 use crate::params::ParamPlan;
 use crate::problem::Problem;
 use crate::request::{ClientAddr, PendingRequest, RoutingError};
+use crate::response::HandlerResponse;
 use crate::router::{PathEntry, RouteId, RouteTable};
+use crate::websocket::{self, Accept};
 
 /// The address reported for requests made through [`AppService::call_in_process`].
 pub const TEST_CLIENT_ADDR: ClientAddr = ClientAddr::TestClient;
@@ -33,6 +36,9 @@ pub const TEST_CLIENT_ADDR: ClientAddr = ClientAddr::TestClient;
 struct Shared {
     dispatcher: Arc<dyn Dispatch>,
     max_body_size: Option<u64>,
+    websocket: WebSocketSettings,
+    /// Tells open WebSocket connections that the server is shutting down.
+    websocket_shutdown: watch::Receiver<bool>,
     /// Where routing misses go when the binding wants to answer them itself.
     error_route: Option<RouteId>,
 }
@@ -42,13 +48,17 @@ struct Shared {
 pub struct AppService {
     router: axum::Router,
     dispatcher: Arc<dyn Dispatch>,
+    websocket_shutdown: Arc<watch::Sender<bool>>,
 }
 
 impl AppService {
     pub fn new(table: &RouteTable, dispatcher: Arc<dyn Dispatch>, config: &ServerConfig) -> Self {
+        let (websocket_shutdown, websocket_shutdown_signal) = watch::channel(false);
         let shared = Arc::new(Shared {
             dispatcher: Arc::clone(&dispatcher),
             max_body_size: config.max_body_size,
+            websocket: config.websocket.clone(),
+            websocket_shutdown: websocket_shutdown_signal,
             error_route: table.error_route,
         });
         let mut router = axum::Router::new();
@@ -56,7 +66,7 @@ impl AppService {
             let Some(entry) = table.paths.get(path) else {
                 continue;
             };
-            router = router.route(path, method_router(entry, &table.param_plans, &shared));
+            router = router.route(path, method_router(entry, table, &shared));
         }
         let not_found_shared = Arc::clone(&shared);
         let router = router
@@ -64,7 +74,16 @@ impl AppService {
                 not_found(Arc::clone(&not_found_shared), request)
             })
             .with_state(());
-        Self { router, dispatcher }
+        Self {
+            router,
+            dispatcher,
+            websocket_shutdown: Arc::new(websocket_shutdown),
+        }
+    }
+
+    /// Closes every open WebSocket connection with 1001 (going away); part of shutdown.
+    pub fn close_websockets(&self) {
+        self.websocket_shutdown.send_replace(true);
     }
 
     pub(crate) fn router(&self) -> &axum::Router {
@@ -86,11 +105,7 @@ impl AppService {
     }
 }
 
-fn method_router(
-    entry: &PathEntry,
-    plans: &HashMap<RouteId, Arc<ParamPlan>>,
-    shared: &Arc<Shared>,
-) -> MethodRouter {
+fn method_router(entry: &PathEntry, table: &RouteTable, shared: &Arc<Shared>) -> MethodRouter {
     let mut methods = MethodRouter::new();
     for (method, route) in &entry.endpoints {
         // RouteTable only admits methods axum has filters for.
@@ -101,7 +116,8 @@ fn method_router(
             filter,
             Endpoint {
                 route: *route,
-                params: plans.get(route).cloned(),
+                params: table.param_plans.get(route).cloned(),
+                websocket: table.websocket_routes.contains(route),
                 shared: Arc::clone(shared),
             },
         );
@@ -157,7 +173,14 @@ async fn routing_miss(
     headers: HeaderMap,
 ) -> Response<Body> {
     match shared.error_route {
-        Some(route) => handle(Arc::clone(&shared), route, None, request, Some(error)).await,
+        Some(route) => {
+            let target = Target {
+                route,
+                params: None,
+                websocket: false,
+            };
+            handle(Arc::clone(&shared), target, request, Some(error)).await
+        }
         None => Problem::new(error.status)
             .with_detail(error.detail)
             .with_instance(request.uri().path())
@@ -170,7 +193,15 @@ async fn routing_miss(
 struct Endpoint {
     route: RouteId,
     params: Option<Arc<ParamPlan>>,
+    websocket: bool,
     shared: Arc<Shared>,
+}
+
+/// Which route a request goes to, and what the core prepares for it.
+struct Target {
+    route: RouteId,
+    params: Option<Arc<ParamPlan>>,
+    websocket: bool,
 }
 
 type BoxResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
@@ -187,13 +218,17 @@ impl Service<Request<Body>> for Endpoint {
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let shared = Arc::clone(&self.shared);
         let route = self.route;
-        let params = self.params.clone();
+        let target = Target {
+            route,
+            params: self.params.clone(),
+            websocket: self.websocket,
+        };
         // A Uri clone is a reference-count increment; the path is only rendered on a panic.
         let uri = request.uri().clone();
         Box::pin(async move {
             // A panic anywhere in this request's handling answers 500 and leaves the
             // connection and the server serving.
-            let handled = AssertUnwindSafe(handle(shared, route, params, request, None))
+            let handled = AssertUnwindSafe(handle(shared, target, request, None))
                 .catch_unwind()
                 .await;
             Ok(handled.unwrap_or_else(|panic| {
@@ -219,11 +254,15 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 
 async fn handle(
     shared: Arc<Shared>,
-    route: RouteId,
-    params: Option<Arc<ParamPlan>>,
+    target: Target,
     request: Request<Body>,
     routing_error: Option<RoutingError>,
 ) -> Response<Body> {
+    let Target {
+        route,
+        params,
+        websocket,
+    } = target;
     let (mut parts, body) = request.into_parts();
     let path_params = match RawPathParams::from_request_parts(&mut parts, &()).await {
         Ok(params) => params.iter().map(|(_, value)| value.to_owned()).collect(),
@@ -234,6 +273,19 @@ async fn handle(
                 .with_instance(parts.uri.path())
                 .into_response()
         }
+    };
+    let upgrade = if websocket {
+        match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+            Ok(upgrade) => Some(upgrade),
+            Err(rejection) => {
+                return Problem::new(rejection.status())
+                    .with_detail(rejection.body_text())
+                    .with_instance(parts.uri.path())
+                    .into_response()
+            }
+        }
+    } else {
+        None
     };
     let body = match read_body(body, &parts.headers, shared.max_body_size).await {
         Ok(body) => body,
@@ -249,6 +301,13 @@ async fn handle(
     });
     let uri = parts.uri.clone();
     let (reply, answer) = Reply::channel();
+    let (channel, socket) = match upgrade {
+        Some(upgrade) => {
+            let (channel, end, accepted) = websocket::channel(&shared.websocket);
+            (Some(channel), Some((upgrade, end, accepted)))
+        }
+        None => (None, None),
+    };
     let pending = PendingRequest {
         route,
         method: parts.method,
@@ -260,6 +319,7 @@ async fn handle(
         client: parts.extensions.remove::<ClientAddr>(),
         routing_error,
         params,
+        websocket: channel,
         reply,
     };
     if shared.dispatcher.dispatch(pending).is_err() {
@@ -268,12 +328,55 @@ async fn handle(
             .with_instance(uri.path())
             .into_response();
     }
-    match answer.await {
+    if let Some((upgrade, end, accepted)) = socket {
+        return handshake(&shared, upgrade, end, accepted, answer, uri.path()).await;
+    }
+    answered(answer.await, uri.path()).await
+}
+
+async fn answered(
+    answer: Result<HandlerResponse, oneshot::error::RecvError>,
+    path: &str,
+) -> Response<Body> {
+    match answer {
         Ok(response) => response.into_http_response().await,
         Err(_) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
-            .with_instance(uri.path())
+            .with_instance(path)
             .into_response(),
     }
+}
+
+/// Waits for the handler to accept the WebSocket (101, then the core serves the socket) or
+/// to refuse it with an HTTP response.
+async fn handshake(
+    shared: &Shared,
+    upgrade: WebSocketUpgrade,
+    end: websocket::SocketEnd,
+    mut accepted: oneshot::Receiver<Accept>,
+    mut answer: oneshot::Receiver<HandlerResponse>,
+    path: &str,
+) -> Response<Body> {
+    let accept = tokio::select! {
+        accept = &mut accepted => accept.ok(),
+        response = &mut answer => return answered(response, path).await,
+    };
+    let Some(accept) = accept else {
+        // The handler finished without accepting: its reply says how it refused.
+        return answered(answer.await, path).await;
+    };
+    let settings = shared.websocket.clone();
+    let shutdown = shared.websocket_shutdown.clone();
+    let mut upgrade = upgrade
+        .max_message_size(settings.max_message_size)
+        .max_frame_size(settings.max_message_size);
+    if let Some(protocol) = accept.protocol {
+        upgrade = upgrade.protocols([protocol]);
+    }
+    let mut response = upgrade
+        .on_failed_upgrade(|err| tracing::debug!(%err, "websocket upgrade failed"))
+        .on_upgrade(move |socket| websocket::serve_socket(socket, end, settings, shutdown));
+    response.headers_mut().extend(accept.headers);
+    response
 }
 
 /// How much of an oversized body is read and discarded before answering 413. Dropping the

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ferroweb_core::ServerConfig;
+use ferroweb_core::{ServerConfig, WebSocketSettings};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -33,6 +33,12 @@ pub(crate) fn server_config(config: &Bound<'_, PyAny>) -> PyResult<ServerConfig>
         shutdown_timeout: seconds(config, "shutdown_timeout")?.unwrap_or(Duration::ZERO),
         // Each of several workers binds the same port.
         reuse_port: config.getattr("workers")?.extract::<usize>()? > 1,
+        websocket: WebSocketSettings {
+            max_message_size: config.getattr("websocket_max_message_size")?.extract()?,
+            idle_timeout: seconds(config, "websocket_idle_timeout")?,
+            ping_interval: seconds(config, "websocket_ping_interval")?,
+            send_queue: config.getattr("websocket_send_queue")?.extract()?,
+        },
     };
     parsed
         .validate()

@@ -16,6 +16,7 @@ mod routes;
 mod server;
 mod stream;
 mod testing;
+mod websocket;
 
 #[pymodule]
 fn _ferroweb(module: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -25,5 +26,6 @@ fn _ferroweb(module: &Bound<'_, PyModule>) -> PyResult<()> {
     server::register(module)?;
     stream::register(module)?;
     testing::register(module)?;
+    websocket::register(module)?;
     Ok(())
 }

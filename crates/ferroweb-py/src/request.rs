@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ferroweb_core::{
-    body_channel, parse_query, FileSpec, KeepAlive, RequestConditions, ClientAddr, ContentKind, ExtractedParams, HandlerResponse, PendingRequest,
-    Problem, Reply, RoutingError,
+    body_channel, parse_query, ClientAddr, ContentKind, ExtractedParams, FileSpec, HandlerResponse,
+    KeepAlive, PendingRequest, Problem, Reply, RequestConditions, RoutingError, WebSocketChannel,
 };
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
@@ -19,6 +19,7 @@ use pyo3::{intern, IntoPyObjectExt};
 
 use crate::queue::RequestQueue;
 use crate::stream::ResponseStream;
+use crate::websocket::WebSocketConnection;
 
 #[pyclass(frozen, module = "ferroweb._ferroweb")]
 pub(crate) struct RawRequest {
@@ -32,6 +33,7 @@ pub(crate) struct RawRequest {
     client: Option<ClientAddr>,
     routing_error: Option<RoutingError>,
     params: Option<ExtractedParams>,
+    websocket: Mutex<Option<WebSocketChannel>>,
     reply: Mutex<Option<Reply>>,
 }
 
@@ -48,6 +50,7 @@ impl RawRequest {
             client: pending.client,
             routing_error: pending.routing_error,
             params: pending.params,
+            websocket: Mutex::new(pending.websocket),
             reply: Mutex::new(Some(pending.reply)),
         }
     }
@@ -182,6 +185,14 @@ impl RawRequest {
         }
     }
 
+    /// The WebSocket of a WebSocket route (once; None afterwards or for HTTP routes).
+    fn take_websocket(&self, queue: &RequestQueue) -> Option<WebSocketConnection> {
+        self.websocket
+            .lock()
+            .take()
+            .map(|channel| WebSocketConnection::new(channel, Arc::clone(&queue.inner)))
+    }
+
     /// Path parameter values in template order.
     fn path_params(&self) -> Vec<String> {
         self.path_params.clone()
@@ -271,7 +282,8 @@ impl RawRequest {
             })
             .transpose()?;
         let (writer, body) = body_channel(keep_alive);
-        let mut response = HandlerResponse::streamed(status_code(status)?, content_kind(kind)?, body);
+        let mut response =
+            HandlerResponse::streamed(status_code(status)?, content_kind(kind)?, body);
         if let Some(headers) = headers {
             extend_headers(&mut response.headers, headers)?;
         }

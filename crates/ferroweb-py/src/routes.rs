@@ -13,14 +13,18 @@ use crate::queue::RequestQueue;
 
 use crate::params::{param_plan, PyParamSpec};
 
-/// `(route_id, path, [methods], [param specs] or None)`.
-pub(crate) type PyRouteSpec = (u32, String, Vec<String>, Option<Vec<PyParamSpec>>);
+/// `(route_id, path, [methods], [param specs] or None, is_websocket)`.
+pub(crate) type PyRouteSpec = (u32, String, Vec<String>, Option<Vec<PyParamSpec>>, bool);
 
 fn route_table(specs: Vec<PyRouteSpec>, error_route: Option<u32>) -> PyResult<RouteTable> {
     let mut plans = Vec::new();
+    let mut websockets = Vec::new();
     let specs = specs
         .into_iter()
-        .map(|(id, path, methods, params)| {
+        .map(|(id, path, methods, params, websocket)| {
+            if websocket {
+                websockets.push(id);
+            }
             if let Some(params) = params {
                 plans.push((id, param_plan(params)?));
             }
@@ -37,6 +41,9 @@ fn route_table(specs: Vec<PyRouteSpec>, error_route: Option<u32>) -> PyResult<Ro
     let mut table = RouteTable::new(specs).map_err(|err| PyValueError::new_err(err.to_string()))?;
     for (id, plan) in plans {
         table = table.with_param_plan(id, plan);
+    }
+    for id in websockets {
+        table = table.with_websocket(id);
     }
     Ok(match error_route {
         Some(route) => table.with_error_route(route),

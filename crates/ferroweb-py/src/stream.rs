@@ -71,7 +71,8 @@ impl ResponseStream {
     /// `token` is delivered by the queue if the client goes away before `finish`.
     fn notify_when_closed(&self, token: u64) {
         let queue = Arc::clone(&self.queue);
-        self.writer.when_closed(Box::new(move || queue.notify(token)));
+        self.writer
+            .when_closed(Box::new(move || queue.notify(token)));
     }
 
     /// True when the client is gone or the stream was finished.

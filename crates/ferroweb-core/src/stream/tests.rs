@@ -7,9 +7,15 @@ use super::*;
 #[tokio::test]
 async fn chunks_arrive_in_order_and_the_body_ends_on_finish() {
     let (writer, body) = body_channel(None);
-    assert_eq!(writer.write(Bytes::from_static(b"ab")), WriteOutcome::Written);
+    assert_eq!(
+        writer.write(Bytes::from_static(b"ab")),
+        WriteOutcome::Written
+    );
     assert_eq!(writer.write(Bytes::new()), WriteOutcome::Written);
-    assert_eq!(writer.write(Bytes::from_static(b"cd")), WriteOutcome::Written);
+    assert_eq!(
+        writer.write(Bytes::from_static(b"cd")),
+        WriteOutcome::Written
+    );
     writer.finish();
     let collected = body.collect().await.map(|c| c.to_bytes());
     assert_eq!(collected.ok(), Some(Bytes::from_static(b"abcd")));
