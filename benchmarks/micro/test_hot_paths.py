@@ -44,7 +44,7 @@ class Item(msgspec.Struct):
 def test_bind_path_and_query(benchmark: Any) -> None:
     def handler(item_id: str, q: str, limit: str = "5") -> None: ...
 
-    bind = compile_binder(Route("/items/{item_id}", handler, ("GET",)), None)
+    bind, _ = compile_binder(Route("/items/{item_id}", handler, ("GET",)), None)
     assert bind is not None
     raw = FakeRaw()
     assert benchmark(bind, raw) == ["42", "hello", "10"]
@@ -53,7 +53,7 @@ def test_bind_path_and_query(benchmark: Any) -> None:
 def test_bind_request_only(benchmark: Any) -> None:
     def handler(request: Request) -> None: ...
 
-    bind = compile_binder(Route("/x", handler, ("GET",)), None)
+    bind, _ = compile_binder(Route("/x", handler, ("GET",)), None)
     assert bind is not None
     assert isinstance(benchmark(bind, FakeRaw())[0], Request)
 

@@ -1,8 +1,10 @@
 """ferroweb: a Python web framework whose HTTP engine is Rust."""
 
 from ferroweb._ferroweb import __version__
+from ferroweb import background
 from ferroweb.applications import App
-from ferroweb.config import ServerConfig
+from ferroweb.background import BackgroundTasks
+from ferroweb.config import BackgroundConfig, ServerConfig
 from ferroweb.datastructures import Address, Headers, MutableHeaders, QueryParams, State
 from ferroweb.exceptions import HTTPException, RequestValidationError, ResponseValidationError
 from ferroweb.params import Body, Cookie, File, Form, Header, Path, Query
@@ -24,6 +26,8 @@ __all__ = [
     "URL",
     "Address",
     "App",
+    "BackgroundConfig",
+    "BackgroundTasks",
     "Body",
     "Cookie",
     "File",
@@ -54,4 +58,5 @@ __all__ = [
     "WebSocketDisconnect",
     "WebSocketState",
     "__version__",
+    "background",
 ]

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ferroweb._params import CorePlan, compile_binder
+from ferroweb import background
+from ferroweb._params import CorePlan, analyse, compile_binder
 from ferroweb._response_model import Serialise, compile_response_model
 from ferroweb.exceptions import HTTPException, RequestValidationError
 from ferroweb.requests import Request
@@ -112,6 +113,10 @@ class Dispatcher:
         self._stopped: asyncio.Future[None] = loop.create_future()
         #: Waits completed by Rust (stream room, WebSocket messages), resolved per batch.
         self.waits = Waits(loop)
+        #: The background-task supervisor of this app on this loop.
+        self.background = background.Supervisor(app.config.background, loop, self._blocking_executor)
+        #: Server-Sent Event streams in progress: ended cleanly at shutdown.
+        self._event_streams: set[asyncio.Task[Any]] = set()
         self._attached = False
         self.route_specs: list[RouteSpec] = []
         self._handlers: list[Callable[[RawRequest], None]] = []
@@ -129,7 +134,13 @@ class Dispatcher:
     # -- wiring -----------------------------------------------------------------------------
 
     def attach(self) -> None:
-        self._loop.add_reader(self._queue.fileno(), self._on_readable)
+        # The reader callback runs in the context captured here: every handler (and what it
+        # starts) finds this app's background supervisor.
+        token = background._current.set(self.background)
+        try:
+            self._loop.add_reader(self._queue.fileno(), self._on_readable)
+        finally:
+            background._current.reset(token)
         self._attached = True
 
     def detach(self) -> None:
@@ -139,6 +150,11 @@ class Dispatcher:
 
     async def wait_server_stopped(self) -> None:
         await self._stopped
+
+    def end_event_streams(self) -> None:
+        """Ends every Server-Sent Events stream cleanly (shutdown: clients reconnect)."""
+        for task in list(self._event_streams):
+            task.cancel()
 
     async def drain_tasks(self, timeout: float) -> None:
         """Waits for handlers that are still running, then cancels what is left."""
@@ -176,6 +192,10 @@ class Dispatcher:
         serialise = compile_response_model(route, getattr(self._app, "debug", False))
         if serialise is not None:
             endpoint = _through_model(endpoint, serialise, is_async)
+        tasks_at = [i for i, spec in enumerate(analyse(route)) if spec.source == "background"]
+        if tasks_at and bind is not None:
+            bind = _with_background_tasks(bind)
+            endpoint = _submitting_tasks(endpoint, tasks_at, is_async)
 
         if is_async:
             track = self._track
@@ -260,12 +280,13 @@ class Dispatcher:
         else:
             await websocket.close(1000)
 
-    def _track(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _track(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Runs a request's remaining work as a Task, holding a strong reference until it is
         done (the loop keeps only weak ones) so shutdown can wait for it."""
         task = self._loop.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def _blocking_executor(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -295,7 +316,10 @@ class Dispatcher:
         source = ChunkSource(response.body_iterator, self._loop, self._blocking_executor)
         on_error = functools.partial(self.handle_exception, route=route)
         where = (route.name if route is not None else None) or "-"
-        self._track(send_stream(raw, response, self._queue, self.waits, source, on_error, where))
+        task = self._track(send_stream(raw, response, self._queue, self.waits, source, on_error, where))
+        if response.send_head_early:
+            self._event_streams.add(task)
+            task.add_done_callback(self._event_streams.discard)
 
     # -- errors -------------------------------------------------------------------------------
 
@@ -368,6 +392,42 @@ class Dispatcher:
 
 def _status_of(exc: Exception) -> int:
     return exc.status_code if isinstance(exc, HTTPException) else 500
+
+
+def _with_background_tasks(bind: Callable[..., list[Any]]) -> Callable[[RawRequest], list[Any]]:
+    """The binder, giving each request a fresh ``BackgroundTasks``."""
+
+    def bind_with_tasks(raw: RawRequest) -> list[Any]:
+        return bind(raw, {"background": background.BackgroundTasks()})
+
+    return bind_with_tasks
+
+
+def _submitting_tasks(endpoint: Callable[..., Any], positions: list[int], is_async: bool) -> Callable[..., Any]:
+    """The endpoint, handing the tasks it added to the supervisor when it returns; they start
+    on a later loop iteration, after the response went out. A handler that raises runs none."""
+
+    def submit(args: tuple[Any, ...]) -> None:
+        for position in positions:
+            tasks = args[position]
+            if tasks.tasks:
+                background.run(tasks)
+
+    if is_async:
+
+        async def with_tasks_async(*args: Any) -> Any:
+            result = await endpoint(*args)
+            submit(args)
+            return result
+
+        return with_tasks_async
+
+    def with_tasks(*args: Any) -> Any:
+        result = endpoint(*args)
+        submit(args)
+        return result
+
+    return with_tasks
 
 
 def _through_model(endpoint: Callable[..., Any], serialise: Serialise, is_async: bool) -> Callable[..., Any]:

@@ -4,12 +4,26 @@ import os
 from collections.abc import Callable
 from typing import Any, final
 
-__all__ = ["RawRequest", "RequestQueue", "ResponseStream", "Server", "TestStream", "TestTransport", "TestWebSocket", "WebSocketConnection", "__version__"]
+__all__ = ["BackgroundSupervisor", "RawRequest", "RequestQueue", "ResponseStream", "Server", "TestStream", "TestTransport", "TestWebSocket", "WebSocketConnection", "__version__"]
 
 __version__: str
 
 #: ``(source, key, path_index, scalar, many, bounds)`` of one typed parameter (stub-only name).
 _ParamPlanEntry = tuple[str, str, int, str, bool, dict[str, float]]
+
+@final
+class BackgroundSupervisor:
+    """The core's background-task queue and concurrency limit, holding Python jobs."""
+
+    def __new__(cls, max_queue: int, max_concurrency: int) -> BackgroundSupervisor: ...
+    def submit(self, job: object) -> int: ...
+    def start_ready(self) -> list[Any]: ...
+    def finished(self, outcome: int) -> None: ...
+    def stop_accepting(self) -> None: ...
+    def take_queued(self) -> list[Any]: ...
+    def metrics(self) -> tuple[int, int, int, int, int]: ...
+    @property
+    def idle(self) -> bool: ...
 
 @final
 class RequestQueue:

@@ -134,10 +134,15 @@ async def send_stream(
             await _write(stream, chunk, waits)
         stream.finish()
     except (ClientDisconnected, asyncio.CancelledError):
-        # The client left: nothing to report. The generator is closed below.
-        stream.abort("client disconnected")
         if not closed.done() and not stream.closed:
-            raise  # a real cancellation (shutdown), not a disconnect
+            # A real cancellation (shutdown), not a disconnect: an event stream ends cleanly
+            # (its clients reconnect), any other transfer is cut off as incomplete.
+            if response.send_head_early:
+                stream.finish()
+            else:
+                stream.abort("server shutdown")
+            raise
+        # The client left: nothing to report. The generator is closed below.
         uncancel = getattr(task, "uncancel", None)  # Python 3.11+
         if uncancel is not None and task is not None and task.cancelling():
             uncancel()

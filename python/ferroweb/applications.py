@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar, Union
 
 from ferroweb.config import ServerConfig
@@ -12,6 +13,7 @@ from ferroweb.routing import Router
 
 ExceptionHandler = Callable[..., Any]
 H = TypeVar("H", bound=ExceptionHandler)
+F = TypeVar("F", bound=Callable[[], Any])
 ExceptionKey = Union[int, type[BaseException]]
 
 
@@ -31,8 +33,16 @@ class App(Router):
         exception_handlers: dict[ExceptionKey, ExceptionHandler] | None = None,
         tags: Sequence[str] | None = None,
         debug: bool = False,
+        lifespan: Callable[[App], AbstractAsyncContextManager[Any]] | None = None,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
     ) -> None:
         super().__init__(tags=tags)
+        #: ``lifespan(app)`` is entered before the server accepts connections and exited
+        #: after it stopped; a mapping it yields is merged into ``app.state``.
+        self.lifespan = lifespan
+        self.startup_hooks: list[Callable[[], Any]] = list(on_startup or ())
+        self.shutdown_hooks: list[Callable[[], Any]] = list(on_shutdown or ())
         #: In debug mode, responses are validated against their declared model (constraints
         #: included) before they are sent.
         self.debug = debug
@@ -43,6 +53,26 @@ class App(Router):
         self._exception_handlers: dict[ExceptionKey, ExceptionHandler] = {}
         for key, handler in (exception_handlers or {}).items():
             self.add_exception_handler(key, handler)
+
+    def on_startup(self, hook: F) -> F:
+        """Registers a (sync or async) function run before the server accepts requests. If
+        one raises, the server does not start: the error is printed and it exits non-zero."""
+        self.startup_hooks.append(hook)
+        return hook
+
+    def on_shutdown(self, hook: F) -> F:
+        """Registers a (sync or async) function run last at shutdown: after the server stopped
+        accepting, in-flight requests finished and background tasks drained."""
+        self.shutdown_hooks.append(hook)
+        return hook
+
+    def add_event_handler(self, event: str, hook: Callable[[], Any]) -> None:
+        if event == "startup":
+            self.startup_hooks.append(hook)
+        elif event == "shutdown":
+            self.shutdown_hooks.append(hook)
+        else:
+            raise ValueError(f"unknown event {event!r}; use 'startup' or 'shutdown'")
 
     def add_exception_handler(self, key: ExceptionKey, handler: ExceptionHandler) -> None:
         """``handler(request, exc)`` answers for an exception class or an HTTP status code.

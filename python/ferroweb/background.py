@@ -1,9 +1,211 @@
-"""Background tasks (filled in below)."""
+"""Background tasks, supervised by the Rust core.
+
+    from ferroweb import background
+
+    @app.post("/signup")
+    async def signup(user: User):
+        background.run(send_welcome_mail, user.email)
+        return {"ok": True}
+
+``background.run(fn, *args, **kwargs)`` takes a coroutine function, a coroutine, or a plain
+callable (run in a worker thread). The queue and the concurrency limit live in the core's
+supervisor (``ServerConfig.background``). When the queue is full, ``run`` raises
+:class:`BackgroundQueueFull` - an ``HTTPException`` with status 503 and ``Retry-After``, so
+raised in a handler it answers 503 unless the handler catches it. A failing task is logged
+with its traceback and never stops the worker. At shutdown the supervisor stops taking jobs,
+lets queued and running ones finish for up to ``drain_timeout`` seconds, then cancels the
+rest and logs what was dropped.
+
+A handler can also declare ``tasks: BackgroundTasks`` (FastAPI style): what it adds runs in
+order once the response has been sent.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
+import inspect
+import logging
+import threading
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import Executor
+from typing import Any, NamedTuple
+
+from ferroweb._ferroweb import BackgroundSupervisor
+from ferroweb.config import BackgroundConfig
+from ferroweb.exceptions import HTTPException
+
+__all__ = [
+    "BackgroundConfig",
+    "BackgroundMetrics",
+    "BackgroundQueueFull",
+    "BackgroundTasks",
+    "metrics",
+    "run",
+]
+
+logger = logging.getLogger("ferroweb.background")
+_COMPLETED, _FAILED, _CANCELLED = 0, 1, 2
+
+
+class BackgroundQueueFull(HTTPException):
+    """The background queue is full. In a handler this answers 503 with ``Retry-After``."""
+
+    def __init__(self, max_queue: int) -> None:
+        super().__init__(
+            503,
+            f"the background task queue is full ({max_queue} waiting); try again shortly",
+            {"retry-after": "1"},
+        )
+
+
+class BackgroundMetrics(NamedTuple):
+    queued: int
+    running: int
+    completed: int
+    failed: int
+    dropped: int
+
+
+class _Job:
+    __slots__ = ("args", "context", "func", "kwargs")
+
+    def __init__(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.func = func
+        self.args = args
+        self.kwargs = kwargs
+        # The submitter's context variables (request ids, tracing) follow the task.
+        self.context = contextvars.copy_context()
+
+    @property
+    def name(self) -> str:
+        return getattr(self.func, "__qualname__", None) or type(self.func).__name__
+
+
+class Supervisor:
+    """Runs the core supervisor's jobs on one event loop."""
+
+    def __init__(self, config: BackgroundConfig, loop: asyncio.AbstractEventLoop, executor: Callable[[], Executor]) -> None:
+        self.config = config
+        self._jobs = BackgroundSupervisor(config.max_queue, config.max_concurrency)
+        self._loop = loop
+        self._executor = executor
+        self._loop_thread = threading.get_ident()
+        self._running: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def submit(self, func: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> None:
+        if not (callable(func) or inspect.iscoroutine(func)):
+            raise TypeError(f"background.run needs a callable or a coroutine, not {type(func).__name__}")
+        if inspect.iscoroutine(func) and (args or kwargs):
+            raise TypeError("pass arguments to the coroutine function, not with a coroutine object")
+        outcome = self._jobs.submit(_Job(func, args, kwargs or {}))
+        if outcome == 1:
+            if inspect.iscoroutine(func):
+                func.close()  # never awaited: close it so Python does not warn
+            raise BackgroundQueueFull(self.config.max_queue)
+        if outcome == 2:
+            if inspect.iscoroutine(func):
+                func.close()
+            raise RuntimeError("the server is shutting down; no new background tasks are taken")
+        if threading.get_ident() == self._loop_thread:
+            # Started on the next loop iteration: after the current handler sent its response.
+            self._loop.call_soon(self._start_ready)
+        else:
+            self._loop.call_soon_threadsafe(self._start_ready)
+
+    def _start_ready(self) -> None:
+        for job in self._jobs.start_ready():
+            self._idle.clear()
+            task = self._loop.create_task(self._run(job), context=job.context)
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _run(self, job: _Job) -> None:
+        outcome = _FAILED
+        try:
+            func = job.func
+            if inspect.iscoroutine(func):
+                await func
+            elif inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None)):
+                await func(*job.args, **job.kwargs)
+            else:
+                call = functools.partial(job.context.run, func, *job.args, **job.kwargs)
+                result = await self._loop.run_in_executor(self._executor(), call)
+                if inspect.isawaitable(result):
+                    await result
+            outcome = _COMPLETED
+        except asyncio.CancelledError:
+            outcome = _CANCELLED
+            raise
+        except Exception as exc:
+            logger.error("Background task %s failed", job.name, exc_info=exc)
+        finally:
+            self._jobs.finished(outcome)
+            if outcome != _CANCELLED:
+                self._start_ready()
+            if self._jobs.idle:
+                self._idle.set()
+
+    def metrics(self) -> BackgroundMetrics:
+        return BackgroundMetrics(*self._jobs.metrics())
+
+    async def drain(self, timeout: float | None = None) -> int:
+        """Stops taking jobs, waits up to ``timeout`` (default: ``drain_timeout``) for queued
+        and running ones, then cancels what is left. Returns how many were dropped."""
+        self._jobs.stop_accepting()
+        timeout = self.config.drain_timeout if timeout is None else timeout
+        self._start_ready()
+        if not self._jobs.idle:
+            try:
+                await asyncio.wait_for(self._idle.wait(), timeout)
+            except asyncio.TimeoutError:
+                pass
+        dropped = self._jobs.take_queued()
+        for job in dropped:
+            if inspect.iscoroutine(job.func):
+                job.func.close()
+        running = list(self._running)
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=5.0)
+        lost = len(dropped) + len(running)
+        if lost:
+            names = sorted({job.name for job in dropped})
+            logger.warning(
+                "background drain timeout (%ss): cancelled %d running and dropped %d queued task(s)%s",
+                timeout,
+                len(running),
+                len(dropped),
+                f": {', '.join(names)}" if names else "",
+            )
+        return lost
+
+
+#: The supervisor of the app being served on this thread's event loop.
+_current: contextvars.ContextVar[Supervisor | None] = contextvars.ContextVar("ferroweb_background", default=None)
+#: The supervisor of this process's server, for threads outside any handler's context.
+_process_default: Supervisor | None = None
+
+
+def _supervisor() -> Supervisor:
+    supervisor = _current.get() or _process_default
+    if supervisor is None:
+        raise RuntimeError("background tasks need a running ferroweb server (or an open TestClient)")
+    return supervisor
+
+
+def run(func: Any, *args: Any, **kwargs: Any) -> None:
+    """Queues ``func(*args, **kwargs)`` (or a coroutine) to run in the background."""
+    _supervisor().submit(func, args, kwargs)
+
+
+def metrics() -> BackgroundMetrics:
+    """``queued``, ``running``, ``completed``, ``failed`` and ``dropped`` counts."""
+    return _supervisor().metrics()
 
 
 class BackgroundTasks:
@@ -11,6 +213,7 @@ class BackgroundTasks:
 
     Declare a parameter ``tasks: BackgroundTasks`` and call ``tasks.add_task(fn, *args,
     **kwargs)``; ``fn`` may be a coroutine function or a plain function (run in a thread).
+    The whole list is one job of the supervisor.
     """
 
     def __init__(self) -> None:
@@ -20,3 +223,13 @@ class BackgroundTasks:
         if not callable(func):
             raise TypeError(f"background task must be callable, not {type(func).__name__}")
         self.tasks.append((func, args, kwargs))
+
+    async def __call__(self) -> None:
+        loop = asyncio.get_running_loop()
+        for func, args, kwargs in self.tasks:
+            if inspect.iscoroutinefunction(func):
+                await func(*args, **kwargs)
+            else:
+                result = await loop.run_in_executor(None, functools.partial(func, *args, **kwargs))
+                if inspect.isawaitable(result):
+                    await result

@@ -10,6 +10,26 @@ LoopKind = Literal["auto", "uvloop", "asyncio"]
 
 
 @dataclass(frozen=True)
+class BackgroundConfig:
+    """Limits of the background-task supervisor (see ``ferroweb.background``)."""
+
+    #: Tasks waiting to start; ``background.run`` beyond this raises (503 in a handler).
+    max_queue: int = 1024
+    #: Tasks running at once.
+    max_concurrency: int = 64
+    #: Seconds queued and running tasks get to finish at shutdown before they are cancelled.
+    drain_timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("max_queue", "max_concurrency"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"BackgroundConfig.{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.drain_timeout, (int, float)) or self.drain_timeout < 0:
+            raise ValueError(f"BackgroundConfig.drain_timeout must be >= 0 seconds, got {self.drain_timeout!r}")
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     """Settings of a ferroweb server. Limits and timeouts are on by default.
 
@@ -52,6 +72,8 @@ class ServerConfig:
     blocking_threads: int = 40
     #: Event loop: uvloop when installed ("auto"), or force one.
     loop: LoopKind = "auto"
+    #: The background-task supervisor's limits.
+    background: BackgroundConfig = dataclasses.field(default_factory=BackgroundConfig)
 
     def __post_init__(self) -> None:
         if not isinstance(self.port, int) or not 0 <= self.port <= 65535:
@@ -62,6 +84,8 @@ class ServerConfig:
             raise ValueError(
                 f"ServerConfig.blocking_threads must be at least 1, got {self.blocking_threads!r}"
             )
+        if not isinstance(self.background, BackgroundConfig):
+            raise TypeError(f"ServerConfig.background must be a BackgroundConfig, not {type(self.background).__name__}")
         if self.loop not in ("auto", "uvloop", "asyncio"):
             raise ValueError(f"ServerConfig.loop must be auto, uvloop or asyncio, got {self.loop!r}")
         for name in (

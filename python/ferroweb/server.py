@@ -12,7 +12,9 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from ferroweb import background
 from ferroweb._dispatch import Dispatcher
+from ferroweb._lifespan import Lifespan, StartupFailed
 from ferroweb._ferroweb import RequestQueue, Server
 from ferroweb.config import ServerConfig
 
@@ -70,14 +72,27 @@ def run_worker(app: App, config: ServerConfig) -> None:
 
 
 async def _serve(app: App, config: ServerConfig) -> None:
+    global_background = background
     loop = asyncio.get_running_loop()
     queue = RequestQueue()
     dispatcher = Dispatcher(app, queue, loop)
+    lifespan = Lifespan(app)
+    # Start-up runs before the socket is bound: nothing is served by a half-started app.
+    token = global_background._current.set(dispatcher.background)
+    try:
+        await lifespan.startup()
+    except StartupFailed as exc:
+        logger.error("%s; the server is not started", exc, exc_info=exc.__cause__)
+        raise SystemExit(3) from None
+    finally:
+        global_background._current.reset(token)
+    global_background._process_default = dispatcher.background
     dispatcher.attach()
     try:
         server = Server(config, dispatcher.route_specs, queue, dispatcher.error_route)
     except BaseException:
         dispatcher.detach()
+        await lifespan.shutdown()
         raise
     stop = asyncio.Event()
     force = asyncio.Event()
@@ -102,7 +117,10 @@ async def _serve(app: App, config: ServerConfig) -> None:
             "shutting down: finishing in-flight requests (up to %ss; signal again to force)",
             config.shutdown_timeout,
         )
+        # Shutdown order: stop accepting (and close WebSockets, end event streams) -> finish
+        # in-flight requests -> drain background tasks -> shutdown hooks.
         server.shutdown()
+        dispatcher.end_event_streams()
         await asyncio.wait([force_requested, stopped], return_when="FIRST_COMPLETED")
         forced = force.is_set() and not stopped.done()
         if forced:
@@ -111,6 +129,16 @@ async def _serve(app: App, config: ServerConfig) -> None:
             logger.warning("shutdown timeout reached; unfinished connections were closed")
         queue.close()
         await dispatcher.drain_tasks(timeout=0.0 if forced else 1.0)
+        metrics = dispatcher.background.metrics()
+        if metrics.queued or metrics.running:
+            logger.info(
+                "draining %d running and %d queued background task(s) (up to %ss)",
+                metrics.running,
+                metrics.queued,
+                config.background.drain_timeout,
+            )
+        await dispatcher.background.drain(0.0 if forced else None)
+        await lifespan.shutdown()
     finally:
         for waiter in (stopped, stop_requested, force_requested):
             waiter.cancel()

@@ -18,7 +18,9 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import msgspec
 
+from ferroweb import background
 from ferroweb._dispatch import Dispatcher
+from ferroweb._lifespan import Lifespan
 from ferroweb._ferroweb import RequestQueue, TestStream, TestTransport, TestWebSocket
 from ferroweb.applications import App
 from ferroweb.datastructures import Headers
@@ -411,9 +413,18 @@ class AsyncTestClient:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._routes: list[Any] = []
         self._routing_errors = False
+        self._lifespan: Lifespan | None = None
 
     async def __aenter__(self) -> AsyncTestClient:
         self._start()
+        self._lifespan = Lifespan(self.app)
+        # Start-up hooks may start background tasks: they run in the client's context.
+        assert self._dispatcher is not None
+        token = background._current.set(self._dispatcher.background)
+        try:
+            await self._lifespan.startup()
+        finally:
+            background._current.reset(token)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -449,8 +460,14 @@ class AsyncTestClient:
 
     async def aclose(self) -> None:
         if self._dispatcher is not None:
+            self._dispatcher.end_event_streams()
             await self._dispatcher.drain_tasks(timeout=5.0)
+            # Background tasks have completed when the client block exits.
+            await self._dispatcher.background.drain()
             self._dispatcher.detach()
+        if self._lifespan is not None:
+            lifespan, self._lifespan = self._lifespan, None
+            await lifespan.shutdown()
         if self._transport is not None:
             self._transport.close()
         self._dispatcher = None

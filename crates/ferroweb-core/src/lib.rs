@@ -5,6 +5,7 @@
 //! [`PendingRequest`] through its [`Reply`]. Everything else — 404/405, body limits, problem
 //! details, panics — is decided here, without calling into the binding.
 
+mod background;
 mod config;
 mod dispatch;
 mod file;
@@ -21,6 +22,7 @@ mod stream;
 mod websocket;
 
 pub use axum::body::Body;
+pub use background::{BackgroundLimits, BackgroundMetrics, JobOutcome, SubmitError, Supervisor};
 pub use config::{ConfigError, ServerConfig, WebSocketSettings};
 pub use dispatch::{Dispatch, Reply};
 pub use file::{serve_file, FileSpec, RequestConditions};

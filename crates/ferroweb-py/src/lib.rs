@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod background;
 mod config;
 mod params;
 mod queue;
@@ -21,6 +22,7 @@ mod websocket;
 #[pymodule]
 fn _ferroweb(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    background::register(module)?;
     queue::register(module)?;
     request::register(module)?;
     server::register(module)?;
