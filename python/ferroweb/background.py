@@ -132,7 +132,8 @@ class Supervisor:
             elif inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None)):
                 await func(*job.args, **job.kwargs)
             else:
-                call = functools.partial(job.context.run, func, *job.args, **job.kwargs)
+                # the task already runs in the job's context; the thread gets a copy of it
+                call = functools.partial(contextvars.copy_context().run, func, *job.args, **job.kwargs)
                 result = await self._loop.run_in_executor(self._executor(), call)
                 if inspect.isawaitable(result):
                     await result

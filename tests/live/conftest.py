@@ -89,10 +89,10 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     """Factory: ``start_server("--workers", "2")`` starts a server and waits until it answers."""
     servers: list[LiveServer] = []
 
-    def start(*extra_args: str, args: Sequence[str] = ()) -> LiveServer:
+    def start(*extra_args: str, args: Sequence[str] = (), target: str = APP_TARGET) -> LiveServer:
         # The free port is released before the server binds it; retry if another process took it.
         for attempt in range(3):
-            server = _launch(*extra_args, *args)
+            server = _launch(*extra_args, *args, target=target)
             try:
                 _wait_ready(server, time.monotonic() + READY_TIMEOUT)
             except RuntimeError:
@@ -103,7 +103,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
             return server
         raise AssertionError("unreachable")
 
-    def _launch(*extra_args: str) -> LiveServer:
+    def _launch(*extra_args: str, target: str = APP_TARGET) -> LiveServer:
         port = free_port()
         log_path = tmp_path / f"server-{len(servers)}-{port}.log"
         log_file = open(log_path, "wb")  # noqa: SIM115 - closed by LiveServer.stop
@@ -115,7 +115,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
             "-m",
             "ferroweb",
             "run",
-            APP_TARGET,
+            target,
             "--host",
             HOST,
             "--port",

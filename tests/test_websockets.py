@@ -1,0 +1,156 @@
+"""WebSocket endpoints through the in-process client (the same handshake and socket code as
+a live server, over an in-memory connection)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ferroweb import App, ServerConfig, WebSocket, WebSocketDisconnect
+from ferroweb.testing import TestClient, WebSocketRejected
+
+
+def test_echo_with_typed_path_and_query_parameters(app: App, client: TestClient) -> None:
+    @app.websocket("/ws/{room}")
+    async def chat(ws: WebSocket, room: str, token: int | None = None) -> None:
+        await ws.accept()
+        async for message in ws.iter_text():
+            await ws.send_json({"room": room, "token": token, "echo": message})
+
+    with client.websocket_connect("/ws/lobby?token=7") as ws:
+        for text in ("hello", "world", "é" * 1000):
+            ws.send_text(text)
+            assert ws.receive_json() == {"room": "lobby", "token": 7, "echo": text}
+
+
+def test_invalid_parameters_refuse_the_handshake_with_422(app: App, client: TestClient) -> None:
+    @app.websocket("/ws")
+    async def endpoint(ws: WebSocket, token: int) -> None:
+        await ws.accept()
+
+    with pytest.raises(WebSocketRejected) as refused, client.websocket_connect("/ws?token=abc"):
+        pass
+    assert refused.value.response.status_code == 422
+    assert refused.value.response.json()["errors"][0]["loc"] == ["query", "token"]
+
+
+def test_a_handler_that_does_not_accept_refuses_with_403(app: App, client: TestClient) -> None:
+    @app.websocket("/closed")
+    async def closed(ws: WebSocket) -> None:
+        await ws.close()
+
+    @app.websocket("/returns")
+    async def returns(ws: WebSocket) -> None:
+        return None
+
+    for path in ("/closed", "/returns"):
+        with pytest.raises(WebSocketRejected) as refused, client.websocket_connect(path):
+            pass
+        assert refused.value.response.status_code == 403
+
+
+def test_binary_frames_subprotocols_and_a_server_close(app: App, client: TestClient) -> None:
+    @app.websocket("/bin")
+    async def binary(ws: WebSocket) -> None:
+        await ws.accept(subprotocol="v2", headers={"x-server": "ferroweb"})
+        data = await ws.receive_bytes()
+        await ws.send_bytes(data[::-1])
+        await ws.close(4000, "done")
+        await ws.send_text("ignored: the connection is closed")
+
+    with client.websocket_connect("/bin", subprotocols=["v1", "v2"]) as ws:
+        assert ws.accepted_subprotocol == "v2"
+        assert ws.headers["x-server"] == "ferroweb"
+        ws.send_bytes(b"\x00\x01\x02")
+        assert ws.receive_bytes() == b"\x02\x01\x00"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive()
+    assert (closed.value.code, closed.value.reason) == (4000, "done")
+
+
+def test_wrong_message_kinds_close_with_the_matching_code(app: App, client: TestClient) -> None:
+    @app.websocket("/text")
+    async def text_only(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.receive_text()
+
+    @app.websocket("/json")
+    async def json_only(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.receive_json()
+
+    for path, payload, code in (("/text", b"\xff", 1003), ("/json", "{not json", 1007)):
+        with client.websocket_connect(path) as ws:
+            if isinstance(payload, bytes):
+                ws.send_bytes(payload)
+            else:
+                ws.send_text(payload)
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive()
+            assert closed.value.code == code
+
+
+def test_the_handler_sees_the_client_close_code(app: App, client: TestClient) -> None:
+    seen: list[int] = []
+
+    @app.websocket("/ws")
+    async def endpoint(ws: WebSocket) -> None:
+        await ws.accept()
+        try:
+            while True:
+                await ws.receive()
+        except WebSocketDisconnect as exc:
+            seen.append(exc.code)
+
+    with client.websocket_connect("/ws") as ws:
+        ws.close(4001, "bye")
+    loop = client._ensure_loop()
+    loop.run_until_complete(asyncio.sleep(0.05))
+    assert seen == [4001]
+
+
+def test_a_failing_handler_closes_with_1011(app: App, client: TestClient) -> None:
+    @app.websocket("/ws")
+    async def endpoint(ws: WebSocket) -> None:
+        await ws.accept()
+        raise RuntimeError("bug")
+
+    with client.websocket_connect("/ws") as ws, pytest.raises(WebSocketDisconnect) as closed:
+        ws.receive()
+    assert closed.value.code == 1011
+
+
+def test_messages_over_the_size_limit_close_with_1009() -> None:
+    app = App(ServerConfig(websocket_max_message_size=1024))
+
+    @app.websocket("/ws")
+    async def endpoint(ws: WebSocket) -> None:
+        await ws.accept()
+        async for message in ws.iter_text():
+            await ws.send_text(message)
+
+    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+        ws.send_text("a" * 1000)
+        assert ws.receive_text() == "a" * 1000
+        ws.send_text("b" * 5000)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive()
+        assert closed.value.code == 1009
+
+
+def test_plain_http_requests_to_a_websocket_route_are_refused(app: App, client: TestClient) -> None:
+    @app.websocket("/ws")
+    async def endpoint(ws: WebSocket) -> None:
+        await ws.accept()
+
+    response = client.get("/ws")
+    assert 400 <= response.status_code < 500
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_websocket_handlers_must_be_async(app: App) -> None:
+    with pytest.raises(TypeError):
+
+        @app.websocket("/ws")
+        def endpoint(ws: WebSocket) -> None: ...
