@@ -45,7 +45,9 @@ def test_event_stream_headers_and_parsed_events(app: App, client: TestClient) ->
 
         return EventSourceResponse(produce(), ping=15)
 
-    with client.stream("GET", "/events", params={"topic": "news"}, headers={"last-event-id": "10"}) as response:
+    with client.stream(
+        "GET", "/events", params={"topic": "news"}, headers={"last-event-id": "10"}
+    ) as response:
         assert response.headers["content-type"] == "text/event-stream"
         assert response.headers["cache-control"] == "no-cache"
         assert response.headers["x-accel-buffering"] == "no"

@@ -23,7 +23,9 @@ def test_async_and_sync_generators_stream_their_chunks_in_order(app: App, client
 
     @app.get("/sync")
     def sync_stream() -> StreamingResponse:
-        return StreamingResponse(iter([b"a", "b", bytearray(b"c")]), status_code=202, headers={"x-kind": "sync"})
+        return StreamingResponse(
+            iter([b"a", "b", bytearray(b"c")]), status_code=202, headers={"x-kind": "sync"}
+        )
 
     response = client.get("/async", params={"count": 500})
     assert response.status_code == 200
@@ -66,7 +68,9 @@ def test_an_error_before_the_first_chunk_is_a_500(app: App, client: TestClient) 
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_an_error_mid_stream_breaks_the_transfer(app: App, client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_error_mid_stream_breaks_the_transfer(
+    app: App, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
     @app.get("/breaks")
     async def breaks() -> StreamingResponse:
         async def produce():
@@ -108,7 +112,9 @@ def test_non_iterable_content_is_refused_at_construction() -> None:
         StreamingResponse(b"not an iterator")
 
 
-def test_file_response_is_served_with_validators_and_ranges(app: App, client: TestClient, tmp_path: Path) -> None:
+def test_file_response_is_served_with_validators_and_ranges(
+    app: App, client: TestClient, tmp_path: Path
+) -> None:
     path = tmp_path / "report.txt"
     path.write_bytes(b"0123456789" * 10)
 
@@ -132,7 +138,11 @@ def test_file_response_is_served_with_validators_and_ranges(app: App, client: Te
     etag = full.headers["etag"]
     assert client.get("/file", headers={"if-none-match": etag}).status_code == 304
     partial = client.get("/file", headers={"range": "bytes=10-19"})
-    assert (partial.status_code, partial.content, partial.headers["content-range"]) == (206, b"0123456789", "bytes 10-19/100")
+    assert (partial.status_code, partial.content, partial.headers["content-range"]) == (
+        206,
+        b"0123456789",
+        "bytes 10-19/100",
+    )
     assert client.get("/file", headers={"range": "bytes=500-"}).status_code == 416
     assert "filename*=UTF-8''r%C3%A9sum%C3%A9.txt" in client.get("/download").headers["content-disposition"]
     assert client.get("/missing").status_code == 404

@@ -1,7 +1,7 @@
 """ferroweb: a Python web framework whose HTTP engine is Rust."""
 
-from ferroweb._ferroweb import __version__
 from ferroweb import background
+from ferroweb._ferroweb import __version__
 from ferroweb.applications import App
 from ferroweb.background import BackgroundTasks
 from ferroweb.config import BackgroundConfig, ServerConfig

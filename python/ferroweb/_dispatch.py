@@ -24,11 +24,10 @@ import msgspec
 from ferroweb import background
 from ferroweb._params import CorePlan, analyse, compile_binder
 from ferroweb._response_model import Serialise, compile_response_model
-from ferroweb.exceptions import HTTPException, RequestValidationError
-from ferroweb.requests import Request
-from ferroweb.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from ferroweb._streaming import ChunkSource, send_stream
 from ferroweb._waits import Waits
+from ferroweb.exceptions import HTTPException, RequestValidationError
+from ferroweb.requests import Request
 from ferroweb.responses import (
     KIND_JSON,
     KIND_OCTET_STREAM,
@@ -38,6 +37,7 @@ from ferroweb.responses import (
     Response,
     StreamingResponse,
 )
+from ferroweb.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 if TYPE_CHECKING:
     from ferroweb._ferroweb import RawRequest, RequestQueue
@@ -68,7 +68,9 @@ def render(raw: RawRequest, result: Any, status: int) -> StreamingResponse | Non
             return result
         if isinstance(result, FileResponse):
             headers = [(k, v) for k, v in result.headers._items if k != "content-type"]
-            raw.respond_file(result.status_code, result.path, headers, result.file_media_type, result.filename)
+            raw.respond_file(
+                result.status_code, result.path, headers, result.file_media_type, result.filename
+            )
             return None
         body = b"" if result.status_code in _NO_BODY_STATUSES else result.body
         # the header list is only read by Rust, so it is passed without a copy
@@ -123,7 +125,9 @@ class Dispatcher:
         for index, route in enumerate(app.routes):
             bind, plan = compile_binder(route, app)
             self.route_specs.append((index, route.router_path, list(route.methods), plan, route.websocket))
-            self._handlers.append(self._compile_websocket(route, bind) if route.websocket else self._compile(route, bind))
+            self._handlers.append(
+                self._compile_websocket(route, bind) if route.websocket else self._compile(route, bind)
+            )
         #: The route index routing misses (404/405) are sent to, when the app has exception
         #: handlers that could answer them; otherwise Rust answers them without Python.
         self.error_route: int | None = None
@@ -240,7 +244,9 @@ class Dispatcher:
 
         return handle_sync
 
-    def _compile_websocket(self, route: Route, bind: Callable[..., list[Any]] | None) -> Callable[[RawRequest], None]:
+    def _compile_websocket(
+        self, route: Route, bind: Callable[..., list[Any]] | None
+    ) -> Callable[[RawRequest], None]:
         endpoint = route.endpoint
         queue = self._queue
         app = self._app
@@ -403,7 +409,9 @@ def _with_background_tasks(bind: Callable[..., list[Any]]) -> Callable[[RawReque
     return bind_with_tasks
 
 
-def _submitting_tasks(endpoint: Callable[..., Any], positions: list[int], is_async: bool) -> Callable[..., Any]:
+def _submitting_tasks(
+    endpoint: Callable[..., Any], positions: list[int], is_async: bool
+) -> Callable[..., Any]:
     """The endpoint, handing the tasks it added to the supervisor when it returns; they start
     on a later loop iteration, after the response went out. A handler that raises runs none."""
 

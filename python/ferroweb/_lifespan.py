@@ -44,7 +44,9 @@ class Lifespan:
             if app.lifespan is not None:
                 context = app.lifespan(app)
                 if not hasattr(context, "__aenter__"):
-                    raise TypeError("App(lifespan=...) must be an async context manager factory (@asynccontextmanager)")
+                    raise TypeError(
+                        "App(lifespan=...) must be an async context manager factory (@asynccontextmanager)"
+                    )
                 state = await context.__aenter__()
                 self._context = context
                 if isinstance(state, Mapping):

@@ -108,7 +108,11 @@ def _injected_source(route: Route, name: str, annotation: Any) -> str | None:
             if route.websocket:
                 raise TypeError(f"handler {route.name!r}: BackgroundTasks are for HTTP routes")
             return "background"
-    if route.websocket and name in ("websocket", "ws", "request") and annotation in (inspect.Parameter.empty, Any):
+    if (
+        route.websocket
+        and name in ("websocket", "ws", "request")
+        and annotation in (inspect.Parameter.empty, Any)
+    ):
         return "websocket"
     return None
 

@@ -41,7 +41,9 @@ class ChunkSource:
 
     __slots__ = ("_aiter", "_executor", "_iter", "_loop")
 
-    def __init__(self, content: Any, loop: asyncio.AbstractEventLoop, executor: Callable[[], Executor]) -> None:
+    def __init__(
+        self, content: Any, loop: asyncio.AbstractEventLoop, executor: Callable[[], Executor]
+    ) -> None:
         self._loop = loop
         self._aiter: AsyncIterator[Any] | None = None
         self._iter: Iterator[Any] | None = None
@@ -51,9 +53,8 @@ class ChunkSource:
         elif hasattr(content, "__iter__") and not isinstance(content, (bytes, str)):
             self._iter = iter(content)
         else:
-            raise TypeError(
-                f"StreamingResponse content must be an iterable or async iterable, not {type(content).__name__}"
-            )
+            kind = type(content).__name__
+            raise TypeError(f"StreamingResponse content must be an iterable or async iterable, not {kind}")
 
     async def next(self) -> Any:
         if self._aiter is not None:
@@ -113,7 +114,9 @@ async def send_stream(
             on_error(raw, exc)
             return
     try:
-        stream = raw.respond_stream(response.status_code, KIND_UNSPECIFIED, queue, headers, response.keep_alive)
+        stream = raw.respond_stream(
+            response.status_code, KIND_UNSPECIFIED, queue, headers, response.keep_alive
+        )
     except Exception as exc:  # a bad header value
         with contextlib.suppress(Exception):
             await source.aclose()
@@ -143,11 +146,18 @@ async def send_stream(
                 stream.abort("server shutdown")
             raise
         # The client left: nothing to report. The generator is closed below.
-        uncancel = getattr(task, "uncancel", None)  # Python 3.11+
-        if uncancel is not None and task is not None and task.cancelling():
-            uncancel()
+        # The disconnect's cancellation is handled: undo it (Python 3.11+ counts them).
+        cancelling = getattr(task, "cancelling", None)
+        if cancelling is not None and cancelling():
+            task.uncancel()  # type: ignore[union-attr]
     except Exception as exc:
-        logger.error("Exception while streaming the response of %s for %s %s", where, raw.method, raw.path, exc_info=exc)
+        logger.error(
+            "Exception while streaming the response of %s for %s %s",
+            where,
+            raw.method,
+            raw.path,
+            exc_info=exc,
+        )
         stream.abort(f"{type(exc).__name__} while streaming")
     finally:
         waits.discard(closed_token)

@@ -23,6 +23,7 @@ order once the response has been sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import inspect
@@ -86,7 +87,9 @@ class _Job:
 class Supervisor:
     """Runs the core supervisor's jobs on one event loop."""
 
-    def __init__(self, config: BackgroundConfig, loop: asyncio.AbstractEventLoop, executor: Callable[[], Executor]) -> None:
+    def __init__(
+        self, config: BackgroundConfig, loop: asyncio.AbstractEventLoop, executor: Callable[[], Executor]
+    ) -> None:
         self.config = config
         self._jobs = BackgroundSupervisor(config.max_queue, config.max_concurrency)
         self._loop = loop
@@ -119,7 +122,8 @@ class Supervisor:
     def _start_ready(self) -> None:
         for job in self._jobs.start_ready():
             self._idle.clear()
-            task = self._loop.create_task(self._run(job), context=job.context)
+            # created inside the job's context, so the task runs in (a copy of) it
+            task = job.context.run(self._loop.create_task, self._run(job))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
 
@@ -129,7 +133,7 @@ class Supervisor:
             func = job.func
             if inspect.iscoroutine(func):
                 await func
-            elif inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None)):
+            elif inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(type(func).__call__):
                 await func(*job.args, **job.kwargs)
             else:
                 # the task already runs in the job's context; the thread gets a copy of it
@@ -160,10 +164,8 @@ class Supervisor:
         timeout = self.config.drain_timeout if timeout is None else timeout
         self._start_ready()
         if not self._jobs.idle:
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._idle.wait(), timeout)
-            except asyncio.TimeoutError:
-                pass
         dropped = self._jobs.take_queued()
         for job in dropped:
             if inspect.iscoroutine(job.func):
@@ -187,7 +189,9 @@ class Supervisor:
 
 
 #: The supervisor of the app being served on this thread's event loop.
-_current: contextvars.ContextVar[Supervisor | None] = contextvars.ContextVar("ferroweb_background", default=None)
+_current: contextvars.ContextVar[Supervisor | None] = contextvars.ContextVar(
+    "ferroweb_background", default=None
+)
 #: The supervisor of this process's server, for threads outside any handler's context.
 _process_default: Supervisor | None = None
 

@@ -26,7 +26,9 @@ class BackgroundConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"BackgroundConfig.{name} must be a positive integer, got {value!r}")
         if not isinstance(self.drain_timeout, (int, float)) or self.drain_timeout < 0:
-            raise ValueError(f"BackgroundConfig.drain_timeout must be >= 0 seconds, got {self.drain_timeout!r}")
+            raise ValueError(
+                f"BackgroundConfig.drain_timeout must be >= 0 seconds, got {self.drain_timeout!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,9 @@ class ServerConfig:
                 f"ServerConfig.blocking_threads must be at least 1, got {self.blocking_threads!r}"
             )
         if not isinstance(self.background, BackgroundConfig):
-            raise TypeError(f"ServerConfig.background must be a BackgroundConfig, not {type(self.background).__name__}")
+            raise TypeError(
+                f"ServerConfig.background must be a BackgroundConfig, not {type(self.background).__name__}"
+            )
         if self.loop not in ("auto", "uvloop", "asyncio"):
             raise ValueError(f"ServerConfig.loop must be auto, uvloop or asyncio, got {self.loop!r}")
         for name in (

@@ -192,7 +192,9 @@ class StreamingResponse(Response):
         headers: Mapping[str, str] | None = None,
         media_type: str | None = None,
     ) -> None:
-        if isinstance(content, (bytes, str)) or not (hasattr(content, "__aiter__") or hasattr(content, "__iter__")):
+        if isinstance(content, (bytes, str)) or not (
+            hasattr(content, "__aiter__") or hasattr(content, "__iter__")
+        ):
             raise TypeError(
                 "StreamingResponse content must be an iterable or async iterable of bytes or str,"
                 f" not {type(content).__name__}"

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from ferroweb import background
 from ferroweb._dispatch import Dispatcher
-from ferroweb._lifespan import Lifespan, StartupFailed
 from ferroweb._ferroweb import RequestQueue, Server
+from ferroweb._lifespan import Lifespan, StartupFailed
 from ferroweb.config import ServerConfig
 
 if TYPE_CHECKING:

@@ -86,7 +86,9 @@ class ServerSentEvent:
         return ("\n".join(lines) + "\n\n").encode()
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__ if getattr(self, name) is not None)
+        fields = ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in self.__slots__ if getattr(self, name) is not None
+        )
         return f"ServerSentEvent({fields})"
 
 
@@ -144,7 +146,9 @@ class EventSourceResponse(StreamingResponse):
         elif hasattr(content, "__iter__") and not isinstance(content, (bytes, str)):
             encoded = _encode_sync(iter(content))
         else:
-            raise TypeError(f"EventSourceResponse content must be an (async) iterable, not {type(content).__name__}")
+            raise TypeError(
+                f"EventSourceResponse content must be an (async) iterable, not {type(content).__name__}"
+            )
         merged = {"cache-control": "no-cache", "x-accel-buffering": "no"}
         merged.update({k.lower(): v for k, v in (headers or {}).items()})
         super().__init__(encoded, status_code, merged, "text/event-stream")

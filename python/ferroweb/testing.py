@@ -20,8 +20,8 @@ import msgspec
 
 from ferroweb import background
 from ferroweb._dispatch import Dispatcher
-from ferroweb._lifespan import Lifespan
 from ferroweb._ferroweb import RequestQueue, TestStream, TestTransport, TestWebSocket
+from ferroweb._lifespan import Lifespan
 from ferroweb.applications import App
 from ferroweb.datastructures import Headers
 from ferroweb.requests import parse_cookie_header
@@ -247,7 +247,10 @@ class _EventParser:
             if not self._seen:
                 return None
             event = ServerSentEvent(
-                "\n".join(self._data) if self._data else None, event=self._event, id=self._id, retry=self._retry
+                "\n".join(self._data) if self._data else None,
+                event=self._event,
+                id=self._id,
+                retry=self._retry,
             )
             self._data, self._event, self._retry, self._seen = [], None, None, False
             return event
@@ -288,7 +291,9 @@ class AsyncWebSocketSession:
 
     __test__ = False
 
-    def __init__(self, socket: TestWebSocket, messages: asyncio.Queue[str | bytes | _Closed], headers: Headers) -> None:
+    def __init__(
+        self, socket: TestWebSocket, messages: asyncio.Queue[str | bytes | _Closed], headers: Headers
+    ) -> None:
         self._socket = socket
         self._messages = messages
         self._closed: _Closed | None = None
@@ -596,7 +601,9 @@ class AsyncTestClient:
         """``async with client.stream("GET", "/events") as response:`` - the body arrives as
         it is produced (``aiter_bytes``, ``aiter_lines``, ``aiter_events``). Leaving the block
         early drops the response, as a disconnecting client would."""
-        return self._stream(method.upper(), self._url(url, params), headers, cookies, *_encode_body(json, content, data))
+        return self._stream(
+            method.upper(), self._url(url, params), headers, cookies, *_encode_body(json, content, data)
+        )
 
     @contextlib.asynccontextmanager
     async def _stream(
@@ -675,7 +682,9 @@ class AsyncTestClient:
             loop.call_soon_threadsafe(messages.put_nowait, _Closed(code, reason))
             loop.call_soon_threadsafe(_reject, opened, WebSocketDisconnect(code, reason))
 
-        socket = self._transport.websocket_connect(target, header_list, on_open, on_reject, on_message, on_close)
+        socket = self._transport.websocket_connect(
+            target, header_list, on_open, on_reject, on_message, on_close
+        )
         try:
             response_headers = await opened
             session = AsyncWebSocketSession(socket, messages, response_headers)
@@ -792,7 +801,9 @@ class TestClient:
         return self.request("OPTIONS", url, **kwargs)
 
     @contextlib.contextmanager
-    def websocket_connect(self, url: str, subprotocols: Iterable[str] | None = None, **kwargs: Any) -> Iterator[WebSocketSession]:
+    def websocket_connect(
+        self, url: str, subprotocols: Iterable[str] | None = None, **kwargs: Any
+    ) -> Iterator[WebSocketSession]:
         """``with client.websocket_connect("/ws") as ws: ws.send_text("hi"); ws.receive_text()``."""
         loop = self._ensure_loop()
         manager = self._client.websocket_connect(url, subprotocols, **kwargs)

@@ -61,7 +61,14 @@ class WebSocket(Request):
 
     __slots__ = ("_connection", "_waits", "application_state", "client_state")
 
-    def __init__(self, raw: RawRequest, connection: WebSocketConnection, waits: Waits, param_names: tuple[str, ...] = (), app: Any = None) -> None:
+    def __init__(
+        self,
+        raw: RawRequest,
+        connection: WebSocketConnection,
+        waits: Waits,
+        param_names: tuple[str, ...] = (),
+        app: Any = None,
+    ) -> None:
         super().__init__(raw, param_names, app)
         self._connection = connection
         self._waits = waits
@@ -76,11 +83,17 @@ class WebSocket(Request):
         offered = self.headers.get("sec-websocket-protocol", "")
         return [p.strip() for p in offered.split(",") if p.strip()]
 
-    async def accept(self, subprotocol: str | None = None, headers: Sequence[tuple[str, str]] | dict[str, str] | None = None) -> None:
+    async def accept(
+        self,
+        subprotocol: str | None = None,
+        headers: Sequence[tuple[str, str]] | dict[str, str] | None = None,
+    ) -> None:
         if self.application_state is not WebSocketState.CONNECTING:
             raise RuntimeError("the WebSocket was already accepted or closed")
         if subprotocol is not None and subprotocol not in self.subprotocols:
-            raise ValueError(f"subprotocol {subprotocol!r} was not offered by the client ({self.subprotocols})")
+            raise ValueError(
+                f"subprotocol {subprotocol!r} was not offered by the client ({self.subprotocols})"
+            )
         items = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
         self._connection.accept(subprotocol, items)
         self.application_state = WebSocketState.CONNECTED

@@ -24,11 +24,16 @@ def _state(server: LiveServer) -> dict:
     return httpx.get(f"{server.base_url}/state", timeout=5).json()
 
 
-def test_ten_thousand_events_to_a_slow_reader_keep_memory_bounded(start_server: Callable[..., LiveServer]) -> None:
+def test_ten_thousand_events_to_a_slow_reader_keep_memory_bounded(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(target=TARGET)
     baseline = _state(server)["max_rss_kib"]
     received = 0
-    with httpx.Client(timeout=30) as client, client.stream("GET", f"{server.base_url}/events?count=10000&pad=4000") as response:
+    with (
+        httpx.Client(timeout=30) as client,
+        client.stream("GET", f"{server.base_url}/events?count=10000&pad=4000") as response,
+    ):
         assert response.headers["content-type"] == "text/event-stream"
         for line in response.iter_lines():
             if line.startswith("data: "):
@@ -46,7 +51,9 @@ def test_ten_thousand_events_to_a_slow_reader_keep_memory_bounded(start_server: 
     assert grown < 24 * 1024, f"server memory grew by {grown} KiB while streaming 10,000 events"
 
 
-def test_a_client_leaving_mid_stream_closes_the_generator_quietly(start_server: Callable[..., LiveServer]) -> None:
+def test_a_client_leaving_mid_stream_closes_the_generator_quietly(
+    start_server: Callable[..., LiveServer],
+) -> None:
     server = start_server(target=TARGET)
     for _ in range(3):
         with socket.create_connection((server.host, server.port)) as sock:
@@ -93,7 +100,15 @@ def test_background_tasks_still_running_at_sigterm_drain_before_exit(
 def test_a_failing_startup_hook_stops_the_server_with_an_error() -> None:
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     result = subprocess.run(
-        [sys.executable, "-m", "ferroweb", "run", "tests.live.failing_startup_app:app", "--port", str(free_port())],
+        [
+            sys.executable,
+            "-m",
+            "ferroweb",
+            "run",
+            "tests.live.failing_startup_app:app",
+            "--port",
+            str(free_port()),
+        ],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

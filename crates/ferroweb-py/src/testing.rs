@@ -321,10 +321,10 @@ impl TestWebSocket {
     }
 
     /// Starts the close handshake from the client side.
-    #[pyo3(signature = (code=1000, reason=String::new()))]
-    fn close(&self, code: u16, reason: String) -> bool {
+    #[pyo3(signature = (code=1000, reason=None))]
+    fn close(&self, code: u16, reason: Option<String>) -> bool {
         self.commands
-            .send(ClientCommand::Close(code, reason))
+            .send(ClientCommand::Close(code, reason.unwrap_or_default()))
             .is_ok()
     }
 

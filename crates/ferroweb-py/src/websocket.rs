@@ -95,9 +95,9 @@ impl WebSocketConnection {
     }
 
     /// Starts the close handshake; False when already closing or closed.
-    #[pyo3(signature = (code=1000, reason=String::new()))]
-    fn close(&self, code: u16, reason: String) -> bool {
-        self.channel.close(code, reason)
+    #[pyo3(signature = (code=1000, reason=None))]
+    fn close(&self, code: u16, reason: Option<String>) -> bool {
+        self.channel.close(code, reason.unwrap_or_default())
     }
 
     /// `(code, reason)` once the connection is closed, else None.
