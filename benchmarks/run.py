@@ -280,11 +280,12 @@ def start(spec: ServerSpec, port: int, log: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError(f"not ready after 60 s; see {log}")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the server's process group (servers with a worker child stop together)."""
+def stop(process: subprocess.Popen[bytes], grace: float = 15) -> None:
+    """SIGTERM to the server's process group (servers with a worker child stop together);
+    SIGKILL when it is still there after ``grace`` seconds."""
     try:
         os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
+        process.wait(timeout=grace)
     except ProcessLookupError:
         pass
     except subprocess.TimeoutExpired:
