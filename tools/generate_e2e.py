@@ -12,6 +12,8 @@ For each category (a directory of testing_data/) it writes:
   two routes of one app conflict and no fixture's request path is matched by another fixture's
   route (so 404/405 fixtures stay meaningful); fixtures with different server ``config`` never
   share an app. ``APPS`` maps group names to apps, ``FIXTURE_APP`` fixture names to group names.
+  The streamed behaviours (``stream``, ``sse``, ``file``) are written by ``tools/e2e_streams.py``;
+  an app whose generators are probed gets the probe route too.
 - ``e2e/python/test_<category>.py``: every fixture through ``TestClient`` and against a live
   ``ferroweb run`` server (``@pytest.mark.live``); requests and comparisons live in the
   hand-written ``e2e/python/fixture_client.py``.
@@ -29,10 +31,12 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import e2e_streams
+from e2e_source import FixtureError, identifier, kwargs, lit, member_name, pascal
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES_DIR = REPO_ROOT / "testing_data"
@@ -96,60 +100,13 @@ RESERVED = {
     *FERROWEB_NAMES,
     *PARAMS_NAMES,
     *SUPPORT_NAMES,
+    *e2e_streams.MODULE_NAMES,
     "APPS",
     "FIXTURE_APP",
 }
 # Module-level names a handler body uses: a parameter must not shadow them.
 BODY_NAMES = {"HTTPException", "JSONResponse", *SUPPORT_NAMES}
 PLAIN_NAMES = {"list", "dict", "str", "int", "float", "bool", "None", "Any", "Literal"}
-
-
-class FixtureError(ValueError):
-    """A fixture the generator cannot turn into a handler."""
-
-
-# -- Python source helpers -------------------------------------------------------------------
-
-
-def lit(value: Any) -> str:
-    """A Python literal for a JSON value."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(lit(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{lit(k)}: {lit(v)}" for k, v in value.items()) + "}"
-    raise FixtureError(f"not a JSON value: {value!r}")
-
-
-def kwargs(items: Iterable[tuple[str, str]]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in items)
-
-
-def identifier(name: str) -> str:
-    """A valid Python identifier for a schema key (``page-size`` -> ``page_size``)."""
-    result = re.sub(r"\W", "_", name, flags=re.ASCII)
-    if not result or result[0].isdigit():
-        result = "_" + result
-    if keyword.iskeyword(result) or result in ("self",):
-        result += "_"
-    return result
-
-
-def pascal(name: str) -> str:
-    parts = re.split(r"[^A-Za-z0-9]+", name)
-    result = "".join(p[:1].upper() + p[1:] for p in parts if p)
-    if not result or result[0].isdigit():
-        result = "Model" + result
-    return result
-
-
-def member_name(value: Any) -> str:
-    """An Enum member name for a value (``"dark-red"`` -> ``DARK_RED``, ``1`` -> ``V_1``)."""
-    text = re.sub(r"\W", "_", str(value), flags=re.ASCII).upper().strip("_")
-    if not text or text[0].isdigit() or keyword.iskeyword(text):
-        text = "V_" + text
-    return text
 
 
 # -- JSON Schema -> Python types ----------------------------------------------------------------
@@ -479,10 +436,13 @@ def handler_source(writer: ModuleWriter, fixture: dict[str, Any], app_var: str, 
     declared = handler.get("parameters", {})
     params: list[Parameter] = []
     used: set[str] = set()
+    behaviour = handler.get("behaviour", "echo")
+    streamed = behaviour in e2e_streams.BEHAVIOURS
+    body_names = BODY_NAMES | e2e_streams.BODY_NAMES if streamed else BODY_NAMES
 
     def unique(key: str, source: str) -> str:
         pyname = identifier(key)
-        if pyname in used or pyname in BODY_NAMES:
+        if pyname in used or pyname in body_names:
             pyname = f"{pyname}_{source}"
         if pyname in used:
             raise FixtureError(f"parameter name {key!r} is declared twice")
@@ -508,9 +468,14 @@ def handler_source(writer: ModuleWriter, fixture: dict[str, Any], app_var: str, 
         for key, schema in declared.get(source, {}).items():
             add(parameter(writer, source, key, schema, unique(key, source)))
 
+    e2e_streams.check_expectations(fixture)
+    if e2e_streams.needs_request(handler):
+        add(Parameter("@request", "request", "Request", None, False))
+
     is_async = bool(handler.get("async", False))
-    behaviour = handler.get("behaviour", "echo")
-    if behaviour == "echo_status":
+    if streamed:
+        returns = e2e_streams.return_type(behaviour)
+    elif behaviour == "echo_status":
         returns = "JSONResponse"
     elif "response_schema" in handler:
         returns = writer.nested_type(handler["response_schema"], pascal(fixture["name"]) + "Response")
@@ -538,7 +503,11 @@ def handler_source(writer: ModuleWriter, fixture: dict[str, Any], app_var: str, 
 
     echo = "{" + ", ".join(f"{lit(p.key)}: {echo_value(p)}" for p in params) + "}"
     by_key = {p.key: p for p in params}
-    if behaviour == "echo":
+    if streamed:
+        names = {p.key: p.pyname for p in params if not p.key.startswith("@")}
+        for line in e2e_streams.body_lines(fixture, names):
+            lines.append(f"    {line}" if line else "")
+    elif behaviour == "echo":
         lines.append(f"    return {echo}")
     elif behaviour == "echo_status":
         if "status" not in by_key:
@@ -674,6 +643,8 @@ def app_module(category: str, fixtures: list[dict[str, Any]]) -> str:
                 blocks.append(handler_source(writer, fixture, app_var, func_names[fixture["name"]]))
             except (FixtureError, KeyError) as exc:
                 raise FixtureError(f"{category}/{fixture['name']}: {exc}") from exc
+        if any(e2e_streams.wants_probe(f) for f in group):
+            blocks.append(probe_route(writer, app_var, group))
 
     apps = "{" + ", ".join(f"{lit(v)}: {v}" for v in app_vars) + "}"
     fixture_app = {f["name"]: app_var for app_var, group in zip(app_vars, groups, strict=True) for f in group}
@@ -688,12 +659,14 @@ def app_module(category: str, fixtures: list[dict[str, Any]]) -> str:
         "import enum",
         "import uuid",
         "from typing import Annotated, Any, Literal, TypedDict",
+        *e2e_streams.IMPORTS,
         "",
         "import msgspec",
         "",
         "from e2e.python.handler_support import read_upload, read_upload_sync",
         "from ferroweb import App, HTTPException, JSONResponse, ServerConfig",
         "from ferroweb.params import Body, Cookie, File, Form, Header, Path, Query, UploadFile",
+        *e2e_streams.FERROWEB_IMPORTS,
     ]
     doc = (
         f'"""ferroweb apps serving the {category} fixtures: one handler per fixture, declaring its'
@@ -701,6 +674,22 @@ def app_module(category: str, fixtures: list[dict[str, Any]]) -> str:
         '"""'
     )
     return "\n".join([HEADER.format(category=category), doc, "", *imports]) + "\n\n" + body
+
+
+def probe_route(writer: ModuleWriter, app_var: str, group: list[dict[str, Any]]) -> str:
+    """The route a test reads the generator probes of this app's handlers from."""
+    route = e2e_streams.PROBE_ROUTE
+    for fixture in group:
+        probe_path = route.replace("{name}", fixture["name"])
+        if templates_overlap(route, fixture["handler"]["route"]) or route_regex(
+            fixture["handler"]["route"]
+        ).fullmatch(probe_path):
+            raise FixtureError(f"{fixture['name']}: its route overlaps the probe route {route}")
+    func_name = f"e2e_probes_{app_var}"
+    if func_name in writer.taken:
+        raise FixtureError(f"the name {func_name} is taken")
+    writer.taken.add(func_name)
+    return e2e_streams.probe_route(app_var, func_name)
 
 
 def test_module(category: str, fixtures: list[dict[str, Any]]) -> str:

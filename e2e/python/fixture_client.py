@@ -18,6 +18,12 @@ and a JSON / raw / base64 / url-encoded / multipart body. Both compare the answe
 
 A mismatch fails the test with the request, every difference and the response as received (and,
 for live servers, the end of the server's log).
+
+Streamed fixtures (handler behaviours ``stream``, ``sse`` and ``file``) are sent with
+``TestClient.stream`` / ``httpx.Client.stream`` instead and read as the body arrives, up to what
+``request.read`` asks (then the client disconnects); besides the checks above, their streamed
+expectations (chunks, lines, SSE events, a body that must break off, what the generator did) are
+compared by ``e2e/python/stream_support.py``, which also writes the files ``file`` fixtures serve.
 """
 
 from __future__ import annotations
@@ -41,7 +47,18 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from ferroweb.testing import TestClient
+from e2e.python import handler_support
+from e2e.python.stream_support import (
+    PROBE_ROUTE,
+    BodyReader,
+    fill_validators,
+    is_streamed,
+    needs_validators,
+    stream_differences,
+    wait_for_probe,
+    write_files,
+)
+from ferroweb.testing import RemoteProtocolError, StreamingTestResponse, TestClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES_DIR = REPO_ROOT / "testing_data"
@@ -336,10 +353,21 @@ def compare(expected: dict[str, Any], answer: Answer) -> list[str]:
 
 
 def verify(fixture: dict[str, Any], request: WireRequest, answer: Answer, via: str, log: str = "") -> None:
-    problems = compare(fixture["expected_response"], answer)
+    report(fixture, request, answer, via, compare(fixture["expected_response"], answer), log)
+
+
+def report(
+    fixture: dict[str, Any],
+    request: WireRequest,
+    answer: Answer,
+    via: str,
+    problems: list[str],
+    log: str = "",
+) -> None:
+    """Fails the test with every problem found, unless there is none."""
     if not problems:
         return
-    report = [
+    lines = [
         f"{fixture['category']}/{fixture['name']} via {via}: {fixture['description']}",
         "request:",
         "  " + request.describe().replace("\n", "\n  "),
@@ -349,13 +377,64 @@ def verify(fixture: dict[str, Any], request: WireRequest, answer: Answer, via: s
         "  " + answer.describe().replace("\n", "\n  "),
     ]
     if log:
-        report += ["server log (end):", "  " + log.replace("\n", "\n  ")]
-    pytest.fail("\n".join(report), pytrace=False)
+        lines += ["server log (end):", "  " + log.replace("\n", "\n  ")]
+    pytest.fail("\n".join(lines), pytrace=False)
 
 
 def _group(module: ModuleType, name: str) -> str:
     group: str = module.FIXTURE_APP[name]
     return group
+
+
+def _streamed_problems(
+    fixture: dict[str, Any],
+    answer: Answer,
+    reader: BodyReader,
+    exact_chunks: bool,
+    fetch_probe: Any,
+) -> list[str]:
+    """compare's checks plus the streamed expectations and the generator's probe."""
+    expected = fixture["expected_response"]
+    problems = compare(expected, answer)
+    problems += stream_differences(expected, reader, exact_chunks=exact_chunks, differences=differences)
+    if "generator" in expected:
+        problems += wait_for_probe(fetch_probe, expected["generator"], differences)
+    return problems
+
+
+def _event_dict(event: Any) -> dict[str, Any]:
+    return {"data": event.data, "event": event.event, "id": event.id, "retry": event.retry}
+
+
+def _read_testclient(response: StreamingTestResponse, reader: BodyReader, parse_events: bool) -> None:
+    """Reads through the TestClient's own iterators: its SSE parser when only events are
+    checked, else the raw chunks."""
+    try:
+        if parse_events:
+            for event in response.iter_events():
+                if reader.feed_event(_event_dict(event)):
+                    return
+        else:
+            for chunk in response.iter_bytes():
+                if reader.feed(chunk):
+                    return
+    except RemoteProtocolError as exc:
+        reader.error = str(exc)
+    if not parse_events:
+        reader.finish()
+
+
+#: Expectations about the raw body: with none of them, TestClient's SSE parser reads the events.
+RAW_EXPECTATIONS = (
+    "body",
+    "body_partial",
+    "chunks",
+    "body_length",
+    "body_sha256",
+    "body_contains",
+    "body_excludes",
+    "lines",
+)
 
 
 # -- in-process ---------------------------------------------------------------------------------
@@ -366,8 +445,11 @@ class TestClientPool:
 
     __test__ = False
 
-    def __init__(self) -> None:
+    def __init__(self, files_root: Path | None = None) -> None:
         self._clients: dict[tuple[str, str], TestClient | str] = {}
+        self._files_root = files_root
+        if files_root is not None:
+            handler_support.use_files_root(files_root)
 
     def client(self, module: ModuleType, group: str) -> TestClient:
         key = (module.__name__, group)
@@ -389,6 +471,9 @@ class TestClientPool:
         request = build_request(fixture["request"])
         client = self.client(module, group)
         client.cookies.clear()  # no cookie from one fixture's answer reaches the next request
+        if is_streamed(fixture):
+            self._check_streamed(fixture, request, client, f"TestClient ({module.__name__}:{group})")
+            return
         response = client.request(
             request.method,
             request.target,
@@ -403,11 +488,42 @@ class TestClientPool:
         )
         verify(fixture, request, answer, f"TestClient ({module.__name__}:{group})")
 
+    def _check_streamed(
+        self, fixture: dict[str, Any], request: WireRequest, client: TestClient, via: str
+    ) -> None:
+        if self._files_root is None:
+            raise AssertionError("streamed fixtures need a TestClientPool with a files_root")
+        write_files(fixture, self._files_root)
+        headers = request.headers
+        if needs_validators(headers):
+            plain = client.request("GET", request.target, follow_redirects=False)
+            headers = fill_validators(headers, {k.lower(): v for k, v in plain.headers.multi_items()})
+            request = WireRequest(request.method, request.target, headers, request.body)
+        expected = fixture["expected_response"]
+        parse_events = "events" in expected and not any(key in expected for key in RAW_EXPECTATIONS)
+        reader = BodyReader(fixture["request"].get("read"))
+        with client.stream(
+            request.method, request.target, headers=dict(headers), content=request.body or None
+        ) as response:
+            _read_testclient(response, reader, parse_events)
+            status = response.status_code
+            response_headers = [(key.lower(), value) for key, value in response.headers.multi_items()]
+        answer = Answer(status, response_headers, reader.body)
+
+        def fetch_probe() -> dict[str, Any]:
+            state: dict[str, Any] = client.get(PROBE_ROUTE.format(name=fixture["name"])).json()
+            return state
+
+        problems = _streamed_problems(fixture, answer, reader, True, fetch_probe)
+        report(fixture, request, answer, via, problems)
+
     def close(self) -> None:
         for client in self._clients.values():
             if isinstance(client, TestClient):
                 client.close()
         self._clients.clear()
+        if self._files_root is not None:
+            handler_support.use_files_root(None)
 
 
 # -- live servers -------------------------------------------------------------------------------
@@ -494,9 +610,10 @@ class LiveServerPool:
     than ``max_running`` would run at once (least recently used first), or by ``close``. The
     generated tests list fixtures app by app, so normally one server runs at a time."""
 
-    def __init__(self, log_dir: Path, max_running: int = 3) -> None:
+    def __init__(self, log_dir: Path, max_running: int = 3, files_root: Path | None = None) -> None:
         self._log_dir = log_dir
         self._max_running = max_running
+        self._files_root = files_root
         self._servers: OrderedDict[str, LiveServer | str] = OrderedDict()
         self._checked: dict[str, set[str]] = {}
         self._problems: list[str] = []
@@ -508,6 +625,8 @@ class LiveServerPool:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
         env["PYTHONUNBUFFERED"] = "1"
+        if self._files_root is not None:
+            env[handler_support.FILES_ENV] = str(self._files_root)
         command = [sys.executable, "-m", "ferroweb", "run", target, "--host", HOST, "--port", str(port)]
         process = subprocess.Popen(
             command,
@@ -577,6 +696,9 @@ class LiveServerPool:
         fixture = load_fixture(category, name)
         request = build_request(fixture["request"])
         server = self.server(module, group)
+        if is_streamed(fixture):
+            self._check_streamed(fixture, request, server)
+            return
         with httpx.Client(trust_env=False, follow_redirects=False, timeout=REQUEST_TIMEOUT) as client:
             try:
                 response = client.request(
@@ -598,6 +720,57 @@ class LiveServerPool:
             response.content,
         )
         verify(fixture, request, answer, f"live server ({server.target})", log=server.log(1500))
+
+    def _check_streamed(self, fixture: dict[str, Any], request: WireRequest, server: LiveServer) -> None:
+        if self._files_root is None:
+            raise AssertionError("streamed fixtures need a LiveServerPool with a files_root")
+        write_files(fixture, self._files_root)
+        reader = BodyReader(fixture["request"].get("read"))
+        url = f"{server.base_url}/"
+        with httpx.Client(trust_env=False, follow_redirects=False, timeout=REQUEST_TIMEOUT) as client:
+
+            def send(method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Any:
+                return client.stream(
+                    method, url, headers=headers, content=body or None, extensions={"target": target.encode()}
+                )
+
+            try:
+                if needs_validators(request.headers):
+                    with send("GET", request.target, [], b"") as plain:
+                        plain.read()
+                        answered = {k.lower(): v for k, v in plain.headers.multi_items()}
+                    headers = fill_validators(request.headers, answered)
+                    request = WireRequest(request.method, request.target, headers, request.body)
+                with send(request.method, request.target, request.headers, request.body) as response:
+                    try:
+                        for chunk in response.iter_raw():
+                            if reader.feed(chunk):
+                                break
+                        else:
+                            reader.finish()
+                    except httpx.RemoteProtocolError as exc:
+                        reader.error = f"{type(exc).__name__}: {exc}"
+                        reader.finish()
+                    status = response.status_code
+                    response_headers = [(key.lower(), value) for key, value in response.headers.multi_items()]
+                # leaving the block before the end closes the connection: the server sees the
+                # client go away
+
+                def fetch_probe() -> dict[str, Any]:
+                    state: dict[str, Any] = client.get(
+                        f"{server.base_url}{PROBE_ROUTE.format(name=fixture['name'])}"
+                    ).json()
+                    return state
+
+                answer = Answer(status, response_headers, reader.body)
+                problems = _streamed_problems(fixture, answer, reader, False, fetch_probe)
+            except httpx.HTTPError as exc:
+                pytest.fail(
+                    f"{fixture['category']}/{fixture['name']}: {request.describe()}\nfailed: {exc!r}\n"
+                    f"server log:\n{server.log()}",
+                    pytrace=False,
+                )
+        report(fixture, request, answer, f"live server ({server.target})", problems, log=server.log(1500))
 
     def close(self) -> list[str]:
         """Stops every server; the problems of those that did not exit cleanly (now or when
