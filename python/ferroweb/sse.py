@@ -18,6 +18,7 @@ saw in the ``Last-Event-ID`` header: read it with :func:`last_event_id` (or a
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["EventSourceResponse", "ServerSentEvent", "last_event_id"]
 
 _encode_json = msgspec.json.Encoder().encode
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 PING = b": ping\n\n"
 
 
@@ -65,7 +67,7 @@ class ServerSentEvent:
     def encode(self) -> bytes:
         lines: list[str] = []
         if self.comment is not None:
-            lines.extend(f": {line}" for line in self.comment.splitlines() or [""])
+            lines.extend(f": {line}" for line in _LINE_BREAK.split(self.comment))
         if self.id is not None:
             lines.append(f"id: {_single_line('id', self.id)}")
         if self.event is not None:
@@ -79,8 +81,9 @@ class ServerSentEvent:
             if isinstance(data, bytes):
                 data = data.decode()
             text = data if isinstance(data, str) else _encode_json(data).decode()
-            # \r\n, \r and \n all end a line in the event stream format
-            lines.extend(f"data: {line}" for line in text.splitlines() or [""])
+            # Only \r\n, \r and \n end a line in the event stream format (str.splitlines
+            # would also split on \u2028 and friends, and drop a trailing empty line).
+            lines.extend(f"data: {line}" for line in _LINE_BREAK.split(text))
         if not lines:
             raise ValueError("an SSE event needs data, an id, an event name, retry or a comment")
         return ("\n".join(lines) + "\n\n").encode()

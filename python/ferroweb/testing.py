@@ -552,7 +552,7 @@ class AsyncTestClient:
 
         self._transport.send(method, target, header_list, body, done, failed)
         status, raw_headers, content = await future
-        response_headers = Headers([(name, value.decode("latin-1")) for name, value in raw_headers])
+        response_headers = _wire_headers(status, raw_headers)
         response = TestResponse(method, url, status, response_headers, content)
         self._store_cookies(response)
         return response
@@ -635,7 +635,7 @@ class AsyncTestClient:
         handle = self._transport.send_streaming(method, target, header_list, body, on_head, on_chunk, on_end)
         try:
             status, raw_headers = await head
-            response_headers = Headers([(name, value.decode("latin-1")) for name, value in raw_headers])
+            response_headers = _wire_headers(status, raw_headers)
             response = StreamingTestResponse(method, url, status, response_headers, chunks, handle)
             self._store_cookies(response)
             yield response
@@ -825,6 +825,19 @@ class TestClient:
             yield response
         finally:
             loop.run_until_complete(manager.__aexit__(None, None, None))
+
+
+def _wire_headers(status: int, raw_headers: list[tuple[str, bytes]]) -> Headers:
+    """The headers as a client on the network sees them: like hyper, no Content-Length on
+    204 and 304 responses (RFC 9110 §8.6), which have no content."""
+    no_content = status in (204, 304) or status < 200
+    return Headers(
+        [
+            (name, value.decode("latin-1"))
+            for name, value in raw_headers
+            if not (no_content and name == "content-length")
+        ]
+    )
 
 
 def _resolve(future: asyncio.Future[Any], value: Any) -> None:

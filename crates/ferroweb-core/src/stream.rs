@@ -91,6 +91,8 @@ pub struct BodyWriter {
 pub struct StreamBody {
     shared: Arc<Shared>,
     keep_alive: Option<KeepAlive>,
+    /// Set once the body yielded to hyper before reporting an abort (see `poll_frame`).
+    abort_pending: Option<String>,
     /// Created on the first idle poll: only then is the body on the runtime that owns timers.
     idle_timer: Option<Pin<Box<Sleep>>>,
 }
@@ -109,6 +111,7 @@ pub fn body_channel(keep_alive: Option<KeepAlive>) -> (BodyWriter, StreamBody) {
         StreamBody {
             shared,
             keep_alive,
+            abort_pending: None,
             idle_timer: None,
         },
     )
@@ -190,6 +193,9 @@ impl HttpBody for StreamBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, StreamAborted>>> {
         let this = &mut *self;
+        if let Some(reason) = this.abort_pending.take() {
+            return Poll::Ready(Some(Err(StreamAborted(reason))));
+        }
         match this.shared.pipe.poll_pop(cx) {
             Poll::Ready(Pop::Item(Chunk::Data(data))) => {
                 if let (Some(keep_alive), Some(timer)) = (&this.keep_alive, &mut this.idle_timer) {
@@ -198,7 +204,12 @@ impl HttpBody for StreamBody {
                 Poll::Ready(Some(Ok(Frame::data(data))))
             }
             Poll::Ready(Pop::Item(Chunk::Abort(reason))) => {
-                Poll::Ready(Some(Err(StreamAborted(reason))))
+                // hyper drops its unflushed write buffer when a body fails, which would lose
+                // the head and chunks already produced. Yielding once first lets it flush them
+                // (it flushes whenever the body is pending); the error follows on the next poll.
+                this.abort_pending = Some(reason);
+                cx.waker().wake_by_ref();
+                Poll::Pending
             }
             Poll::Ready(Pop::Ended | Pop::Empty) => Poll::Ready(None),
             Poll::Pending => {
