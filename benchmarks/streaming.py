@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -75,6 +76,8 @@ class Outcome:
     errors: int
     served: int
     rss_mib: float
+    #: CPU (% of one core) used by other processes on the machine during the run
+    other_cpu: float = 0.0
     #: the server ignored SIGTERM after the cell and was killed
     killed: bool = False
 
@@ -215,6 +218,51 @@ def _served(report: dict[str, object]) -> int:
     return int(spread["served"]) if isinstance(spread, dict) else 0
 
 
+# -- noise ----------------------------------------------------------------------------------
+
+
+def _process_ticks() -> tuple[dict[int, int], dict[int, int]]:
+    """utime + stime (clock ticks) of every user-space process, and each one's parent."""
+    ticks: dict[int, int] = {}
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid = int(entry.name), int(fields[1])
+            if pid == 2 or ppid == 2:  # kernel threads (softirq work of our own traffic included)
+                continue
+            parents[pid] = ppid
+            ticks[pid] = int(fields[11]) + int(fields[12])
+    return ticks, parents
+
+
+class OtherCpu:
+    """CPU (% of one core) that processes other than the server (with its children), loadgen and
+    this harness used during a measurement: other work on a shared machine shows here instead of
+    silently in the numbers. Processes that start and end within the window are not seen."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server = server_pid
+        self.started = time.monotonic()
+        self.before, _ = _process_ticks()
+
+    def percent(self) -> float:
+        elapsed = time.monotonic() - self.started
+        after, parents = _process_ticks()
+        ours = {self.server, os.getpid()}
+        other = 0
+        for pid, ticks in after.items():
+            ancestor, seen = pid, 0
+            while ancestor not in ours and ancestor in parents and seen < 64:
+                ancestor, seen = parents[ancestor], seen + 1
+            if ancestor not in ours:
+                other += ticks - self.before.get(pid, 0)
+        return 100.0 * max(other, 0) / os.sysconf("SC_CLK_TCK") / max(elapsed, 1e-9)
+
+
 # -- one cell ---------------------------------------------------------------------------------
 
 
@@ -236,11 +284,14 @@ def bench_cell(
             result.failures[cell.workload] = problem
             return
         argv = loadgen_argv(cell, port, args)
+        started = time.strftime("%H:%M:%S")
+        other_cpu = OtherCpu(process.pid)
         try:
             report = loadgen(binary, argv, args.duration + args.warmup)
         except (RuntimeError, subprocess.SubprocessError, ValueError) as exc:
             result.failures[cell.workload] = str(exc)
             return
+        other = other_cpu.percent()
         rss = run.process_tree_rss_mib(process.pid)
     finally:
         stopping = time.monotonic()
@@ -249,7 +300,8 @@ def bench_cell(
         if killed:
             result.killed[cell] = result.killed.get(cell, 0) + 1
     with raw.open("a") as handle:
-        record = {"server": spec.name, "cell": cell.workload, "killed_after": killed, **report}
+        record = {"server": spec.name, "cell": cell.workload, "started": started,
+                  "other_cpu_pct": round(other, 1), "killed_after": killed, **report}  # fmt: skip
         handle.write(json.dumps(record) + "\n")
     problem = measured_problem(cell, report)
     if problem is not None:
@@ -258,7 +310,7 @@ def bench_cell(
     p50, p99 = _latency(cell, report)
     errors = report.get("errors")
     outcome = Outcome(_value(cell, report), p50, p99, int(errors) if isinstance(errors, int) else -1,
-                      _served(report), rss, killed)  # fmt: skip
+                      _served(report), rss, other, killed)  # fmt: skip
     result.runs.setdefault(cell, []).append(outcome)
 
 
@@ -289,6 +341,7 @@ def report(results: list[ServerResult], cells: list[Cell], args: argparse.Namesp
                     sum(r.errors for r in runs),
                     min(r.served for r in runs),
                     median([r.rss_mib for r in runs]),
+                    max(r.other_cpu for r in runs),
                 )
         # a peer that starved some of its clients is not the bar to measure against
         peers = [
@@ -312,11 +365,12 @@ def report(results: list[ServerResult], cells: list[Cell], args: argparse.Namesp
                 "served": m.served,
                 "errors": m.errors,
                 "rss_mib": round(m.rss_mib, 1),
+                "other_cpu_pct": round(m.other_cpu),
                 "rounds": len(result.runs[cell]),
                 "vs_best_peer": round(m.value / best_peer, 2) if peers and best_peer > 0 else "",
             })  # fmt: skip
     fields = ["workload", "connections", "framework", "value", "min", "max", "unit", "p50_ms", "p99_ms",
-              "served", "errors", "rss_mib", "rounds", "vs_best_peer"]  # fmt: skip
+              "served", "errors", "rss_mib", "other_cpu_pct", "rounds", "vs_best_peer"]  # fmt: skip
     with (out / "results.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
@@ -331,12 +385,14 @@ def report(results: list[ServerResult], cells: list[Cell], args: argparse.Namesp
         "response. sse/sse-sleep0: events/s summed over the clients. ws: "
         f"{args.message_size}-byte text ping-pong, p50/p99 = round trip. served = connections that got "
         "data in the measured window (lowest over the rounds; a peer that starved clients is not the "
-        "best peer). RSS = server after the cell.",
+        "best peer). RSS = server after the cell. other CPU % = the most CPU (% of one core) that "
+        "processes other than the server and loadgen used during a round of the cell: above a few %, "
+        "the machine was not quiet and the figures are noisy.",
         f"Machine: {extra['machine']}",
         "",
         "| workload | conns | framework | result (median) | min - max | p50 ms | p99 ms | served | errors "
-        "| RSS MiB | vs best peer |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| RSS MiB | other CPU % | vs best peer |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         served = f"{r['served']}/{r['connections']}"
@@ -345,7 +401,7 @@ def report(results: list[ServerResult], cells: list[Cell], args: argparse.Namesp
         lines.append(
             f"| {r['workload']} | {r['connections']} | {r['framework']} | {r['value']:,} {r['unit']} | "
             f"{r['min']:,} - {r['max']:,} | {r['p50_ms'] or '-'} | {r['p99_ms'] or '-'} | {served} | "
-            f"{r['errors']} | {r['rss_mib']} | {r['vs_best_peer']} |"
+            f"{r['errors']} | {r['rss_mib']} | {r['other_cpu_pct']} | {r['vs_best_peer']} |"
         )
     starved = [r for r in rows if r["served"] != r["connections"]]
     if starved:
