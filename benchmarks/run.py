@@ -11,6 +11,9 @@ ceiling measured in the same run.
     python benchmarks/run.py                      # full run: all servers, c=64 and c=256, 3 rounds
     python benchmarks/run.py --only ferroweb --only ceiling --rounds 1
     python benchmarks/run.py --smoke              # ~10 s correctness smoke: ferroweb + ceiling
+
+HTTP workloads are loaded by wrk; ``ws-echo`` (WebSocket ping-pong) by ``loadgen ws``
+(``benchmarks/loadgen``, built here), its msgs/s reported in the req/s column.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ ITEM = {
     "description": "A small blue widget, used to benchmark JSON bodies validated into a model.",
 }
 ITEM_BODY = json.dumps(ITEM, separators=(",", ":")).encode()
+MIB = 1024 * 1024
 
 Check = Callable[[int, bytes], bool]
 
@@ -75,6 +79,8 @@ class Workload:
     body: bytes | None = None
     #: Requests that must be refused with a 4xx (typed validation really happens).
     rejects: tuple[tuple[str, str, bytes | None], ...] = ()
+    #: "http" (wrk) or "ws" (WebSocket echo through loadgen; ``check`` unused)
+    kind: str = "http"
 
 
 WORKLOADS = [
@@ -101,6 +107,10 @@ WORKLOADS = [
         "/async-sleep",
         lambda s, b: s == 200 and b.strip() in (b'{"slept":true}', b'{"slept": true}', b"slept"),
     ),
+    # 16 x 64 KiB from an async generator, sent as a stream
+    Workload("stream-1mb", "GET", "/stream-1mb", lambda s, b: s == 200 and len(b) == MIB),
+    # 64-byte text messages, each client waiting for the echo before sending the next
+    Workload("ws-echo", "GET", "/ws", lambda s, b: True, kind="ws"),
 ]
 WORKLOADS_BY_NAME = {w.name: w for w in WORKLOADS}
 
@@ -130,7 +140,10 @@ class ServerResult:
     spec: ServerSpec
     runs: dict[tuple[str, int], list[Measurement]] = field(default_factory=dict)
     rss_mib: list[float] = field(default_factory=list)
+    #: the server as a whole could not be measured (did not start, crashed)
     failure: str | None = None
+    #: workloads that failed their correctness check: not measured, the others still are
+    failed_workloads: dict[str, str] = field(default_factory=dict)
 
 
 # -- setup ---------------------------------------------------------------------------------
@@ -168,10 +181,20 @@ def ensure_venv(requirements: str) -> Path:
     return venv / "bin"
 
 
-def build_ceiling(release: bool) -> Path:
+def _cargo_binary(package: str, release: bool) -> Path:
     profile = ["--release"] if release else []
-    subprocess.run(["cargo", "build", "-q", "-p", "ferroweb-ceiling", *profile], cwd=ROOT, check=True)
-    return ROOT / "target" / ("release" if release else "debug") / "ferroweb-ceiling"
+    subprocess.run(["cargo", "build", "-q", "-p", package, *profile], cwd=ROOT, check=True)
+    target = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
+    return target / ("release" if release else "debug") / package
+
+
+def build_ceiling(release: bool) -> Path:
+    return _cargo_binary("ferroweb-ceiling", release)
+
+
+def build_loadgen(release: bool) -> Path:
+    """The load generator for the WebSocket (and streaming.py's) workloads."""
+    return _cargo_binary("loadgen", release)
 
 
 def server_specs(release_ceiling: bool, only: list[str] | None) -> list[ServerSpec]:
@@ -293,18 +316,54 @@ def stop(process: subprocess.Popen[bytes], grace: float = 15) -> None:
         process.wait()
 
 
-def verify(spec: ServerSpec, port: int) -> str | None:
-    """A framework that answers errors fast is not a result: check before loading."""
-    for name in spec.workloads:
-        workload = WORKLOADS_BY_NAME[name]
+def loadgen_ws(
+    loadgen: Path, port: int, path: str, clients: int, seconds: float, warmup: float
+) -> dict[str, object]:
+    """``loadgen ws`` pinned to core 1 (64-byte text ping-pong); its JSON report."""
+    argv = [str(loadgen), "ws", "--url", f"ws://127.0.0.1:{port}{path}", "--clients", str(clients),
+            "--duration", str(seconds), "--warmup", str(warmup), "--timeout", "5"]  # fmt: skip
+    done = subprocess.run(pinned(argv, 1), capture_output=True, text=True, timeout=seconds + warmup + 60)
+    if done.returncode != 0:
+        raise RuntimeError(f"loadgen ws exited {done.returncode}: {done.stderr.strip()[-300:]}")
+    report = json.loads(done.stdout)
+    if not isinstance(report, dict):
+        raise RuntimeError(f"unexpected loadgen output: {done.stdout[:200]}")
+    return report
+
+
+def verify_workload(workload: Workload, port: int, loadgen: Path | None) -> str | None:
+    if workload.kind == "ws":
+        if loadgen is None:
+            return "needs loadgen"
+        try:
+            report = loadgen_ws(loadgen, port, workload.path, 2, 1, 0.2)
+        except (RuntimeError, subprocess.SubprocessError, ValueError) as exc:
+            return str(exc)
+        if not report.get("ok"):
+            return f"WS {workload.path}: no verified echo ({report.get('error_samples')})"
+        return None
+    try:
         status, body = http(port, workload.method, workload.path, workload.body)
-        if not workload.check(status, body):
-            return f"{name}: {workload.method} {workload.path} answered {status} {body[:120]!r}"
-        for method, path, bad_body in workload.rejects:
-            status, body = http(port, method, path, bad_body)
-            if not _rejected(status, body):
-                return f"{name}: {method} {path} should be refused with a 4xx, got {status}"
+    except OSError as exc:
+        return f"{workload.method} {workload.path} failed: {exc}"
+    if not workload.check(status, body):
+        return f"{workload.method} {workload.path} answered {status} {body[:120]!r}"
+    for method, path, bad_body in workload.rejects:
+        status, body = http(port, method, path, bad_body)
+        if not _rejected(status, body):
+            return f"{method} {path} should be refused with a 4xx, got {status}"
     return None
+
+
+def verify(spec: ServerSpec, port: int, loadgen: Path | None) -> dict[str, str]:
+    """A framework that answers errors fast is not a result: check before loading.
+    The workloads that fail, with why (they are not measured; the others are)."""
+    failed = {}
+    for name in spec.workloads:
+        problem = verify_workload(WORKLOADS_BY_NAME[name], port, loadgen)
+        if problem is not None:
+            failed[name] = problem
+    return failed
 
 
 def process_tree_rss_mib(pid: int) -> float:
@@ -376,23 +435,48 @@ def parse_wrk(output: str) -> Measurement:
     return Measurement(float(rps.group(1)), percentile("50"), percentile("99"), errors)
 
 
+def ws_measure(
+    loadgen: Path, port: int, workload: Workload, clients: int, seconds: int, warmup: int
+) -> Measurement:
+    """WebSocket echo round trips/s (as rps) and round-trip p50/p99."""
+    report = loadgen_ws(loadgen, port, workload.path, clients, seconds, warmup)
+    latency = report.get("round_trip")
+    if not isinstance(latency, dict):
+        latency = {"p50_ms": float("nan"), "p99_ms": float("nan")}
+    rate, errors = report.get("msgs_per_s"), report.get("errors")
+    return Measurement(
+        float(rate) if isinstance(rate, int | float) else 0.0,
+        float(latency["p50_ms"]),
+        float(latency["p99_ms"]),
+        int(errors) if isinstance(errors, int) else 0,
+    )
+
+
 def bench_server(
-    result: ServerResult, concurrencies: list[int], warmup: int, duration: int, logs: Path
+    result: ServerResult,
+    concurrencies: list[int],
+    warmup: int,
+    duration: int,
+    logs: Path,
+    loadgen: Path | None = None,
 ) -> None:
     spec = result.spec
     port = free_port()
     process = start(spec, port, logs / f"{spec.name}.log")
     try:
-        problem = verify(spec, port)
-        if problem is not None:
-            result.failure = problem
-            return
+        result.failed_workloads.update(verify(spec, port, loadgen))
         for connections in concurrencies:
             for name in spec.load_workloads or spec.workloads:
+                if name in result.failed_workloads:
+                    continue
                 workload = WORKLOADS_BY_NAME[name]
-                if warmup:
-                    wrk(port, workload, connections, warmup)
-                measured = wrk(port, workload, connections, duration)
+                if workload.kind == "ws":
+                    assert loadgen is not None  # verify() failed the workload otherwise
+                    measured = ws_measure(loadgen, port, workload, connections, duration, warmup)
+                else:
+                    if warmup:
+                        wrk(port, workload, connections, warmup)
+                    measured = wrk(port, workload, connections, duration)
                 result.runs.setdefault((name, connections), []).append(measured)
         result.rss_mib.append(process_tree_rss_mib(process.pid))
     finally:
@@ -499,7 +583,7 @@ def report(results: list[ServerResult], args: argparse.Namespace, out: Path, ext
         "interleaved round(s); each server 1 worker pinned to core 0, wrk pinned to core 1, loopback.",
         f"Machine: {extra['machine']}",
         "",
-        "| workload | conns | framework | req/s | p50 ms | p99 ms | errors | RSS MiB "
+        "| workload | conns | framework | req/s (ws-echo: msgs/s) | p50 ms | p99 ms | errors | RSS MiB "
         "| vs best peer | vs ceiling |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -509,6 +593,9 @@ def report(results: list[ServerResult], args: argparse.Namespace, out: Path, ext
         for r in rows
     ]
     failures = [f"- {r.spec.name}: {r.failure}" for r in results if r.failure]
+    failures += [
+        f"- {r.spec.name} {name}: {problem}" for r in results for name, problem in r.failed_workloads.items()
+    ]
     if failures:
         lines += ["", "Not measured (failed the correctness check):", *failures]
     if "leak_check" in extra:
@@ -532,7 +619,13 @@ def chart(out: Path) -> None:
     subprocess.run([str(bin_dir / "python"), str(BENCH / "chart.py"), str(out / "results.csv")], check=True)
 
 
-def check_servers(specs: list[ServerSpec]) -> int:
+def loadgen_for(specs: list[ServerSpec], release: bool) -> Path | None:
+    """loadgen, built when a server has a WebSocket workload."""
+    ws = {w.name for w in WORKLOADS if w.kind == "ws"}
+    return build_loadgen(release) if any(ws & set(spec.workloads) for spec in specs) else None
+
+
+def check_servers(specs: list[ServerSpec], loadgen: Path | None) -> int:
     """Starts each server, checks every workload's answers (no load), stops it."""
     failed = 0
     with tempfile.TemporaryDirectory() as logs:
@@ -545,11 +638,14 @@ def check_servers(specs: list[ServerSpec]) -> int:
                 failed += 1
                 continue
             try:
-                problem = verify(spec, port)
+                problems = verify(spec, port, loadgen)
             finally:
                 stop(process)
-            print(f"{spec.name}: {'FAILED ' + problem if problem else 'ok'} ({', '.join(spec.workloads)})")
-            failed += problem is not None
+            passed = [name for name in spec.workloads if name not in problems]
+            print(f"{spec.name}: {'ok' if passed else 'FAILED'} ({', '.join(passed)})")
+            for name, problem in problems.items():
+                print(f"  {name}: FAILED {problem}")
+            failed += bool(problems)
     return 1 if failed else 0
 
 
@@ -569,7 +665,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only start each server and check its answers")
     args = parser.parse_args(argv)
     if args.check:
-        return check_servers(server_specs(False, args.only))
+        specs = server_specs(False, args.only)
+        return check_servers(specs, loadgen_for(specs, release=False))
     if args.smoke:
         args.duration, args.warmup, args.rounds, args.leak_requests = 1, 0, 1, 0
         args.concurrency = args.concurrency or [64]
@@ -578,6 +675,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ensure_wrk()
     specs = server_specs(not args.smoke, args.only)
+    loadgen = loadgen_for(specs, release=not args.smoke)
     if args.workload:
         unknown = set(args.workload) - WORKLOADS_BY_NAME.keys()
         if unknown:
@@ -596,11 +694,14 @@ def main(argv: list[str] | None = None) -> int:
         for result in results[shift:] + results[:shift]:
             if result.failure is None:
                 try:
-                    bench_server(result, args.concurrency, args.warmup, args.duration, logs)
+                    bench_server(result, args.concurrency, args.warmup, args.duration, logs, loadgen)
                 except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
                     result.failure = str(exc)
+            failed_workloads = ", ".join(result.failed_workloads)
             print(f"round {round_index + 1}/{args.rounds}: {result.spec.name} "
-                  f"{'failed: ' + result.failure if result.failure else 'done'}", flush=True)  # fmt: skip
+                  f"{'failed: ' + result.failure if result.failure else 'done'}"
+                  f"{' (failed their check: ' + failed_workloads + ')' if failed_workloads else ''}",
+                  flush=True)  # fmt: skip
     extra: dict[str, object] = {"machine": machine_info(specs), "args": vars(args)}
     ferroweb = next((s for s in specs if s.name == "ferroweb"), None)
     if args.leak_requests and ferroweb is not None:
@@ -611,7 +712,7 @@ def main(argv: list[str] | None = None) -> int:
         if out.resolve().parent == RESULTS.resolve():
             shutil.copy(out / "results.md", RESULTS / "LATEST.md")
         print(f"results in {out}")
-    failed = [r for r in results if r.failure]
+    failed = [r for r in results if r.failure or r.failed_workloads]
     errored = [r for r in results if any(m.errors for runs in r.runs.values() for m in runs)]
     if args.smoke and (failed or errored):
         return 1

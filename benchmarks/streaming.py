@@ -76,7 +76,10 @@ class Outcome:
     errors: int
     served: int
     rss_mib: float
-    raw: dict[str, object]
+    #: CPU (% of one core) used by other processes on the machine during the run
+    other_cpu: float = 0.0
+    #: the server ignored SIGTERM after the cell and was killed
+    killed: bool = False
 
 
 @dataclass
@@ -85,22 +88,14 @@ class ServerResult:
     runs: dict[Cell, list[Outcome]] = field(default_factory=dict)
     #: why a workload (or, under "*", the whole server) was not measured
     failures: dict[str, str] = field(default_factory=dict)
+    #: cells after which the server had to be killed (it ignored SIGTERM)
+    killed: dict[Cell, int] = field(default_factory=dict)
 
     def failed(self, workload: str) -> str | None:
         return self.failures.get("*") or self.failures.get(workload)
 
 
 # -- servers and loadgen ---------------------------------------------------------------------
-
-
-def target_dir() -> Path:
-    return Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
-
-
-def build_loadgen(release: bool) -> Path:
-    profile = ["--release"] if release else []
-    subprocess.run(["cargo", "build", "-q", "-p", "loadgen", *profile], cwd=ROOT, check=True)
-    return target_dir() / ("release" if release else "debug") / "loadgen"
 
 
 def server_specs(only: list[str] | None) -> list[ServerSpec]:
@@ -223,6 +218,51 @@ def _served(report: dict[str, object]) -> int:
     return int(spread["served"]) if isinstance(spread, dict) else 0
 
 
+# -- noise ----------------------------------------------------------------------------------
+
+
+def _process_ticks() -> tuple[dict[int, int], dict[int, int]]:
+    """utime + stime (clock ticks) of every user-space process, and each one's parent."""
+    ticks: dict[int, int] = {}
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid = int(entry.name), int(fields[1])
+            if pid == 2 or ppid == 2:  # kernel threads (softirq work of our own traffic included)
+                continue
+            parents[pid] = ppid
+            ticks[pid] = int(fields[11]) + int(fields[12])
+    return ticks, parents
+
+
+class OtherCpu:
+    """CPU (% of one core) that processes other than the server (with its children), loadgen and
+    this harness used during a measurement: other work on a shared machine shows here instead of
+    silently in the numbers. Processes that start and end within the window are not seen."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server = server_pid
+        self.started = time.monotonic()
+        self.before, _ = _process_ticks()
+
+    def percent(self) -> float:
+        elapsed = time.monotonic() - self.started
+        after, parents = _process_ticks()
+        ours = {self.server, os.getpid()}
+        other = 0
+        for pid, ticks in after.items():
+            ancestor, seen = pid, 0
+            while ancestor not in ours and ancestor in parents and seen < 64:
+                ancestor, seen = parents[ancestor], seen + 1
+            if ancestor not in ours:
+                other += ticks - self.before.get(pid, 0)
+        return 100.0 * max(other, 0) / os.sysconf("SC_CLK_TCK") / max(elapsed, 1e-9)
+
+
 # -- one cell ---------------------------------------------------------------------------------
 
 
@@ -244,16 +284,25 @@ def bench_cell(
             result.failures[cell.workload] = problem
             return
         argv = loadgen_argv(cell, port, args)
+        started = time.strftime("%H:%M:%S")
+        other_cpu = OtherCpu(process.pid)
         try:
             report = loadgen(binary, argv, args.duration + args.warmup)
         except (RuntimeError, subprocess.SubprocessError, ValueError) as exc:
             result.failures[cell.workload] = str(exc)
             return
+        other = other_cpu.percent()
         rss = run.process_tree_rss_mib(process.pid)
     finally:
+        stopping = time.monotonic()
         run.stop(process, grace=STOP_GRACE_S)
+        killed = time.monotonic() - stopping >= STOP_GRACE_S
+        if killed:
+            result.killed[cell] = result.killed.get(cell, 0) + 1
     with raw.open("a") as handle:
-        handle.write(json.dumps({"server": spec.name, "cell": cell.workload, **report}) + "\n")
+        record = {"server": spec.name, "cell": cell.workload, "started": started,
+                  "other_cpu_pct": round(other, 1), "killed_after": killed, **report}  # fmt: skip
+        handle.write(json.dumps(record) + "\n")
     problem = measured_problem(cell, report)
     if problem is not None:
         result.failures[cell.workload] = problem
@@ -261,7 +310,7 @@ def bench_cell(
     p50, p99 = _latency(cell, report)
     errors = report.get("errors")
     outcome = Outcome(_value(cell, report), p50, p99, int(errors) if isinstance(errors, int) else -1,
-                      _served(report), rss, report)  # fmt: skip
+                      _served(report), rss, other, killed)  # fmt: skip
     result.runs.setdefault(cell, []).append(outcome)
 
 
@@ -292,9 +341,12 @@ def report(results: list[ServerResult], cells: list[Cell], args: argparse.Namesp
                     sum(r.errors for r in runs),
                     min(r.served for r in runs),
                     median([r.rss_mib for r in runs]),
-                    {},
+                    max(r.other_cpu for r in runs),
                 )
-        peers = [m.value for name, m in medians.items() if name != "ferroweb"]
+        # a peer that starved some of its clients is not the bar to measure against
+        peers = [
+            m.value for name, m in medians.items() if name != "ferroweb" and m.served == cell.connections
+        ]
         best_peer = max(peers) if peers else float("nan")
         for result in results:
             m = medians.get(result.spec.name)
@@ -305,17 +357,20 @@ def report(results: list[ServerResult], cells: list[Cell], args: argparse.Namesp
                 "connections": cell.connections,
                 "framework": result.spec.name,
                 "value": round(m.value, 1),
+                "min": round(min(r.value for r in result.runs[cell]), 1),
+                "max": round(max(r.value for r in result.runs[cell]), 1),
                 "unit": cell.unit,
                 "p50_ms": round(m.p50_ms, 3) if m.p50_ms == m.p50_ms else "",
                 "p99_ms": round(m.p99_ms, 3) if m.p99_ms == m.p99_ms else "",
                 "served": m.served,
                 "errors": m.errors,
                 "rss_mib": round(m.rss_mib, 1),
+                "other_cpu_pct": round(m.other_cpu),
                 "rounds": len(result.runs[cell]),
                 "vs_best_peer": round(m.value / best_peer, 2) if peers and best_peer > 0 else "",
             })  # fmt: skip
-    fields = ["workload", "connections", "framework", "value", "unit", "p50_ms", "p99_ms", "served",
-              "errors", "rss_mib", "rounds", "vs_best_peer"]  # fmt: skip
+    fields = ["workload", "connections", "framework", "value", "min", "max", "unit", "p50_ms", "p99_ms",
+              "served", "errors", "rss_mib", "other_cpu_pct", "rounds", "vs_best_peer"]  # fmt: skip
     with (out / "results.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
@@ -329,12 +384,15 @@ def report(results: list[ServerResult], cells: list[Cell], args: argparse.Namesp
         f"{args.mb} (64 KiB chunks from an async generator), MB = 10^6 bytes, p50/p99 = time per whole "
         "response. sse/sse-sleep0: events/s summed over the clients. ws: "
         f"{args.message_size}-byte text ping-pong, p50/p99 = round trip. served = connections that got "
-        "data in the measured window (lowest over the rounds). RSS = server after the cell.",
+        "data in the measured window (lowest over the rounds; a peer that starved clients is not the "
+        "best peer). RSS = server after the cell. other CPU % = the most CPU (% of one core) that "
+        "processes other than the server and loadgen used during a round of the cell: above a few %, "
+        "the machine was not quiet and the figures are noisy.",
         f"Machine: {extra['machine']}",
         "",
-        "| workload | conns | framework | result | p50 ms | p99 ms | served | errors | RSS MiB "
-        "| vs best peer |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| workload | conns | framework | result (median) | min - max | p50 ms | p99 ms | served | errors "
+        "| RSS MiB | other CPU % | vs best peer |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         served = f"{r['served']}/{r['connections']}"
@@ -342,14 +400,20 @@ def report(results: list[ServerResult], cells: list[Cell], args: argparse.Namesp
             served += " (!)"
         lines.append(
             f"| {r['workload']} | {r['connections']} | {r['framework']} | {r['value']:,} {r['unit']} | "
-            f"{r['p50_ms'] or '-'} | {r['p99_ms'] or '-'} | {served} | {r['errors']} | {r['rss_mib']} | "
-            f"{r['vs_best_peer']} |"
+            f"{r['min']:,} - {r['max']:,} | {r['p50_ms'] or '-'} | {r['p99_ms'] or '-'} | {served} | "
+            f"{r['errors']} | {r['rss_mib']} | {r['other_cpu_pct']} | {r['vs_best_peer']} |"
         )
     starved = [r for r in rows if r["served"] != r["connections"]]
     if starved:
         lines += ["", "(!) not every connection got data during the measured window: "
                   + "; ".join(f"{r['framework']} {r['workload']} {r['served']}/{r['connections']}"
                               for r in starved)]  # fmt: skip
+    kills = [
+        f"{r.spec.name} after {cell.workload} ({count}x)" for r in results for cell, count in r.killed.items()
+    ]
+    if kills:
+        lines += ["", f"Ignored SIGTERM for {STOP_GRACE_S:.0f} s after the cell and had to be killed: "
+                  + "; ".join(kills)]  # fmt: skip
     failures = [
         f"- {r.spec.name} {workload if workload != '*' else '(all workloads)'}: {problem}"
         for r in results
@@ -393,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.workload:
         cells = [c for c in cells if c.workload in args.workload]
 
-    binary = args.loadgen or build_loadgen(release=not args.smoke)
+    binary = args.loadgen or run.build_loadgen(release=not args.smoke)
     specs = server_specs(args.only)
     if not specs:
         parser.error("no server matches --only")

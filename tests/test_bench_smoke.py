@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ("plaintext", "json", "items-get", "items-post", "async-sleep")
+WORKLOADS = ("plaintext", "json", "items-get", "items-post", "async-sleep", "stream-1mb", "ws-echo")
 
 
 @pytest.mark.live

@@ -1,16 +1,19 @@
 """ferroweb's side of the benchmark workloads (same semantics as benchmarks/peers/*).
 
 The typed workloads declare their parameters: the core converts ``item_id`` and splits the
-query in Rust, and the JSON body is decoded by msgspec straight into ``Item``.
+query in Rust, and the JSON body is decoded by msgspec straight into ``Item``. ``/stream-1mb``
+is a ``StreamingResponse`` over an async generator of 16 x 64 KiB chunks; ``/ws`` echoes text.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import msgspec
 
-from ferroweb import App, Request, Response
+from ferroweb import App, Request, Response, WebSocket
+from ferroweb.responses import StreamingResponse
 
 
 class Item(msgspec.Struct):
@@ -58,3 +61,22 @@ def create_item(item: Item) -> Item:
 async def async_sleep() -> dict[str, bool]:
     await asyncio.sleep(0.001)
     return {"slept": True}
+
+
+CHUNK = b"x" * 65536
+
+
+@app.get("/stream-1mb")
+async def stream_1mb():
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(16):
+            yield CHUNK
+
+    return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+
+@app.websocket("/ws")
+async def ws_echo(ws: WebSocket) -> None:
+    await ws.accept()
+    async for msg in ws.iter_text():
+        await ws.send_text(msg)

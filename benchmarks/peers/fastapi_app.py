@@ -1,4 +1,5 @@
-"""FastAPI peer: the five benchmark workloads (see benchmarks/run.py), validated by pydantic.
+"""FastAPI peer: the benchmark workloads (see benchmarks/run.py), validated by pydantic;
+`GET /stream-1mb` streams 16 x 64 KiB chunks from an async generator, `WS /ws` echoes text.
 
 Run: uvicorn fastapi_app:app --port PORT (see servers.json for the exact command line).
 """
@@ -6,9 +7,10 @@ Run: uvicorn fastapi_app:app --port PORT (see servers.json for the exact command
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel
 
 
@@ -46,3 +48,25 @@ async def create_item(item: Item) -> Item:
 async def async_sleep() -> dict[str, bool]:
     await asyncio.sleep(0.001)
     return {"slept": True}
+
+
+CHUNK = b"x" * 65536
+
+
+@app.get("/stream-1mb")
+async def stream_1mb() -> StreamingResponse:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(16):
+            yield CHUNK
+
+    return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+
+@app.websocket("/ws")
+async def ws_echo(websocket: WebSocket) -> None:
+    await websocket.accept()
+    try:
+        while True:
+            await websocket.send_text(await websocket.receive_text())
+    except WebSocketDisconnect:
+        pass

@@ -1,4 +1,5 @@
-"""Litestar peer: the five benchmark workloads (see benchmarks/run.py), validated by msgspec.
+"""Litestar peer: the benchmark workloads (see benchmarks/run.py), validated by msgspec;
+`GET /stream-1mb` is a `Stream` over an async generator of 16 x 64 KiB chunks, `WS /ws` echoes text.
 
 Run: uvicorn litestar_app:app --port PORT (see servers.json for the exact command line).
 """
@@ -6,9 +7,12 @@ Run: uvicorn litestar_app:app --port PORT (see servers.json for the exact comman
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import msgspec
-from litestar import Litestar, MediaType, get, post
+from litestar import Litestar, MediaType, WebSocket, get, post, websocket
+from litestar.exceptions import WebSocketDisconnect
+from litestar.response import Stream
 
 
 class Item(msgspec.Struct):
@@ -44,8 +48,30 @@ async def async_sleep() -> dict[str, bool]:
     return {"slept": True}
 
 
+CHUNK = b"x" * 65536
+
+
+@get("/stream-1mb", media_type="application/octet-stream")
+async def stream_1mb() -> Stream:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(16):
+            yield CHUNK
+
+    return Stream(chunks(), media_type="application/octet-stream")
+
+
+@websocket("/ws")
+async def ws_echo(socket: WebSocket) -> None:
+    await socket.accept()
+    try:
+        while True:
+            await socket.send_text(await socket.receive_text())
+    except WebSocketDisconnect:
+        pass
+
+
 app = Litestar(
-    route_handlers=[plaintext, json, get_item, create_item, async_sleep],
+    route_handlers=[plaintext, json, get_item, create_item, async_sleep, stream_1mb, ws_echo],
     openapi_config=None,
     logging_config=None,
 )

@@ -1,4 +1,6 @@
-"""Robyn peer: the five benchmark workloads (see benchmarks/run.py).
+"""Robyn peer: the benchmark workloads (see benchmarks/run.py). `GET /stream-1mb` is a robyn
+`StreamingResponse` over an async generator of 16 x 64 KiB chunks; `WS /ws` (robyn's
+`@app.websocket`) echoes text messages.
 
 Robyn coerces typed path/query parameters itself (400 when they do not fit) and validates a
 pydantic-annotated body (422). Run (one process, one worker, warnings only):
@@ -16,7 +18,7 @@ import signal
 import threading
 
 from pydantic import BaseModel
-from robyn import Headers, Response, Robyn
+from robyn import Headers, Response, Robyn, StreamingResponse, WebSocketDisconnect
 
 
 class Item(BaseModel):
@@ -54,6 +56,28 @@ def create_item(item: Item) -> Item:
 async def async_sleep() -> dict[str, bool]:
     await asyncio.sleep(0.001)
     return {"slept": True}
+
+
+CHUNK = b"x" * 65536
+_OCTET = {"content-type": "application/octet-stream"}
+
+
+@app.get("/stream-1mb")
+async def stream_1mb() -> StreamingResponse:
+    async def chunks():
+        for _ in range(16):
+            yield CHUNK
+
+    return StreamingResponse(chunks(), headers=Headers(_OCTET), media_type="application/octet-stream")
+
+
+@app.websocket("/ws")
+async def ws_echo(websocket) -> None:
+    try:
+        while True:
+            await websocket.send_text(await websocket.receive_text())
+    except WebSocketDisconnect:
+        pass
 
 
 def _exit_on_signal() -> None:

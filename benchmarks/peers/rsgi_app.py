@@ -1,13 +1,17 @@
-"""Raw granian RSGI app, the "no framework" reference: the five benchmark workloads (see
+"""Raw granian RSGI app, the "no framework" reference: the benchmark workloads (see
 benchmarks/run.py) plus the older routes `/` and `POST /echo`, routed and validated by hand
-(msgspec decodes the POST body straight into `Item`; the path parameter is int()-ed)."""
+(msgspec decodes the POST body straight into `Item`; the path parameter is int()-ed).
+`GET /stream-1mb` sends 16 x 64 KiB chunks from an async generator through
+`response_stream`; `WS /ws` echoes every message."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qs
 
 import msgspec
+from granian.rsgi import WebsocketMessageType
 
 
 class Item(msgspec.Struct):
@@ -23,6 +27,8 @@ _ECHO_HDRS = [("content-type", "application/octet-stream"), ("x-echo", "1")]
 _encode = msgspec.json.encode
 _decode_item = msgspec.json.Decoder(Item).decode
 _ITEMS_PREFIX = "/items/"
+_OCTET_HDRS = [("content-type", "application/octet-stream")]
+CHUNK = b"x" * 65536
 
 
 def _json(protocol, status: int, content: object) -> None:
@@ -55,7 +61,36 @@ async def _create_item(protocol) -> None:
     _json(protocol, 200, item)
 
 
+async def _chunks(count: int) -> AsyncIterator[bytes]:
+    for _ in range(count):
+        yield CHUNK
+
+
+async def _stream_1mb(protocol) -> None:
+    transport = protocol.response_stream(200, _OCTET_HDRS)
+    async for chunk in _chunks(16):
+        await transport.send_bytes(chunk)
+
+
+async def _ws_echo(protocol) -> None:
+    transport = await protocol.accept()
+    while True:
+        message = await transport.receive()
+        if message.kind == WebsocketMessageType.close:
+            return
+        if message.kind == WebsocketMessageType.string:
+            await transport.send_str(message.data)
+        else:
+            await transport.send_bytes(message.data)
+
+
 async def app(scope, protocol):
+    if scope.proto == "ws":
+        if scope.path == "/ws":
+            await _ws_echo(protocol)
+        else:
+            protocol.close(403)
+        return
     if scope.proto != "http":
         return
     path = scope.path
@@ -80,6 +115,10 @@ async def app(scope, protocol):
         if method == "GET":
             await asyncio.sleep(0.001)
             _json(protocol, 200, {"slept": True})
+            return
+    elif path == "/stream-1mb":
+        if method == "GET":
+            await _stream_1mb(protocol)
             return
     elif path == "/echo":
         if method == "POST":

@@ -1,6 +1,8 @@
 """Starlette peer (served by uvicorn and by granian's ASGI interface).
 
-The five benchmark workloads (see benchmarks/run.py) plus the older routes `/` and `POST /echo`.
+The benchmark workloads (see benchmarks/run.py) plus the older routes `/` and `POST /echo`;
+`GET /stream-1mb` is a `StreamingResponse` over an async generator of 16 x 64 KiB chunks and
+`WS /ws` echoes text messages.
 Starlette has no typed parameters of its own, so validation is msgspec's: the path parameter is
 int()-ed (422 when it is not an integer), `q` is required (422), and the POST body is decoded
 straight into the `Item` struct (422 when it does not fit, 400 when it is not JSON).
@@ -10,12 +12,14 @@ Responses are serialised by Starlette's own JSONResponse.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import msgspec
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 
 class Item(msgspec.Struct):
@@ -76,6 +80,27 @@ async def async_sleep(request: Request) -> JSONResponse:
     return JSONResponse({"slept": True})
 
 
+CHUNK = b"x" * 65536
+
+
+async def _chunks(count: int) -> AsyncIterator[bytes]:
+    for _ in range(count):
+        yield CHUNK
+
+
+async def stream_1mb(request: Request) -> StreamingResponse:
+    return StreamingResponse(_chunks(16), media_type="application/octet-stream")
+
+
+async def ws_echo(websocket: WebSocket) -> None:
+    await websocket.accept()
+    try:
+        while True:
+            await websocket.send_text(await websocket.receive_text())
+    except WebSocketDisconnect:
+        pass
+
+
 app = Starlette(
     routes=[
         Route("/plaintext", plaintext, methods=["GET"]),
@@ -83,6 +108,8 @@ app = Starlette(
         Route("/items/{item_id}", get_item, methods=["GET"]),
         Route("/items", create_item, methods=["POST"]),
         Route("/async-sleep", async_sleep, methods=["GET"]),
+        Route("/stream-1mb", stream_1mb, methods=["GET"]),
+        WebSocketRoute("/ws", ws_echo),
         Route("/", index, methods=["GET"]),
         Route("/echo", echo, methods=["POST"]),
     ]

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
+use axum::extract::ws::{self, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, RawQuery};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -96,6 +97,8 @@ fn app() -> Router {
         .route("/items", post(create_item))
         .route("/items/{item_id}", get(read_item))
         .route("/async-sleep", get(async_sleep))
+        .route("/stream-1mb", get(stream_1mb))
+        .route("/ws", get(ws_echo))
 }
 
 fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Body>) -> Response {
@@ -215,6 +218,37 @@ struct Slept {
 async fn async_sleep() -> Response {
     tokio::time::sleep(Duration::from_millis(1)).await;
     json_response(StatusCode::OK, &Slept { slept: true })
+}
+
+/// One chunk of the streamed workload.
+static CHUNK: [u8; 65536] = [b'x'; 65536];
+/// Chunks per `/stream-1mb` response (16 x 64 KiB = 1 MiB).
+const STREAM_CHUNKS: usize = 16;
+
+/// 1 MiB sent as a stream of 64 KiB chunks (chunked transfer encoding, as the Python apps do).
+async fn stream_1mb() -> Response {
+    let chunks = futures_util::stream::iter(
+        (0..STREAM_CHUNKS).map(|_| Ok::<_, std::convert::Infallible>(Bytes::from_static(&CHUNK))),
+    );
+    respond(StatusCode::OK, OCTET_STREAM, Body::from_stream(chunks))
+}
+
+/// WebSocket echo: every text (or binary) message is sent back until the client closes.
+async fn ws_echo(upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(echo_messages)
+}
+
+async fn echo_messages(mut socket: WebSocket) {
+    while let Some(Ok(message)) = socket.recv().await {
+        let reply = match message {
+            ws::Message::Text(_) | ws::Message::Binary(_) => message,
+            ws::Message::Close(_) => break,
+            ws::Message::Ping(_) | ws::Message::Pong(_) => continue,
+        };
+        if socket.send(reply).await.is_err() {
+            break;
+        }
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
@@ -389,6 +423,36 @@ mod tests {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         let (status, _, _) = call(post_request("/items", "not json")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[tokio::test]
+    async fn stream_1mb_is_16_chunks_of_x() {
+        let (status, kind, body) = call(get_request("/stream-1mb")).await;
+        assert_eq!(
+            (status, kind.as_deref()),
+            (StatusCode::OK, Some(OCTET_STREAM))
+        );
+        assert_eq!(body.len(), 1024 * 1024);
+        assert!(body.iter().all(|&byte| byte == b'x'));
+    }
+
+    #[tokio::test]
+    async fn websocket_echo() {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::Message as Client;
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app()).await });
+        let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+            .await
+            .unwrap();
+        for text in ["hello", "world"] {
+            socket.send(Client::text(text)).await.unwrap();
+            let echo = socket.next().await.unwrap().unwrap();
+            assert_eq!(echo, Client::text(text));
+        }
+        socket.close(None).await.unwrap();
     }
 
     #[test]
