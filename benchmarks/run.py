@@ -124,7 +124,7 @@ class ServerSpec:
     requirements: str | None = None  # peers only: their venv's requirements file
     kind: str = "peer"  # "ferroweb", "ceiling" or "peer"
     #: workloads put under load (default: all of ``workloads``; all are still checked)
-    load_workloads: list[str] = field(default_factory=list)
+    load_workloads: list[str] | None = None
 
 
 @dataclass
@@ -466,7 +466,7 @@ def bench_server(
     try:
         result.failed_workloads.update(verify(spec, port, loadgen))
         for connections in concurrencies:
-            for name in spec.load_workloads or spec.workloads:
+            for name in spec.workloads if spec.load_workloads is None else spec.load_workloads:
                 if name in result.failed_workloads:
                     continue
                 workload = WORKLOADS_BY_NAME[name]

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from urllib.parse import parse_qs
 
 import msgspec
-from granian.rsgi import WebsocketMessageType
+from granian.rsgi import ProtocolClosed, WebsocketMessageType
 
 
 class Item(msgspec.Struct):
@@ -68,20 +68,26 @@ async def _chunks(count: int) -> AsyncIterator[bytes]:
 
 async def _stream_1mb(protocol) -> None:
     transport = protocol.response_stream(200, _OCTET_HDRS)
-    async for chunk in _chunks(16):
-        await transport.send_bytes(chunk)
+    try:
+        async for chunk in _chunks(16):
+            await transport.send_bytes(chunk)
+    except ProtocolClosed:  # the client left mid-body
+        pass
 
 
 async def _ws_echo(protocol) -> None:
     transport = await protocol.accept()
-    while True:
-        message = await transport.receive()
-        if message.kind == WebsocketMessageType.close:
-            return
-        if message.kind == WebsocketMessageType.string:
-            await transport.send_str(message.data)
-        else:
-            await transport.send_bytes(message.data)
+    try:
+        while True:
+            message = await transport.receive()
+            if message.kind == WebsocketMessageType.close:
+                return
+            if message.kind == WebsocketMessageType.string:
+                await transport.send_str(message.data)
+            else:
+                await transport.send_bytes(message.data)
+    except ProtocolClosed:  # the client left without a close frame
+        pass
 
 
 async def app(scope, protocol):
