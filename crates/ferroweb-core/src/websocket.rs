@@ -337,10 +337,9 @@ pub(crate) async fn serve_socket(
                         // Our own close was answered, or the peer closes first: tungstenite
                         // queues the echo, flushed here.
                         let _ = sink.flush().await;
-                        match closing {
-                            Some((code, reason)) => end.closed(code, &reason),
-                            None => end.closed(code, &reason),
-                        }
+                        // When we started the close, our code is the one to report.
+                        let (code, reason) = closing.unwrap_or((code, reason));
+                        end.closed(code, &reason);
                         return;
                     }
                     Some(Err(err)) => {

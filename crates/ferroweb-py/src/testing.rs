@@ -117,15 +117,7 @@ impl TestTransport {
             Python::attach(|py| {
                 let outcome = match collected {
                     Ok(bytes) => {
-                        let headers: Vec<(String, Vec<u8>)> = parts
-                            .headers
-                            .iter()
-                            .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
-                            .collect();
-                        let headers: Vec<(String, Bound<'_, PyBytes>)> = headers
-                            .into_iter()
-                            .map(|(n, v)| (n, PyBytes::new(py, &v)))
-                            .collect();
+                        let headers = headers_list(py, &parts.headers);
                         on_done.call1(
                             py,
                             (parts.status.as_u16(), headers, PyBytes::new(py, &bytes)),
