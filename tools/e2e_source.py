@@ -1,11 +1,13 @@
-"""What tools/generate_e2e.py and tools/e2e_streams.py share: the error they raise for a fixture
-they cannot turn into code, and helpers that write Python source."""
+"""What tools/generate_e2e.py and its tools/e2e_*.py modules share: the error they raise for a
+fixture they cannot turn into code, helpers that write Python source, and ``Behaviours``, what a
+module contributes for the handler behaviours it writes."""
 
 from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -55,3 +57,65 @@ def member_name(value: Any) -> str:
     if not text or text[0].isdigit() or keyword.iskeyword(text):
         text = "V_" + text
     return text
+
+
+# -- behaviours beyond the echo ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Extra:
+    """A parameter the framework provides rather than the request's values (the WebSocket,
+    BackgroundTasks, the Request): its name and annotation, and whether it leads the signature."""
+
+    pyname: str
+    annotation: str
+    leading: bool = False
+
+
+@dataclass(frozen=True)
+class Definition:
+    """Module-level code a handler needs (a background task, a lifespan hook), by the name it
+    binds."""
+
+    name: str
+    source: str
+
+
+def _no_extras(fixture: dict[str, Any]) -> list[Extra]:
+    return []
+
+
+def _no_definitions(fixture: dict[str, Any], func_name: str) -> list[Definition]:
+    return []
+
+
+def _no_probe(fixture: dict[str, Any]) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Behaviours:
+    """What a tools/e2e_<kind>.py module contributes to tools/generate_e2e.py for some handler
+    behaviours: imports for the app module, the names it binds, and the handler's pieces."""
+
+    #: The ``handler.behaviour`` values the module writes.
+    names: tuple[str, ...]
+    #: Import lines the generated app module may need (ruff drops the unused ones).
+    imports: tuple[str, ...]
+    #: Module-level names those imports bind (reserved: no class or handler gets them).
+    module_names: frozenset[str]
+    #: Names the handler bodies use: a parameter is renamed rather than shadow one.
+    body_names: frozenset[str]
+    #: The handler's return annotation, by behaviour.
+    return_type: Callable[[str], str]
+    #: The handler's statements (unindented) from the fixture and its parameters (key -> name).
+    body_lines: Callable[[dict[str, Any], dict[str, str]], list[str]]
+    #: Raises FixtureError for expectations only this module's behaviours can meet (called for
+    #: every fixture).
+    check_expectations: Callable[[dict[str, Any]], None]
+    #: Whether the handler records a probe that the test reads through the probe route.
+    wants_probe: Callable[[dict[str, Any]], bool] = _no_probe
+    #: Parameters the framework provides.
+    extra_parameters: Callable[[dict[str, Any]], list[Extra]] = _no_extras
+    #: Module-level code placed before the handler (given the handler's function name).
+    definitions: Callable[[dict[str, Any], str], list[Definition]] = _no_definitions

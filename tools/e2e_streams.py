@@ -25,7 +25,7 @@ import string
 from collections.abc import Callable
 from typing import Any
 
-from e2e_source import FixtureError, kwargs, lit
+from e2e_source import Behaviours, Extra, FixtureError, kwargs, lit
 
 BEHAVIOURS = ("stream", "sse", "file")
 
@@ -386,3 +386,20 @@ def probe_route(app_var: str, func_name: str) -> str:
         '    """What the probed generators of this module did (see e2e/python/handler_support.py)."""\n'
         "    return probe_state(name)\n"
     )
+
+
+def extra_parameters(fixture: dict[str, Any]) -> list[Extra]:
+    return [Extra("request", "Request")] if needs_request(fixture["handler"]) else []
+
+
+PLUGIN = Behaviours(
+    names=BEHAVIOURS,
+    imports=(*IMPORTS, *FERROWEB_IMPORTS),
+    module_names=frozenset(MODULE_NAMES),
+    body_names=frozenset(BODY_NAMES),
+    return_type=return_type,
+    body_lines=body_lines,
+    check_expectations=check_expectations,
+    wants_probe=wants_probe,
+    extra_parameters=extra_parameters,
+)

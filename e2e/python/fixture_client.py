@@ -24,6 +24,13 @@ Streamed fixtures (handler behaviours ``stream``, ``sse`` and ``file``) are sent
 ``request.read`` asks (then the client disconnects); besides the checks above, their streamed
 expectations (chunks, lines, SSE events, a body that must break off, what the generator did) are
 compared by ``e2e/python/stream_support.py``, which also writes the files ``file`` fixtures serve.
+
+WebSocket fixtures (a ``request.websocket`` script) open the socket instead and run the client's
+steps (``e2e/python/session_support.py``); the handshake's answer (101, or the HTTP refusal) is
+compared like a response. Background fixtures have their journal checked after the response,
+lifespan fixtures (an app with a start-up and a shutdown) get a TestClient or a live server of
+their own, started and stopped around the request, and their notes are read once it has
+stopped (``e2e/python/lifecycle_support.py``).
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from e2e.python import handler_support
+from e2e.python import handler_support, lifecycle_support, session_support
 from e2e.python.stream_support import (
     PROBE_ROUTE,
     BodyReader,
@@ -58,6 +65,7 @@ from e2e.python.stream_support import (
     wait_for_probe,
     write_files,
 )
+from ferroweb._lifespan import StartupFailed
 from ferroweb.testing import RemoteProtocolError, StreamingTestResponse, TestClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -82,6 +90,18 @@ def load_fixture(category: str, name: str) -> dict[str, Any]:
     """A fresh copy of the fixture (tests cannot alter each other's)."""
     fixture: dict[str, Any] = json.loads(_load(category, name))
     return fixture
+
+
+def with_xfails(category: str, names: list[str], mode: str) -> list[Any]:
+    """The parametrize cases for ``mode`` (testclient or live): a fixture whose ``xfail`` names
+    the mode (a known framework bug) is marked as a strict expected failure, so that a fix is
+    noticed."""
+    cases: list[Any] = []
+    for name in names:
+        reason = load_fixture(category, name).get("xfail", {}).get(mode)
+        marks = [pytest.mark.xfail(reason=f"known bug: {reason}", strict=True)] if reason else []
+        cases.append(pytest.param(name, marks=marks))
+    return cases
 
 
 # -- requests ---------------------------------------------------------------------------------
@@ -352,10 +372,6 @@ def compare(expected: dict[str, Any], answer: Answer) -> list[str]:
     return problems
 
 
-def verify(fixture: dict[str, Any], request: WireRequest, answer: Answer, via: str, log: str = "") -> None:
-    report(fixture, request, answer, via, compare(fixture["expected_response"], answer), log)
-
-
 def report(
     fixture: dict[str, Any],
     request: WireRequest,
@@ -363,6 +379,7 @@ def report(
     via: str,
     problems: list[str],
     log: str = "",
+    transcript: list[str] | None = None,
 ) -> None:
     """Fails the test with every problem found, unless there is none."""
     if not problems:
@@ -376,6 +393,8 @@ def report(
         "response:",
         "  " + answer.describe().replace("\n", "\n  "),
     ]
+    if transcript:
+        lines += ["websocket session:", *(f"  {line}" for line in transcript)]
     if log:
         lines += ["server log (end):", "  " + log.replace("\n", "\n  ")]
     pytest.fail("\n".join(lines), pytrace=False)
@@ -400,6 +419,26 @@ def _streamed_problems(
     if "generator" in expected:
         problems += wait_for_probe(fetch_probe, expected["generator"], differences)
     return problems
+
+
+def _session_problems(
+    fixture: dict[str, Any], result: session_support.SessionResult, fetch_probe: Any
+) -> tuple[Answer, list[str]]:
+    """A WebSocket session's handshake compared like a response, what went wrong in the
+    script, and what the handler saw (its probe)."""
+    expected = fixture["expected_response"]
+    answer = Answer(result.status, result.headers, result.body)
+    problems = compare(expected, answer) + result.problems
+    if "handler" in expected:
+        # the disconnect's reason is compared only when the fixture gives it
+        loose = functools.partial(differences, partial=True)
+        problems += wait_for_probe(fetch_probe, expected["handler"], loose, label="handler")
+    return answer, problems
+
+
+def _journal_problems(fixture: dict[str, Any], fetch_probe: Any) -> list[str]:
+    want = fixture["expected_response"].get("background")
+    return lifecycle_support.wait_for_journal(fetch_probe, want, differences) if want else []
 
 
 def _event_dict(event: Any) -> dict[str, Any]:
@@ -469,24 +508,55 @@ class TestClientPool:
         fixture = load_fixture(category, name)
         group = _group(module, name)
         request = build_request(fixture["request"])
+        via = f"TestClient ({module.__name__}:{group})"
+        if "lifespan" in fixture["handler"]:
+            self._check_lifespan(fixture, request, module.APPS[group], via)
+            return
         client = self.client(module, group)
         client.cookies.clear()  # no cookie from one fixture's answer reaches the next request
-        if is_streamed(fixture):
-            self._check_streamed(fixture, request, client, f"TestClient ({module.__name__}:{group})")
+
+        def fetch_probe() -> dict[str, Any]:
+            state: dict[str, Any] = client.get(PROBE_ROUTE.format(name=fixture["name"])).json()
+            return state
+
+        script = fixture["request"].get("websocket")
+        if script is not None:
+            result = session_support.run_testclient(
+                client, request.target, request.headers, script, differences
+            )
+            answer, problems = _session_problems(fixture, result, fetch_probe)
+            report(fixture, request, answer, via, problems, transcript=result.transcript)
             return
-        response = client.request(
-            request.method,
-            request.target,
-            headers=dict(request.headers),
-            content=request.body or None,
-            follow_redirects=False,
-        )
-        answer = Answer(
-            response.status_code,
-            [(key.lower(), value) for key, value in response.headers.multi_items()],
-            response.content,
-        )
-        verify(fixture, request, answer, f"TestClient ({module.__name__}:{group})")
+        if is_streamed(fixture):
+            self._check_streamed(fixture, request, client, via)
+            return
+        answer = _send_testclient(client, request)
+        problems = compare(fixture["expected_response"], answer) + _journal_problems(fixture, fetch_probe)
+        report(fixture, request, answer, via, problems)
+
+    def _check_lifespan(self, fixture: dict[str, Any], request: WireRequest, app: Any, via: str) -> None:
+        """A client of its own, entered (start-up), sent the request, and closed (shutdown)."""
+        if self._files_root is None:
+            raise AssertionError("lifespan fixtures need a TestClientPool with a files_root")
+        expected = fixture["expected_response"]
+        lifecycle_support.clear_notes(self._files_root, fixture)
+        client = TestClient(app, follow_redirects=False)
+        answer: Answer | None = None
+        error: str | None = None
+        try:
+            client.__enter__()
+        except StartupFailed as exc:
+            error = str(exc)
+        else:
+            if "startup_error" not in expected.get("lifespan", {}):
+                answer = _send_testclient(client, request)
+        finally:
+            client.close()
+        problems = lifecycle_support.startup_problems(expected, error)
+        if answer is not None:
+            problems += compare(expected, answer)
+        problems += lifecycle_support.notes_differences(expected, self._files_root, fixture, differences)
+        report(fixture, request, answer or Answer(0, [], b""), via, problems)
 
     def _check_streamed(
         self, fixture: dict[str, Any], request: WireRequest, client: TestClient, via: str
@@ -524,6 +594,21 @@ class TestClientPool:
         self._clients.clear()
         if self._files_root is not None:
             handler_support.use_files_root(None)
+
+
+def _send_testclient(client: TestClient, request: WireRequest) -> Answer:
+    response = client.request(
+        request.method,
+        request.target,
+        headers=dict(request.headers),
+        content=request.body or None,
+        follow_redirects=False,
+    )
+    return Answer(
+        response.status_code,
+        [(key.lower(), value) for key, value in response.headers.multi_items()],
+        response.content,
+    )
 
 
 # -- live servers -------------------------------------------------------------------------------
@@ -695,31 +780,74 @@ class LiveServerPool:
     def _check(self, module: ModuleType, category: str, name: str, group: str) -> None:
         fixture = load_fixture(category, name)
         request = build_request(fixture["request"])
+        if "lifespan" in fixture["handler"]:
+            self._check_lifespan(fixture, request, f"{module.__name__}:{group}")
+            return
         server = self.server(module, group)
+        via = f"live server ({server.target})"
         if is_streamed(fixture):
             self._check_streamed(fixture, request, server)
             return
         with httpx.Client(trust_env=False, follow_redirects=False, timeout=REQUEST_TIMEOUT) as client:
+
+            def fetch_probe() -> dict[str, Any]:
+                probe = PROBE_ROUTE.format(name=fixture["name"])
+                state: dict[str, Any] = client.get(f"{server.base_url}{probe}").json()
+                return state
+
+            script = fixture["request"].get("websocket")
+            if script is not None:
+                base = f"ws://{HOST}:{server.port}"
+                result = session_support.run_live(base, request.target, request.headers, script, differences)
+                answer, problems = _session_problems(fixture, result, fetch_probe)
+                log = server.log(1500)
+                report(fixture, request, answer, via, problems, log=log, transcript=result.transcript)
+                return
+            answer = _send_live(client, server, fixture, request)
+            problems = compare(fixture["expected_response"], answer)
+            problems += _journal_problems(fixture, fetch_probe)
+        report(fixture, request, answer, via, problems, log=server.log(1500))
+
+    def _check_lifespan(self, fixture: dict[str, Any], request: WireRequest, target: str) -> None:
+        """A server of its own: started, sent the request, stopped with SIGTERM (it must exit 0),
+        then its notes are read; or, when start-up must fail, it must exit non-zero having
+        logged the error."""
+        if self._files_root is None:
+            raise AssertionError("lifespan fixtures need a LiveServerPool with a files_root")
+        expected = fixture["expected_response"]
+        lifecycle_support.clear_notes(self._files_root, fixture)
+        server = self._launch(target)
+        answer: Answer | None = None
+        if "startup_error" in expected.get("lifespan", {}):
             try:
-                response = client.request(
-                    request.method,
-                    f"{server.base_url}/",
-                    headers=request.headers,
-                    content=request.body or None,
-                    # the request target goes out exactly as written, not normalised by httpx
-                    extensions={"target": request.target.encode()},
-                )
-            except httpx.HTTPError as exc:
-                pytest.fail(
-                    f"{category}/{name}: {request.describe()}\nfailed: {exc!r}\nserver log:\n{server.log()}",
-                    pytrace=False,
-                )
-        answer = Answer(
-            response.status_code,
-            [(key.lower(), value) for key, value in response.headers.multi_items()],
-            response.content,
+                code = server.process.wait(timeout=READY_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                code = 0  # it started: the problem is reported below
+            problem = server.stop()  # closes the log (and stops a server that did start)
+            log = server.log_path.read_text(encoding="utf-8", errors="replace")
+            problems = lifecycle_support.startup_problems(expected, log if code else None)
+            if code and problem:
+                problem = None  # exiting non-zero is what start-up failing means here
+        else:
+            try:
+                _wait_ready(server)
+                with httpx.Client(trust_env=False, follow_redirects=False, timeout=REQUEST_TIMEOUT) as client:
+                    answer = _send_live(client, server, fixture, request)
+            finally:
+                problem = server.stop()
+            log = server.log_path.read_text(encoding="utf-8", errors="replace")
+            problems = compare(expected, answer) if answer is not None else []
+        if problem:
+            problems.append(problem)
+        problems += lifecycle_support.notes_differences(expected, self._files_root, fixture, differences)
+        report(
+            fixture,
+            request,
+            answer or Answer(0, [], b""),
+            f"live server ({target})",
+            problems,
+            log=log[-1500:],
         )
-        verify(fixture, request, answer, f"live server ({server.target})", log=server.log(1500))
 
     def _check_streamed(self, fixture: dict[str, Any], request: WireRequest, server: LiveServer) -> None:
         if self._files_root is None:
@@ -779,3 +907,28 @@ class LiveServerPool:
             self._stop(target)
         problems, self._problems = self._problems, []
         return problems
+
+
+def _send_live(
+    client: httpx.Client, server: LiveServer, fixture: dict[str, Any], request: WireRequest
+) -> Answer:
+    try:
+        response = client.request(
+            request.method,
+            f"{server.base_url}/",
+            headers=request.headers,
+            content=request.body or None,
+            # the request target goes out exactly as written, not normalised by httpx
+            extensions={"target": request.target.encode()},
+        )
+    except httpx.HTTPError as exc:
+        pytest.fail(
+            f"{fixture['category']}/{fixture['name']}: {request.describe()}\nfailed: {exc!r}\n"
+            f"server log:\n{server.log()}",
+            pytrace=False,
+        )
+    return Answer(
+        response.status_code,
+        [(key.lower(), value) for key, value in response.headers.multi_items()],
+        response.content,
+    )

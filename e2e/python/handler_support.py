@@ -1,14 +1,21 @@
 """What the generated handlers share: echoing uploaded files by reading them; for the streamed
-behaviours, where the fixture files are and a record of what each generator did."""
+behaviours, where the fixture files are and a record of what each generator did; for WebSocket
+handlers, what the handler saw of its session; for background tasks, a journal of what the handler
+and its tasks did; for lifespan hooks, notes written to a file that outlives the server."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
 import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ferroweb import background
 from ferroweb.params import UploadFile
 
 
@@ -75,8 +82,79 @@ class Probe:
     closed: bool = False
 
 
+@dataclass
+class Session:
+    """What a WebSocket handler saw: whether it accepted, the messages it received and sent,
+    the ``WebSocketDisconnect`` that ended it (code and reason) and whether it ran to its end."""
+
+    accepted: bool = False
+    received: int = 0
+    sent: int = 0
+    disconnect: dict[str, Any] | None = None
+    completed: bool = False
+
+
+#: Seconds a background task waits for its journal's gate before it goes on regardless.
+GATE_TIMEOUT = 5.0
+
+
+class Journal:
+    """What a background fixture's handler and tasks did, in order (``events``).
+
+    The tasks first wait for the gate, which opens when the journal is first read, that is when
+    the test fetches it right after the response arrived: what the journal held then
+    (``at_response``) shows that no task had run before the response, and a response that
+    waited for its tasks would never come. ``metrics`` are ``background.metrics()`` read with the
+    journal: queued and running as they are, the other counts since the handler started it."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+        self.at_response: list[Any] | None = None
+        self._gate = threading.Event()
+        self._baseline = background.metrics()
+
+    def add(self, event: Any) -> None:
+        self.events.append(event)  # list.append is atomic: tasks in threads add too
+
+    def pass_gate_sync(self) -> None:
+        if not self._gate.wait(GATE_TIMEOUT):
+            self.add("gate timed out")
+
+    async def pass_gate(self) -> None:
+        deadline = time.monotonic() + GATE_TIMEOUT
+        while not self._gate.is_set():
+            if time.monotonic() > deadline:
+                self.add("gate timed out")
+                return
+            await asyncio.sleep(0.005)
+
+    def state(self) -> dict[str, Any]:
+        if self.at_response is None:
+            self.at_response = list(self.events)
+            self._gate.set()
+        now, then = background.metrics(), self._baseline
+        return {
+            "events": list(self.events),
+            "at_response": self.at_response,
+            "metrics": {
+                "queued": now.queued,
+                "running": now.running,
+                "completed": now.completed - then.completed,
+                "failed": now.failed - then.failed,
+                "dropped": now.dropped - then.dropped,
+            },
+        }
+
+
+def task_record(task: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """What a background task records: its name, the arguments it got, and whether it ran on
+    the event loop's thread (the main thread) or in a worker thread."""
+    on_main = threading.current_thread() is threading.main_thread()
+    return {"task": task, "args": list(args), "kwargs": kwargs, "thread": "main" if on_main else "worker"}
+
+
 #: The probe of each fixture's latest request, by fixture name (one process: one server).
-PROBES: dict[str, Probe] = {}
+PROBES: dict[str, Probe | Session | Journal] = {}
 
 
 def start_probe(fixture: str) -> Probe:
@@ -84,7 +162,43 @@ def start_probe(fixture: str) -> Probe:
     return probe
 
 
+def start_session(fixture: str) -> Session:
+    session = PROBES[fixture] = Session()
+    return session
+
+
+def start_journal(fixture: str) -> Journal:
+    journal = PROBES[fixture] = Journal()
+    return journal
+
+
+def journal_of(fixture: str) -> Journal:
+    """The journal the fixture's latest request started (its tasks write to it)."""
+    journal = PROBES[fixture]
+    if not isinstance(journal, Journal):
+        raise TypeError(f"{fixture} has no background journal")
+    return journal
+
+
 def probe_state(fixture: str) -> dict[str, Any]:
     """The probe as JSON; ``started: false`` when the generator never ran."""
     probe = PROBES.get(fixture)
+    if isinstance(probe, Journal):
+        return probe.state()
     return dataclasses.asdict(probe) if probe is not None else dataclasses.asdict(Probe(started=False))
+
+
+# -- lifespan ---------------------------------------------------------------------------------
+
+NOTES_FILE = "notes.jsonl"
+_notes_lock = threading.Lock()
+
+
+def note(fixture: str, event: Any) -> None:
+    """Appends an event to the fixture's notes file (in its fixture directory): start-up and
+    shutdown hooks write there, so the test reads what they did once the server has stopped."""
+    directory = fixture_files(fixture)
+    with _notes_lock:
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(directory / NOTES_FILE, "a", encoding="utf-8") as file:
+            file.write(json.dumps(event) + "\n")

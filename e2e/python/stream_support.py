@@ -289,14 +289,15 @@ def wait_for_probe(
     fetch: Callable[[], dict[str, Any]],
     want: dict[str, Any],
     differences: Callable[[Any, Any, str], list[str]],
+    label: str = "generator",
 ) -> list[str]:
-    """Polls the generator's probe until it has every member of ``want``; the differences
-    left after PROBE_TIMEOUT seconds."""
+    """Polls a probe (a generator's; ``label`` names it in the differences) until it has every
+    member of ``want``; the differences left after PROBE_TIMEOUT seconds."""
     deadline = time.monotonic() + PROBE_TIMEOUT
     while True:
         state = fetch()
         found = [
-            d for key, value in want.items() for d in differences(value, state.get(key), f"generator.{key}")
+            d for key, value in want.items() for d in differences(value, state.get(key), f"{label}.{key}")
         ]
         if not found or time.monotonic() > deadline:
             return found
