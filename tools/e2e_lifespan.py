@@ -110,12 +110,12 @@ def body_lines(fixture: dict[str, Any], names: dict[str, str]) -> list[str]:
     return [*lines, f"return {value_expr(spec.get('reply'), available)}"]
 
 
-def definitions(fixture: dict[str, Any], func_name: str) -> list[Definition]:
-    """The coroutine function behind ``run`` (hooks and handler), when one uses it."""
+def note_later_source(fixture: dict[str, Any]) -> Definition | None:
+    """The coroutine function behind ``run`` (of hooks and handler), when one uses it."""
     spec = fixture["handler"].get("lifespan", {})
     hooks = [*spec.get("startup", []), *spec.get("shutdown", [])]
     if "run" not in fixture["handler"].get("app_state", {}) and not any("run" in h for h in hooks):
-        return []
+        return None
     name = note_later(fixture)
     source = (
         f"async def {name}(text: str) -> None:\n"
@@ -123,7 +123,13 @@ def definitions(fixture: dict[str, Any], func_name: str) -> list[Definition]:
         f"    await asyncio.sleep({RUN_DELAY!r})\n"
         f"    note({lit(fixture['name'])}, text)\n"
     )
-    return [Definition(name, source)]
+    return Definition(name, source)
+
+
+def definitions(fixture: dict[str, Any], func_name: str) -> list[Definition]:
+    """What an app_state handler needs before it (with a lifespan, ``app_source`` writes it)."""
+    found = None if needs_own_app(fixture) else note_later_source(fixture)
+    return [found] if found else []
 
 
 # -- the app ----------------------------------------------------------------------------------
@@ -179,6 +185,7 @@ def app_source(fixture: dict[str, Any], app_var: str, config: str | None) -> tup
     hooks: dict[str, list[str]] = {"startup": [], "shutdown": []}
     blocks: list[str] = []
     options: list[tuple[str, str]] = []
+    later = note_later_source(fixture)
     if "context" in spec:
         name = f"{fixture['name']}_lifespan"
         blocks.append(context_source(fixture, name, spec["context"]))
@@ -193,6 +200,9 @@ def app_source(fixture: dict[str, Any], app_var: str, config: str | None) -> tup
                 source = f"@{app_var}.on_{event}\n{source}"
             blocks.append(source)
             defined.append(name)
+    if later:
+        blocks.append(later.source)
+        defined.append(later.name)
     if register == "constructor":
         options += [(f"on_{event}", f"[{', '.join(names)}]") for event, names in hooks.items() if names]
     arguments = ([config] if config else []) + ([kwargs(options)] if options else [])

@@ -11,13 +11,18 @@ For each category (a directory of testing_data/) it writes:
   compute their answer from the converted values. The fixtures are spread over as few ``App``
   objects as possible such that no two routes of one app conflict and no fixture's request path
   is matched by another fixture's route (so 404/405 fixtures stay meaningful); fixtures with
-  different server ``config`` never share an app. ``APPS`` maps group names to apps,
-  ``FIXTURE_APP`` fixture names to group names.
-  The streamed behaviours (``stream``, ``sse``, ``file``) are written by ``tools/e2e_streams.py``;
-  an app whose generators are probed gets the probe route too.
+  different server ``config`` never share an app, and a fixture with a ``lifespan`` gets an app
+  of its own. ``APPS`` maps group names to apps, ``FIXTURE_APP`` fixture names to group names.
+  The behaviours beyond the echo are written by plug-in modules (``Behaviours`` in
+  ``tools/e2e_source.py``): ``tools/e2e_streams.py`` (``stream``, ``sse``, ``file``),
+  ``tools/e2e_websockets.py`` (``websocket``), ``tools/e2e_background.py`` (``background``) and
+  ``tools/e2e_lifespan.py`` (``app_state``, and the hooks and lifespan of an app). An app whose
+  handlers record a probe (generators, WebSocket sessions, background journals) gets the probe
+  route too.
 - ``e2e/python/test_<category>.py``: every fixture through ``TestClient`` and against a live
   ``ferroweb run`` server (``@pytest.mark.live``); requests and comparisons live in the
-  hand-written ``e2e/python/fixture_client.py``.
+  hand-written ``e2e/python/fixture_client.py``. A fixture's ``xfail`` (a known framework bug)
+  marks its case as a strict expected failure.
 
 The output is deterministic and passed through ``ruff check --fix`` and ``ruff format``.
 """
@@ -215,7 +220,10 @@ def handler_source(writer: ModuleWriter, fixture: dict[str, Any], app_var: str, 
             raise FixtureError(f"{extra.pyname!r} names the framework's {extra.annotation} parameter")
         used.add(extra.pyname)
         provided = Parameter(f"@{extra.pyname}", extra.pyname, extra.annotation, None, False)
-        leading.append(provided) if extra.leading else add(provided)
+        if extra.leading:
+            leading.append(provided)
+        else:
+            add(provided)
 
     websocket = behaviour == "websocket"
     is_async = bool(handler.get("async", False)) or websocket

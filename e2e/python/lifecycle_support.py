@@ -113,5 +113,6 @@ def startup_problems(expected: dict[str, Any], error: str | None) -> list[str]:
     if error is None:
         return [f"lifespan.startup_error: expected start-up to fail with {wanted!r}, it succeeded"]
     if wanted not in error:
-        return [f"lifespan.startup_error: expected {wanted!r} in the error, got {error!r}"]
+        shown = error if len(error) <= 300 else error[:300] + "..."
+        return [f"lifespan.startup_error: expected {wanted!r} in the error, got {shown!r}"]
     return []
