@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from ferroweb import App, FileResponse, StreamingResponse
+from ferroweb import App, FileResponse, Response, StreamingResponse
 from ferroweb.testing import RemoteProtocolError, TestClient
 
 
@@ -33,6 +35,34 @@ def test_async_and_sync_generators_stream_their_chunks_in_order(app: App, client
     assert response.text == "".join(f"{n}," for n in range(500))
     response = client.get("/sync")
     assert (response.status_code, response.headers["x-kind"], response.content) == (202, "sync", b"abc")
+
+
+def test_large_bytes_are_sent_intact_and_released_afterwards(app: App, client: TestClient) -> None:
+    # Large bytes objects are shared with the engine instead of copied; the engine must drop
+    # its reference once they are sent, whichever thread sends them.
+    chunk = bytes(range(256)) * 400  # 100 KiB, above the sharing threshold
+
+    @app.get("/streamed")
+    def streamed() -> StreamingResponse:
+        return StreamingResponse(iter([chunk, b"-", chunk]))
+
+    @app.get("/whole")
+    def whole() -> Response:
+        return Response(chunk, media_type="application/octet-stream")
+
+    @app.get("/tiny")
+    def tiny() -> str:
+        return "ok"
+
+    baseline = sys.getrefcount(chunk)
+    for _ in range(50):
+        assert client.get("/streamed").content == chunk + b"-" + chunk
+        assert client.get("/whole").content == chunk
+    # References dropped on an engine thread are released at the next call into the engine.
+    deadline = time.monotonic() + 5
+    while sys.getrefcount(chunk) != baseline and time.monotonic() < deadline:
+        client.get("/tiny")
+    assert sys.getrefcount(chunk) == baseline
 
 
 def test_chunks_arrive_while_the_generator_still_runs(app: App, client: TestClient) -> None:

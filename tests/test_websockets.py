@@ -69,6 +69,39 @@ def test_binary_frames_subprotocols_and_a_server_close(app: App, client: TestCli
     assert (closed.value.code, closed.value.reason) == (4000, "done")
 
 
+def test_a_handler_that_accepts_and_returns_at_once_still_opens_the_socket(
+    app: App, client: TestClient
+) -> None:
+    # The handler's end and its accept are both ready when the engine looks: the accept wins.
+    @app.websocket("/once")
+    async def once(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.send_text("hello")
+
+    @app.websocket("/bye")
+    async def bye(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.close(4000, "bye")
+
+    for _ in range(40):
+        with client.websocket_connect("/once") as ws:
+            assert ws.receive_text() == "hello"
+        with client.websocket_connect("/bye") as ws, pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive()
+        assert (closed.value.code, closed.value.reason) == (4000, "bye")
+
+
+def test_accepting_without_any_of_the_offered_subprotocols_is_valid(app: App, client: TestClient) -> None:
+    @app.websocket("/plain")
+    async def plain(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.send_text(ws.headers.get("sec-websocket-protocol", ""))
+
+    with client.websocket_connect("/plain", subprotocols=["mqtt", "v9"]) as ws:
+        assert ws.accepted_subprotocol is None
+        assert ws.receive_text() == "mqtt, v9"
+
+
 def test_wrong_message_kinds_close_with_the_matching_code(app: App, client: TestClient) -> None:
     @app.websocket("/text")
     async def text_only(ws: WebSocket) -> None:

@@ -5,7 +5,7 @@
 import pytest
 
 from e2e.python.apps import app_websockets as apps
-from e2e.python.fixture_client import LiveServerPool, TestClientPool, with_xfails
+from e2e.python.fixture_client import LiveServerPool, TestClientPool
 
 CATEGORY = "websockets"
 # Grouped by app (see FIXTURE_APP in the apps module), in the order the apps are numbered.
@@ -53,12 +53,12 @@ FIXTURES = [
 ]
 
 
-@pytest.mark.parametrize("name", with_xfails(CATEGORY, FIXTURES, "testclient"))
+@pytest.mark.parametrize("name", FIXTURES)
 def test_websockets_testclient(name: str, testclients: TestClientPool) -> None:
     testclients.check(apps, CATEGORY, name)
 
 
 @pytest.mark.live
-@pytest.mark.parametrize("name", with_xfails(CATEGORY, FIXTURES, "live"))
+@pytest.mark.parametrize("name", FIXTURES)
 def test_websockets_live(name: str, live_servers: LiveServerPool) -> None:
     live_servers.check(apps, CATEGORY, name)

@@ -357,6 +357,9 @@ async fn handshake(
     path: &str,
 ) -> Response<Body> {
     let accept = tokio::select! {
+        // A handler that accepts and returns at once has both ready: the accept must win,
+        // or the client would get the handler's end-of-session reply instead of its socket.
+        biased;
         accept = &mut accepted => accept.ok(),
         response = &mut answer => return answered(response, path).await,
     };

@@ -21,11 +21,14 @@ use tokio::time::{Instant, Sleep};
 
 use crate::pipe::{Limits, Pipe, Pop, Push, Wakeup};
 
-/// How much a stream buffers between the binding and the socket: enough for smooth
-/// throughput with 64 KiB chunks, small enough that 10,000 slow clients stay affordable.
+/// How much a stream buffers between the binding and the socket. The producer is woken at
+/// half of it, so the byte limit sets how often the binding has to be woken: 1 MiB lets a
+/// generator of 64 KiB chunks run eight chunks per wake-up (measured ~20% more MB/s than
+/// 256 KiB), about what hyper and the kernel buffer per connection anyway. The item limit
+/// keeps a stream of small chunks (SSE events) to a few KiB per slow client.
 const STREAM_LIMITS: Limits = Limits {
     items: 64,
-    bytes: 256 * 1024,
+    bytes: 1024 * 1024,
 };
 
 enum Chunk {

@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod background;
+mod buffers;
 mod config;
 mod params;
 mod queue;
@@ -16,6 +17,7 @@ mod request;
 mod routes;
 mod server;
 mod stream;
+mod test_websocket;
 mod testing;
 mod websocket;
 
@@ -27,6 +29,7 @@ fn _ferroweb(module: &Bound<'_, PyModule>) -> PyResult<()> {
     request::register(module)?;
     server::register(module)?;
     stream::register(module)?;
+    test_websocket::register(module)?;
     testing::register(module)?;
     websocket::register(module)?;
     Ok(())

@@ -17,6 +17,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 use pyo3::{intern, IntoPyObjectExt};
 
+use crate::buffers::from_bytes_or_str;
 use crate::queue::RequestQueue;
 use crate::stream::ResponseStream;
 use crate::websocket::WebSocketConnection;
@@ -93,11 +94,8 @@ fn content_kind(kind: u8) -> PyResult<ContentKind> {
 }
 
 fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Bytes> {
-    if let Ok(bytes) = body.cast::<PyBytes>() {
-        return Ok(Bytes::copy_from_slice(bytes.as_bytes()));
-    }
-    if let Ok(text) = body.cast::<PyString>() {
-        return Ok(Bytes::copy_from_slice(text.to_str()?.as_bytes()));
+    if let Some(bytes) = from_bytes_or_str(body)? {
+        return Ok(bytes);
     }
     if body.is_none() {
         return Ok(Bytes::new());

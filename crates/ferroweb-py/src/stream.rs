@@ -11,8 +11,8 @@ use bytes::Bytes;
 use ferroweb_core::{BodyWriter, WriteOutcome};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
 
+use crate::buffers::from_bytes_or_str;
 use crate::queue::QueueInner;
 
 /// `write` answers: the chunk was taken / the buffer is full (retry after the writable
@@ -34,11 +34,8 @@ impl ResponseStream {
 }
 
 pub(crate) fn chunk_bytes(chunk: &Bound<'_, PyAny>) -> PyResult<Bytes> {
-    if let Ok(bytes) = chunk.cast::<PyBytes>() {
-        return Ok(Bytes::copy_from_slice(bytes.as_bytes()));
-    }
-    if let Ok(text) = chunk.cast::<PyString>() {
-        return Ok(Bytes::copy_from_slice(text.to_str()?.as_bytes()));
+    if let Some(bytes) = from_bytes_or_str(chunk)? {
+        return Ok(bytes);
     }
     if let Ok(bytes) = chunk.extract::<Vec<u8>>() {
         // bytearray, memoryview

@@ -11,11 +11,11 @@ use parking_lot::Mutex;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use pyo3::IntoPyObjectExt;
 use tokio::sync::Semaphore;
 
 use crate::queue::RequestQueue;
 use crate::routes::{app_service, PyRouteSpec};
+use crate::test_websocket::{self, TestWebSocket, WebSocketCallbacks};
 
 #[pyclass(frozen, weakref, module = "ferroweb._ferroweb")]
 pub(crate) struct TestTransport {
@@ -217,36 +217,23 @@ impl TestTransport {
         on_message: Py<PyAny>,
         on_close: Py<PyAny>,
     ) -> PyResult<TestWebSocket> {
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut request = format!("ws://testserver{url}")
-            .into_client_request()
-            .map_err(|err| {
-                PyValueError::new_err(format!("invalid WebSocket URL {url:?}: {err}"))
-            })?;
-        for (name, value) in headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| PyValueError::new_err(format!("invalid header name {name:?}")))?;
-            let value = HeaderValue::from_str(&value)
-                .map_err(|_| PyValueError::new_err(format!("invalid header value {value:?}")))?;
-            request.headers_mut().append(name, value);
-        }
-        let (commands, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let request = test_websocket::handshake_request(url, headers)?;
         let callbacks = WebSocketCallbacks {
             on_open,
             on_reject,
             on_message,
             on_close,
         };
-        let service = self.service.clone();
         let runtime = self.runtime.lock();
         let runtime = runtime
             .as_ref()
             .ok_or_else(|| PyRuntimeError::new_err("the test transport is closed"))?;
-        let task = runtime.spawn(run_test_websocket(service, request, receiver, callbacks));
-        Ok(TestWebSocket {
-            commands,
-            task: task.abort_handle(),
-        })
+        Ok(test_websocket::connect(
+            runtime,
+            self.service.clone(),
+            request,
+            callbacks,
+        ))
     }
 }
 
@@ -273,7 +260,7 @@ impl TestStream {
     }
 }
 
-fn headers_list<'py>(
+pub(crate) fn headers_list<'py>(
     py: Python<'py>,
     headers: &http::HeaderMap,
 ) -> Vec<(String, Bound<'py, PyBytes>)> {
@@ -285,176 +272,5 @@ fn headers_list<'py>(
 
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<TestTransport>()?;
-    module.add_class::<TestStream>()?;
-    module.add_class::<TestWebSocket>()
-}
-
-enum ClientCommand {
-    Text(String),
-    Binary(Vec<u8>),
-    Close(u16, String),
-}
-
-/// The client end of an in-process WebSocket (see `TestTransport.websocket_connect`).
-#[pyclass(frozen, module = "ferroweb._ferroweb")]
-pub(crate) struct TestWebSocket {
-    commands: tokio::sync::mpsc::UnboundedSender<ClientCommand>,
-    task: tokio::task::AbortHandle,
-}
-
-#[pymethods]
-impl TestWebSocket {
-    fn send_text(&self, text: String) -> bool {
-        self.commands.send(ClientCommand::Text(text)).is_ok()
-    }
-
-    fn send_bytes(&self, data: Vec<u8>) -> bool {
-        self.commands.send(ClientCommand::Binary(data)).is_ok()
-    }
-
-    /// Starts the close handshake from the client side.
-    #[pyo3(signature = (code=1000, reason=None))]
-    fn close(&self, code: u16, reason: Option<String>) -> bool {
-        self.commands
-            .send(ClientCommand::Close(code, reason.unwrap_or_default()))
-            .is_ok()
-    }
-
-    /// Drops the connection without a close frame (an abnormal disconnect).
-    fn abort(&self) {
-        self.task.abort();
-    }
-}
-
-/// The callbacks of one test WebSocket, all called from a runtime thread.
-struct WebSocketCallbacks {
-    on_open: Py<PyAny>,
-    on_reject: Py<PyAny>,
-    on_message: Py<PyAny>,
-    on_close: Py<PyAny>,
-}
-
-fn call(
-    callback: &Py<PyAny>,
-    args: impl for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyTuple>>,
-) {
-    Python::attach(|py| {
-        let result = args(py).and_then(|args| callback.call1(py, args));
-        if let Err(err) = result {
-            err.print(py);
-        }
-    });
-}
-
-async fn run_test_websocket(
-    service: AppService,
-    request: tokio_tungstenite::tungstenite::handshake::client::Request,
-    mut commands: tokio::sync::mpsc::UnboundedReceiver<ClientCommand>,
-    callbacks: WebSocketCallbacks,
-) {
-    use futures_util::{SinkExt, StreamExt};
-    use pyo3::types::PyTuple;
-    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-    use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-
-    let (client_io, server_io) = tokio::io::duplex(1 << 20);
-    tokio::spawn(ferroweb_core::serve_in_process(service, server_io));
-    let mut socket = match tokio_tungstenite::client_async(request, client_io).await {
-        Ok((socket, response)) => {
-            call(&callbacks.on_open, |py| {
-                PyTuple::new(
-                    py,
-                    [
-                        response.status().as_u16().into_bound_py_any(py)?,
-                        headers_list(py, response.headers()).into_bound_py_any(py)?,
-                    ],
-                )
-            });
-            socket
-        }
-        Err(WsError::Http(response)) => {
-            let body = response.body().clone().unwrap_or_default();
-            call(&callbacks.on_reject, |py| {
-                PyTuple::new(
-                    py,
-                    [
-                        response.status().as_u16().into_bound_py_any(py)?,
-                        headers_list(py, response.headers()).into_bound_py_any(py)?,
-                        PyBytes::new(py, &body).into_any(),
-                    ],
-                )
-            });
-            return;
-        }
-        Err(err) => {
-            let message = err.to_string();
-            call(&callbacks.on_close, |py| {
-                PyTuple::new(
-                    py,
-                    [
-                        1006u16.into_bound_py_any(py)?,
-                        message.into_bound_py_any(py)?,
-                    ],
-                )
-            });
-            return;
-        }
-    };
-    let closed = |code: u16, reason: String| {
-        call(&callbacks.on_close, |py| {
-            PyTuple::new(
-                py,
-                [code.into_bound_py_any(py)?, reason.into_bound_py_any(py)?],
-            )
-        });
-    };
-    let mut commands_open = true;
-    loop {
-        tokio::select! {
-            command = commands.recv(), if commands_open => {
-                let message = match command {
-                    Some(ClientCommand::Text(text)) => Message::text(text),
-                    Some(ClientCommand::Binary(data)) => Message::binary(data),
-                    Some(ClientCommand::Close(code, reason)) => Message::Close(Some(CloseFrame {
-                        code: CloseCode::from(code),
-                        reason: reason.into(),
-                    })),
-                    None => {
-                        commands_open = false;
-                        Message::Close(None)
-                    }
-                };
-                if let Err(err) = socket.send(message).await {
-                    closed(1006, err.to_string());
-                    return;
-                }
-            }
-            incoming = socket.next() => match incoming {
-                Some(Ok(Message::Text(text))) => call(&callbacks.on_message, |py| {
-                    PyTuple::new(py, [0u8.into_bound_py_any(py)?, text.as_str().into_bound_py_any(py)?])
-                }),
-                Some(Ok(Message::Binary(data))) => call(&callbacks.on_message, |py| {
-                    PyTuple::new(py, [1u8.into_bound_py_any(py)?, PyBytes::new(py, &data).into_any()])
-                }),
-                Some(Ok(Message::Close(frame))) => {
-                    let _ = socket.flush().await;
-                    let (code, reason) = frame
-                        .map(|f| (u16::from(f.code), f.reason.as_str().to_owned()))
-                        .unwrap_or((1005, String::new()));
-                    closed(code, reason);
-                    return;
-                }
-                Some(Ok(_)) => {}
-                Some(Err(err)) => {
-                    closed(1006, err.to_string());
-                    return;
-                }
-                None => {
-                    closed(1006, String::new());
-                    return;
-                }
-            }
-        }
-    }
+    module.add_class::<TestStream>()
 }

@@ -45,7 +45,7 @@ fn a_full_buffer_refuses_until_drained() {
         written += 1;
         assert!(written < 100, "the buffer must be bounded");
     }
-    assert_eq!(written, 4, "256 KiB of 64 KiB chunks");
+    assert_eq!(written, 16, "1 MiB of 64 KiB chunks");
 }
 
 #[test]
