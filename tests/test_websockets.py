@@ -4,6 +4,7 @@ a live server, over an in-memory connection)."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -170,6 +171,75 @@ def test_messages_over_the_size_limit_close_with_1009() -> None:
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive()
         assert closed.value.code == 1009
+
+
+def test_a_silent_peer_is_closed_with_1001_after_the_idle_timeout() -> None:
+    app = App(ServerConfig(websocket_idle_timeout=0.3, websocket_ping_interval=None))
+    seen: list[int] = []
+
+    @app.websocket("/ws")
+    async def endpoint(ws: WebSocket) -> None:
+        await ws.accept()
+        try:
+            await ws.receive_text()
+        except WebSocketDisconnect as exc:
+            seen.append(exc.code)
+
+    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+        started = time.monotonic()
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive()
+        waited = time.monotonic() - started
+    assert closed.value.code == 1001
+    assert 0.25 <= waited < 5
+    assert seen == [1001]
+
+
+def test_server_pings_keep_a_quiet_but_live_peer_open() -> None:
+    # The client answers the server's pings (as every WebSocket client does); those pongs
+    # count as traffic, so the idle timeout never fires while the peer is alive.
+    app = App(ServerConfig(websocket_idle_timeout=0.4, websocket_ping_interval=0.1))
+
+    @app.websocket("/ws")
+    async def endpoint(ws: WebSocket) -> None:
+        await ws.accept()
+        async for message in ws.iter_text():
+            await ws.send_text(message.upper())
+
+    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+        time.sleep(1.2)
+        ws.send_text("still here")
+        assert ws.receive_text() == "STILL HERE"
+
+
+def test_a_websocket_route_and_an_http_get_route_may_share_a_path(app: App, client: TestClient) -> None:
+    @app.get("/room/{name}")
+    def page(name: str) -> dict[str, str]:
+        return {"page": name}
+
+    @app.websocket("/room/{name}")
+    async def socket(ws: WebSocket, name: str) -> None:
+        await ws.accept()
+        await ws.send_json({"socket": name})
+        await ws.receive_text()
+
+    assert client.get("/room/blue").json() == {"page": "blue"}
+    assert client.post("/room/blue").status_code == 405
+    with client.websocket_connect("/room/blue") as ws:
+        assert ws.receive_json() == {"socket": "blue"}
+
+
+def test_a_websocket_path_registered_twice_is_refused_at_start_up(app: App) -> None:
+    @app.websocket("/ws")
+    async def first(ws: WebSocket) -> None:
+        await ws.accept()
+
+    @app.websocket("/ws")
+    async def second(ws: WebSocket) -> None:
+        await ws.accept()
+
+    with pytest.raises(ValueError, match='WebSocket route "/ws" is registered twice'), TestClient(app):
+        pass
 
 
 def test_plain_http_requests_to_a_websocket_route_are_refused(app: App, client: TestClient) -> None:

@@ -66,6 +66,7 @@ fn route_table() -> RouteTable {
             id,
             path,
             methods: vec![Method::GET, Method::POST],
+            websocket: false,
         });
     RouteTable::new(specs).expect("the benchmark routes are valid")
 }

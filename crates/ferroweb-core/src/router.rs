@@ -1,7 +1,7 @@
 //! The route table: validated once from what the binding registered, then compiled into an
 //! axum router whose lookups are matchit radix-tree matches, with no binding code involved.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
@@ -17,6 +17,32 @@ pub struct RouteSpec {
     pub id: RouteId,
     pub path: String,
     pub methods: Vec<Method>,
+    /// A WebSocket endpoint: it is handed the GET requests that are upgrade handshakes, with
+    /// a [`crate::WebSocketChannel`] ([`crate::PendingRequest::websocket`]); `methods` is
+    /// ignored. It may share its path with an HTTP GET route, which keeps the plain requests.
+    pub websocket: bool,
+}
+
+impl RouteSpec {
+    /// An HTTP route.
+    pub fn http(id: RouteId, path: impl Into<String>, methods: Vec<Method>) -> Self {
+        Self {
+            id,
+            path: path.into(),
+            methods,
+            websocket: false,
+        }
+    }
+
+    /// A WebSocket route.
+    pub fn websocket(id: RouteId, path: impl Into<String>) -> Self {
+        Self {
+            id,
+            path: path.into(),
+            methods: vec![Method::GET],
+            websocket: true,
+        }
+    }
 }
 
 /// Why a route table could not be built. Raised at start-up, never per request.
@@ -24,6 +50,7 @@ pub struct RouteSpec {
 pub enum RouteError {
     InvalidPath { path: String, message: String },
     DuplicateRoute { path: String, method: Method },
+    DuplicateWebSocket { path: String },
     UnsupportedMethod { path: String, method: Method },
     NoMethods { path: String },
 }
@@ -39,6 +66,9 @@ impl fmt::Display for RouteError {
             }
             Self::UnsupportedMethod { path, method } => {
                 write!(f, "route {path:?}: method {method} is not supported")
+            }
+            Self::DuplicateWebSocket { path } => {
+                write!(f, "WebSocket route {path:?} is registered twice")
             }
             Self::NoMethods { path } => write!(f, "route {path:?} has no methods"),
         }
@@ -63,11 +93,17 @@ pub(crate) const ROUTABLE_METHODS: [Method; 7] = [
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct PathEntry {
     pub(crate) endpoints: Vec<(Method, RouteId)>,
+    /// The WebSocket route at this path, if any (it answers GET upgrade handshakes).
+    pub(crate) websocket: Option<RouteId>,
 }
 
 impl PathEntry {
-    fn serves(&self, method: &Method) -> bool {
+    fn has_endpoint(&self, method: &Method) -> bool {
         self.endpoints.iter().any(|(m, _)| m == method)
+    }
+
+    fn serves(&self, method: &Method) -> bool {
+        self.has_endpoint(method) || (*method == Method::GET && self.websocket.is_some())
     }
 
     /// The `Allow` header value: every served method, HEAD wherever GET is served, and
@@ -93,7 +129,6 @@ pub struct RouteTable {
     pub(crate) order: Vec<String>,
     pub(crate) error_route: Option<RouteId>,
     pub(crate) param_plans: HashMap<RouteId, Arc<crate::ParamPlan>>,
-    pub(crate) websocket_routes: HashSet<RouteId>,
 }
 
 impl RouteTable {
@@ -103,9 +138,6 @@ impl RouteTable {
         // templates as errors instead of axum's panics.
         let mut checker = matchit::Router::new();
         for spec in specs {
-            if spec.methods.is_empty() {
-                return Err(RouteError::NoMethods { path: spec.path });
-            }
             if !spec.path.starts_with('/') {
                 return Err(RouteError::InvalidPath {
                     path: spec.path,
@@ -122,6 +154,16 @@ impl RouteTable {
                 table.order.push(spec.path.clone());
             }
             let entry = table.paths.entry(spec.path.clone()).or_default();
+            if spec.websocket {
+                if entry.websocket.is_some() {
+                    return Err(RouteError::DuplicateWebSocket { path: spec.path });
+                }
+                entry.websocket = Some(spec.id);
+                continue;
+            }
+            if spec.methods.is_empty() {
+                return Err(RouteError::NoMethods { path: spec.path });
+            }
             for method in spec.methods {
                 if !ROUTABLE_METHODS.contains(&method) {
                     return Err(RouteError::UnsupportedMethod {
@@ -129,7 +171,7 @@ impl RouteTable {
                         method,
                     });
                 }
-                if entry.serves(&method) {
+                if entry.has_endpoint(&method) {
                     return Err(RouteError::DuplicateRoute {
                         path: spec.path,
                         method,
@@ -152,13 +194,6 @@ impl RouteTable {
     /// request is dispatched ([`crate::PendingRequest::params`]).
     pub fn with_param_plan(mut self, route: RouteId, plan: crate::ParamPlan) -> Self {
         self.param_plans.insert(route, Arc::new(plan));
-        self
-    }
-
-    /// Makes `route` a WebSocket endpoint: its requests must be upgrade handshakes and carry
-    /// a [`crate::WebSocketChannel`] ([`crate::PendingRequest::websocket`]).
-    pub fn with_websocket(mut self, route: RouteId) -> Self {
-        self.websocket_routes.insert(route);
         self
     }
 

@@ -106,18 +106,38 @@ impl AppService {
 }
 
 fn method_router(entry: &PathEntry, table: &RouteTable, shared: &Arc<Shared>) -> MethodRouter {
+    let target = |route: RouteId, websocket: bool| Target {
+        route,
+        params: table.param_plans.get(&route).cloned(),
+        websocket,
+    };
+    let upgrade = entry.websocket.map(|route| target(route, true));
     let mut methods = MethodRouter::new();
+    let mut serves_get = false;
     for (method, route) in &entry.endpoints {
         // RouteTable only admits methods axum has filters for.
         let Ok(filter) = MethodFilter::try_from(method.clone()) else {
             continue;
         };
+        let is_get = *method == Method::GET;
+        serves_get |= is_get;
         methods = methods.on_service(
             filter,
             Endpoint {
-                route: *route,
-                params: table.param_plans.get(route).cloned(),
-                websocket: table.websocket_routes.contains(route),
+                target: target(*route, false),
+                // An HTTP GET sharing its path with a WebSocket route hands it the handshakes.
+                upgrade: if is_get { upgrade.clone() } else { None },
+                shared: Arc::clone(shared),
+            },
+        );
+    }
+    if let (Some(upgrade), false) = (upgrade, serves_get) {
+        // A WebSocket route alone: plain GETs reach it too and get the handshake rejection.
+        methods = methods.on_service(
+            MethodFilter::GET,
+            Endpoint {
+                target: upgrade,
+                upgrade: None,
                 shared: Arc::clone(shared),
             },
         );
@@ -191,13 +211,14 @@ async fn routing_miss(
 /// One route's handler as a tower service.
 #[derive(Clone)]
 struct Endpoint {
-    route: RouteId,
-    params: Option<Arc<ParamPlan>>,
-    websocket: bool,
+    target: Target,
+    /// Where WebSocket handshakes go instead, when a WebSocket route shares the path.
+    upgrade: Option<Target>,
     shared: Arc<Shared>,
 }
 
 /// Which route a request goes to, and what the core prepares for it.
+#[derive(Clone)]
 struct Target {
     route: RouteId,
     params: Option<Arc<ParamPlan>>,
@@ -217,12 +238,11 @@ impl Service<Request<Body>> for Endpoint {
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let shared = Arc::clone(&self.shared);
-        let route = self.route;
-        let target = Target {
-            route,
-            params: self.params.clone(),
-            websocket: self.websocket,
+        let target = match &self.upgrade {
+            Some(upgrade) if is_websocket_handshake(&request) => upgrade.clone(),
+            _ => self.target.clone(),
         };
+        let route = target.route;
         // A Uri clone is a reference-count increment; the path is only rendered on a panic.
         let uri = request.uri().clone();
         Box::pin(async move {
@@ -240,6 +260,18 @@ impl Service<Request<Body>> for Endpoint {
             }))
         })
     }
+}
+
+/// A request asking to switch to the WebSocket protocol (`Upgrade: websocket`); whether the
+/// rest of the handshake is valid is the WebSocket route's business.
+fn is_websocket_handshake(request: &Request<Body>) -> bool {
+    request
+        .headers()
+        .get_all(header::UPGRADE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|protocol| protocol.trim().eq_ignore_ascii_case("websocket"))
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

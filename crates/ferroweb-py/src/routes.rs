@@ -18,13 +18,9 @@ pub(crate) type PyRouteSpec = (u32, String, Vec<String>, Option<Vec<PyParamSpec>
 
 fn route_table(specs: Vec<PyRouteSpec>, error_route: Option<u32>) -> PyResult<RouteTable> {
     let mut plans = Vec::new();
-    let mut websockets = Vec::new();
     let specs = specs
         .into_iter()
         .map(|(id, path, methods, params, websocket)| {
-            if websocket {
-                websockets.push(id);
-            }
             if let Some(params) = params {
                 plans.push((id, param_plan(params)?));
             }
@@ -35,15 +31,17 @@ fn route_table(specs: Vec<PyRouteSpec>, error_route: Option<u32>) -> PyResult<Ro
                         .map_err(|_| PyValueError::new_err(format!("invalid HTTP method {m:?}")))
                 })
                 .collect::<PyResult<Vec<_>>>()?;
-            Ok(RouteSpec { id, path, methods })
+            Ok(RouteSpec {
+                id,
+                path,
+                methods,
+                websocket,
+            })
         })
         .collect::<PyResult<Vec<_>>>()?;
     let mut table = RouteTable::new(specs).map_err(|err| PyValueError::new_err(err.to_string()))?;
     for (id, plan) in plans {
         table = table.with_param_plan(id, plan);
-    }
-    for id in websockets {
-        table = table.with_websocket(id);
     }
     Ok(match error_route {
         Some(route) => table.with_error_route(route),

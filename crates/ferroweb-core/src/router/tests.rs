@@ -5,6 +5,7 @@ fn spec(id: RouteId, path: &str, methods: &[Method]) -> RouteSpec {
         id,
         path: path.to_owned(),
         methods: methods.to_vec(),
+        websocket: false,
     }
 }
 
@@ -56,4 +57,26 @@ fn static_and_param_siblings_coexist() {
         spec(2, "/files/{*rest}", &[Method::GET]),
     ]);
     assert!(table.is_ok());
+}
+
+#[test]
+fn a_websocket_route_may_share_its_path_with_http_routes_once() {
+    let table = RouteTable::new([
+        spec(0, "/chat", &[Method::GET, Method::POST]),
+        RouteSpec::websocket(1, "/chat"),
+        RouteSpec::websocket(2, "/live"),
+    ])
+    .unwrap();
+    let chat = &table.paths["/chat"];
+    assert_eq!(chat.websocket, Some(1));
+    assert_eq!(chat.endpoints, vec![(Method::GET, 0), (Method::POST, 0)]);
+    assert_eq!(table.paths["/live"].allow_header(), "GET, HEAD, OPTIONS");
+    let twice = RouteTable::new([
+        RouteSpec::websocket(0, "/ws"),
+        RouteSpec::websocket(1, "/ws"),
+    ]);
+    assert_eq!(
+        twice.unwrap_err(),
+        RouteError::DuplicateWebSocket { path: "/ws".into() }
+    );
 }

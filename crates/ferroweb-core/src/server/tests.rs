@@ -37,6 +37,7 @@ fn start(config: ServerConfig) -> (ServerHandle, std_mpsc::Receiver<bool>) {
         id: 0,
         path: "/".into(),
         methods: vec![Method::GET],
+        websocket: false,
     }])
     .unwrap();
     let service = AppService::new(&table, Arc::new(SlowEcho), &config);

@@ -68,16 +68,19 @@ fn app_with(
             id: 0,
             path: "/items/{id}".into(),
             methods: vec![Method::GET],
+            websocket: false,
         },
         RouteSpec {
             id: 1,
             path: "/items/{id}".into(),
             methods: vec![Method::POST],
+            websocket: false,
         },
         RouteSpec {
             id: 2,
             path: "/files/{*rest}".into(),
             methods: vec![Method::GET],
+            websocket: false,
         },
     ])
     .unwrap();
@@ -262,4 +265,34 @@ async fn routing_misses_go_to_the_error_route_when_set() {
         .await;
     assert_eq!(options.status(), StatusCode::NO_CONTENT);
     assert_eq!(recorder.calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn handshakes_go_to_the_websocket_route_sharing_a_get_path() {
+    let table = RouteTable::new([
+        RouteSpec::http(0, "/chat", vec![Method::GET]),
+        RouteSpec::websocket(1, "/chat"),
+    ])
+    .unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let service = AppService::new(&table, recorder.clone(), &ServerConfig::default());
+
+    let plain = service
+        .call_in_process(request(Method::GET, "/chat", Body::empty()))
+        .await;
+    assert!(text(plain).await.starts_with("route=0 "));
+
+    // In process there is no connection to upgrade: the WebSocket route answers with the
+    // handshake rejection itself, which shows the request went there and not to route 0.
+    let handshake = Request::builder()
+        .uri("/chat")
+        .header(header::CONNECTION, "upgrade")
+        .header(header::UPGRADE, "WebSocket")
+        .header(header::SEC_WEBSOCKET_VERSION, "13")
+        .header(header::SEC_WEBSOCKET_KEY, "dGhlIHNhbXBsZSBub25jZQ==")
+        .body(Body::empty())
+        .unwrap();
+    let response = service.call_in_process(handshake).await;
+    assert_eq!(response.status(), StatusCode::UPGRADE_REQUIRED);
+    assert_eq!(recorder.calls.load(Ordering::SeqCst), 1);
 }
