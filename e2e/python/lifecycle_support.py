@@ -12,12 +12,12 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from e2e.python.handler_support import NOTES_FILE
+from e2e.python.stream_support import poll
 
 POLL_TIMEOUT = 5.0
 Differences = Callable[[Any, Any, str], list[str]]
@@ -59,22 +59,17 @@ def wait_for_journal(
 ) -> list[str]:
     """Polls the journal until it has what ``want`` describes, then until the supervisor is
     idle; the differences left after POLL_TIMEOUT seconds each."""
-    deadline = time.monotonic() + POLL_TIMEOUT
-    while True:
-        state = fetch()
-        found = journal_differences(want, state, differences)
-        if not found:
-            break
-        if time.monotonic() > deadline:
-            return found
-        time.sleep(0.02)
-    deadline = time.monotonic() + POLL_TIMEOUT
-    while state["metrics"]["queued"] or state["metrics"]["running"]:
-        if time.monotonic() > deadline:
-            return [f"background: tasks still queued or running after {POLL_TIMEOUT}s: {state['metrics']}"]
-        time.sleep(0.02)
-        state = fetch()
-    return []
+    _, found = poll(fetch, lambda state: journal_differences(want, state, differences), POLL_TIMEOUT)
+    if found:
+        return found
+
+    def busy(state: dict[str, Any]) -> list[str]:
+        metrics = state["metrics"]
+        if metrics["queued"] or metrics["running"]:
+            return [f"background: tasks still queued or running after {POLL_TIMEOUT}s: {metrics}"]
+        return []
+
+    return poll(fetch, busy, POLL_TIMEOUT)[1]
 
 
 # -- lifespan ---------------------------------------------------------------------------------

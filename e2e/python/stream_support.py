@@ -285,6 +285,22 @@ def event_differences(
     return problems
 
 
+def poll(
+    fetch: Callable[[], dict[str, Any]],
+    problems_of: Callable[[dict[str, Any]], list[str]],
+    timeout: float = PROBE_TIMEOUT,
+) -> tuple[dict[str, Any], list[str]]:
+    """Fetches a probe's state until ``problems_of`` finds nothing wrong with it, or the
+    timeout passes; the last state and what was still wrong with it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = fetch()
+        found = problems_of(state)
+        if not found or time.monotonic() > deadline:
+            return state, found
+        time.sleep(0.02)
+
+
 def wait_for_probe(
     fetch: Callable[[], dict[str, Any]],
     want: dict[str, Any],
@@ -293,12 +309,12 @@ def wait_for_probe(
 ) -> list[str]:
     """Polls a probe (a generator's; ``label`` names it in the differences) until it has every
     member of ``want``; the differences left after PROBE_TIMEOUT seconds."""
-    deadline = time.monotonic() + PROBE_TIMEOUT
-    while True:
-        state = fetch()
-        found = [
-            d for key, value in want.items() for d in differences(value, state.get(key), f"{label}.{key}")
+
+    def problems_of(state: dict[str, Any]) -> list[str]:
+        return [
+            found
+            for key, value in want.items()
+            for found in differences(value, state.get(key), f"{label}.{key}")
         ]
-        if not found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.02)
+
+    return poll(fetch, problems_of)[1]

@@ -110,6 +110,18 @@ pub(crate) struct WebSocketCallbacks {
     pub(crate) on_close: Py<PyAny>,
 }
 
+impl WebSocketCallbacks {
+    /// Reports the end of the connection (1006 when it failed without a close frame).
+    fn closed(&self, code: u16, reason: String) {
+        call(&self.on_close, |py| {
+            pyo3::types::PyTuple::new(
+                py,
+                [code.into_bound_py_any(py)?, reason.into_bound_py_any(py)?],
+            )
+        });
+    }
+}
+
 fn call(
     callback: &Py<PyAny>,
     args: impl for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyTuple>>,
@@ -153,17 +165,7 @@ async fn open(
 ) -> Option<WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>> {
     use pyo3::types::PyTuple;
 
-    let failed = |message: String| {
-        call(&callbacks.on_close, |py| {
-            PyTuple::new(
-                py,
-                [
-                    1006u16.into_bound_py_any(py)?,
-                    message.into_bound_py_any(py)?,
-                ],
-            )
-        });
-    };
+    let failed = |message: String| callbacks.closed(1006, message);
     let (client_io, server_io) = tokio::io::duplex(1 << 20);
     tokio::spawn(ferroweb_core::serve_in_process(service, server_io));
     let (mut sender, connection) =
@@ -244,14 +246,6 @@ async fn run_test_websocket(
     let Some(mut socket) = open(service, request, &callbacks).await else {
         return;
     };
-    let closed = |code: u16, reason: String| {
-        call(&callbacks.on_close, |py| {
-            PyTuple::new(
-                py,
-                [code.into_bound_py_any(py)?, reason.into_bound_py_any(py)?],
-            )
-        });
-    };
     let mut commands_open = true;
     loop {
         tokio::select! {
@@ -269,7 +263,7 @@ async fn run_test_websocket(
                     }
                 };
                 if let Err(err) = socket.send(message).await {
-                    closed(1006, err.to_string());
+                    callbacks.closed(1006, err.to_string());
                     return;
                 }
             }
@@ -285,16 +279,16 @@ async fn run_test_websocket(
                     let (code, reason) = frame
                         .map(|f| (u16::from(f.code), f.reason.as_str().to_owned()))
                         .unwrap_or((1005, String::new()));
-                    closed(code, reason);
+                    callbacks.closed(code, reason);
                     return;
                 }
                 Some(Ok(_)) => {}
                 Some(Err(err)) => {
-                    closed(1006, err.to_string());
+                    callbacks.closed(1006, err.to_string());
                     return;
                 }
                 None => {
-                    closed(1006, String::new());
+                    callbacks.closed(1006, String::new());
                     return;
                 }
             }
