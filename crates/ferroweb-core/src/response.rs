@@ -93,6 +93,11 @@ impl HandlerResponse {
         }
     }
 
+    /// Whether the body is a file, which [`Self::into_http_response`] must open.
+    pub fn is_file(&self) -> bool {
+        matches!(self.body, ResponseBody::File(_))
+    }
+
     /// The HTTP response; a file is opened and checked here, without blocking the runtime.
     pub async fn into_http_response(self) -> http::Response<axum::body::Body> {
         match self.body {

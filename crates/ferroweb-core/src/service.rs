@@ -361,7 +361,16 @@ async fn handle(
             .into_response();
     }
     if let Some((upgrade, end, accepted)) = socket {
-        return handshake(&shared, upgrade, end, accepted, answer, uri.path()).await;
+        // Boxed so that the rare handshake's state does not enlarge every request's future.
+        return Box::pin(handshake(
+            &shared,
+            upgrade,
+            end,
+            accepted,
+            answer,
+            uri.path(),
+        ))
+        .await;
     }
     answered(answer.await, uri.path()).await
 }
@@ -371,7 +380,9 @@ async fn answered(
     path: &str,
 ) -> Response<Body> {
     match answer {
-        Ok(response) => response.into_http_response().await,
+        // Only a file needs awaiting; boxing it keeps every other request's future small.
+        Ok(response) if response.is_file() => Box::pin(response.into_http_response()).await,
+        Ok(response) => response.into_http(),
         Err(_) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR)
             .with_instance(path)
             .into_response(),
