@@ -709,7 +709,11 @@ def main(argv: list[str] | None = None) -> int:
     print(report(results, args, out, extra))
     if not args.smoke:
         chart(out)
-        if out.resolve().parent == RESULTS.resolve():
+        # Only a complete run (every server and workload, both concurrencies, 3+ rounds)
+        # becomes LATEST.md: a narrowed one must not pass for the project's standing.
+        narrowed = bool(args.only or args.workload) or not {64, 256} <= set(args.concurrency)
+        complete = not narrowed and args.rounds >= 3
+        if complete and out.resolve().parent == RESULTS.resolve():
             shutil.copy(out / "results.md", RESULTS / "LATEST.md")
         print(f"results in {out}")
     failed = [r for r in results if r.failure or r.failed_workloads]
