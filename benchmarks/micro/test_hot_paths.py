@@ -14,6 +14,7 @@ import pytest
 from ferroweb import App, JSONResponse, Request, Response
 from ferroweb._dispatch import render
 from ferroweb._params import compile_binder
+from ferroweb._response_model import compile_response_model
 from ferroweb.routing import Route
 from ferroweb.testing import TestClient
 
@@ -72,6 +73,24 @@ def test_bind_request_only(benchmark: Any) -> None:
 def test_render(benchmark: Any, value: object) -> None:
     raw = FakeRaw()
     benchmark(render, raw, value, 200)
+
+
+@pytest.mark.parametrize(
+    ("model", "value"),
+    [
+        (dict[str, object], {"item_id": 42, "q": "hello"}),
+        (dict[str, str], {"message": "Hello, World!"}),
+        (Item, {"name": "widget", "price": 12.5, "tags": ["a", "b"]}),
+    ],
+    ids=["dict-object", "dict-str", "struct-from-dict"],
+)
+def test_response_model(benchmark: Any, model: object, value: object) -> None:
+    def endpoint() -> None:
+        return None
+
+    serialise = compile_response_model(Route("/x", endpoint, ("GET",), response_model=model), debug=False)
+    assert serialise is not None
+    benchmark(serialise, value)
 
 
 def test_request_through_test_client(benchmark: Any) -> None:
