@@ -32,6 +32,11 @@ class Tag:
     weight: int = 1
 
 
+class Basket(msgspec.Struct):
+    tags: list[Tag]
+    labels: list[str]
+
+
 def errors_of(response: Any) -> list[tuple[str, list[Any]]]:
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -251,3 +256,22 @@ def test_unresolvable_annotation_is_a_clear_registration_error() -> None:
 
     with pytest.raises(TypeError, match="cannot resolve the annotation 'Local'"):
         TestClient(app).get("/")
+
+
+def test_defaulted_dataclass_fields_survive_nesting() -> None:
+    # msgspec leaves a decoded dataclass's defaults on the class; the body reader copies them
+    # onto instances only for types that can hold a dataclass, however deeply.
+    app = App()
+
+    @app.post("/basket")
+    def basket(basket: Basket) -> dict[str, Any]:
+        return {"weights": [vars(tag) for tag in basket.tags], "labels": basket.labels}
+
+    with TestClient(app) as client:
+        response = client.post(
+            "/basket", json={"tags": [{"label": "a"}, {"label": "b", "weight": 5}], "labels": ["x"]}
+        )
+    assert response.json() == {
+        "weights": [{"label": "a", "weight": 1}, {"label": "b", "weight": 5}],
+        "labels": ["x"],
+    }

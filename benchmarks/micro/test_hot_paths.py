@@ -51,6 +51,28 @@ def test_bind_path_and_query(benchmark: Any) -> None:
     assert benchmark(bind, raw) == ["42", "hello", "10"]
 
 
+class FakeRawPost(FakeRaw):
+    method = "POST"
+    body_bytes = msgspec.json.encode(Item("widget", 12.5, ["a", "b"]))
+
+    def body(self) -> bytes:
+        return self.body_bytes
+
+    def header(self, name: str) -> str | None:
+        return "application/json" if name == "content-type" else None
+
+    def param_values(self) -> tuple[list[Any], None]:
+        return [], None
+
+
+def test_bind_json_body(benchmark: Any) -> None:
+    def handler(item: Item) -> None: ...
+
+    bind, _ = compile_binder(Route("/items", handler, ("POST",)), None)
+    assert bind is not None
+    assert benchmark(bind, FakeRawPost()) == [Item("widget", 12.5, ["a", "b"])]
+
+
 def test_bind_request_only(benchmark: Any) -> None:
     def handler(request: Request) -> None: ...
 

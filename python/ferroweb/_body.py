@@ -79,6 +79,9 @@ class BodyReader:
         except TypeError as exc:
             raise TypeError(f"handler {route.name!r}: unsupported body type: {exc}") from None
         self._info: msgspec_inspect.Type | None = None
+        # Walking every decoded value costs more than decoding it: only types that can hold a
+        # dataclass need it.
+        self._materialise = _holds_dataclass(msgspec_inspect.type_info(self._type))
 
     def read(self, raw: RawRequest, errors: list[dict[str, Any]]) -> dict[str, Any]:
         """Parameter name -> value; failures go to ``errors`` (422) or raise (400, 415)."""
@@ -95,9 +98,11 @@ class BodyReader:
             return {}
         except msgspec.DecodeError as exc:
             raise _json_invalid(exc) from None
+        if self._materialise:
+            _materialise(value)
         if self._embedded:
-            return {spec.name: _materialise(getattr(value, spec.name)) for spec in self._specs}
-        return {self._specs[0].name: _materialise(value)}
+            return {spec.name: getattr(value, spec.name) for spec in self._specs}
+        return {self._specs[0].name: value}
 
     def _absent(self, errors: list[dict[str, Any]]) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -228,6 +233,23 @@ class FormReader:
 def _json_invalid(exc: msgspec.DecodeError) -> RequestValidationError:
     error = make_error("json_invalid", ("body",), None, {"error": str(exc)})
     return RequestValidationError([error], 400, "Malformed JSON body")
+
+
+def _holds_dataclass(info: msgspec_inspect.Type, seen: set[int] | None = None) -> bool:
+    """Whether a value decoded as this type can contain a dataclass instance."""
+    if isinstance(info, msgspec_inspect.DataclassType):
+        return True
+    seen = set() if seen is None else seen
+    if id(info) in seen:  # a recursive type: already being looked at
+        return False
+    seen.add(id(info))
+    inner: list[msgspec_inspect.Type] = []
+    for attribute in ("item_type", "key_type", "value_type"):
+        if isinstance(getattr(info, attribute, None), msgspec_inspect.Type):
+            inner.append(getattr(info, attribute))
+    inner.extend(getattr(info, "item_types", ()) or getattr(info, "types", ()))
+    inner.extend(field.type for field in getattr(info, "fields", ()))
+    return any(_holds_dataclass(member, seen) for member in inner)
 
 
 def _materialise(value: Any) -> Any:
