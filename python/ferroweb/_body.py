@@ -78,10 +78,10 @@ class BodyReader:
             self._decoder = msgspec.json.Decoder(self._type)
         except TypeError as exc:
             raise TypeError(f"handler {route.name!r}: unsupported body type: {exc}") from None
-        self._info: msgspec_inspect.Type | None = None
+        self._info = msgspec_inspect.type_info(self._type)
         # Walking every decoded value costs more than decoding it: only types that can hold a
         # dataclass need it.
-        self._materialise = _holds_dataclass(msgspec_inspect.type_info(self._type))
+        self._materialise = _holds_dataclass(self._info)
 
     def read(self, raw: RawRequest, errors: list[dict[str, Any]]) -> dict[str, Any]:
         """Parameter name -> value; failures go to ``errors`` (422) or raise (400, 415)."""
@@ -116,8 +116,6 @@ class BodyReader:
 
     def _collect(self, body: bytes, message: str, errors: list[dict[str, Any]]) -> None:
         """The slow path: re-check the plain JSON member by member to report every error."""
-        if self._info is None:
-            self._info = msgspec_inspect.type_info(self._type)
         try:
             plain = msgspec.json.decode(body)
         except msgspec.ValidationError:  # valid JSON msgspec cannot hold as plain data (1e400)
