@@ -62,12 +62,7 @@ fn route_table() -> RouteTable {
     let specs = templates()
         .into_iter()
         .zip(0u32..)
-        .map(|(path, id)| RouteSpec {
-            id,
-            path,
-            methods: vec![Method::GET, Method::POST],
-            websocket: false,
-        });
+        .map(|(path, id)| RouteSpec::http(id, path, vec![Method::GET, Method::POST]));
     RouteTable::new(specs).expect("the benchmark routes are valid")
 }
 

@@ -1,12 +1,7 @@
 use super::*;
 
 fn spec(id: RouteId, path: &str, methods: &[Method]) -> RouteSpec {
-    RouteSpec {
-        id,
-        path: path.to_owned(),
-        methods: methods.to_vec(),
-        websocket: false,
-    }
+    RouteSpec::http(id, path, methods.to_vec())
 }
 
 #[test]

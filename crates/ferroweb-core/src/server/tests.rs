@@ -33,13 +33,7 @@ impl Dispatch for SlowEcho {
 }
 
 fn start(config: ServerConfig) -> (ServerHandle, std_mpsc::Receiver<bool>) {
-    let table = RouteTable::new([RouteSpec {
-        id: 0,
-        path: "/".into(),
-        methods: vec![Method::GET],
-        websocket: false,
-    }])
-    .unwrap();
+    let table = RouteTable::new([RouteSpec::http(0, "/", vec![Method::GET])]).unwrap();
     let service = AppService::new(&table, Arc::new(SlowEcho), &config);
     let (stopped_tx, stopped_rx) = std_mpsc::channel();
     let handle = Server::start(

@@ -64,24 +64,9 @@ fn app_with(
     error_route: Option<RouteId>,
 ) -> (AppService, Arc<Recorder>) {
     let mut table = RouteTable::new([
-        RouteSpec {
-            id: 0,
-            path: "/items/{id}".into(),
-            methods: vec![Method::GET],
-            websocket: false,
-        },
-        RouteSpec {
-            id: 1,
-            path: "/items/{id}".into(),
-            methods: vec![Method::POST],
-            websocket: false,
-        },
-        RouteSpec {
-            id: 2,
-            path: "/files/{*rest}".into(),
-            methods: vec![Method::GET],
-            websocket: false,
-        },
+        RouteSpec::http(0, "/items/{id}", vec![Method::GET]),
+        RouteSpec::http(1, "/items/{id}", vec![Method::POST]),
+        RouteSpec::http(2, "/files/{*rest}", vec![Method::GET]),
     ])
     .unwrap();
     if let Some(route) = error_route {
