@@ -59,6 +59,33 @@ def test_background_tasks_parameter_runs_in_order_after_the_response() -> None:
     assert order == ["handler", "first 1", "second"]
 
 
+def test_a_return_value_the_response_model_refuses_runs_no_background_tasks() -> None:
+    app = App()
+    ran: list[str] = []
+
+    @app.post("/sync")
+    def sync_handler(tasks: BackgroundTasks) -> dict[str, int]:
+        tasks.add_task(ran.append, "sync")
+        return {"count": "many"}  # type: ignore[dict-item]
+
+    @app.post("/async")
+    async def async_handler(tasks: BackgroundTasks) -> dict[str, int]:
+        tasks.add_task(ran.append, "async")
+        await asyncio.sleep(0)
+        return {"count": "many"}  # type: ignore[dict-item]
+
+    @app.post("/ok")
+    async def ok_handler(tasks: BackgroundTasks) -> dict[str, int]:
+        tasks.add_task(ran.append, "ok")
+        return {"count": 1}
+
+    with TestClient(app) as client:
+        assert client.post("/sync").status_code == 500
+        assert client.post("/async").status_code == 500
+        assert client.post("/ok").json() == {"count": 1}
+    assert ran == ["ok"]
+
+
 def test_a_full_queue_answers_503_with_retry_after() -> None:
     app = App(ServerConfig(background=BackgroundConfig(max_queue=1, max_concurrency=1)))
     gate = asyncio.Event()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import msgspec
 import pytest
@@ -154,3 +155,90 @@ def test_an_unsupported_model_is_refused_at_start_up() -> None:
 
     with pytest.raises(TypeError, match="unsupported response model"):
         compile_response_model(app.routes[0], debug=False)
+
+
+def _serialise(model: object, debug: bool = False) -> Callable[[Any], Any]:
+    app = App()
+
+    @app.get("/v", response_model=model)
+    def v() -> None:
+        return None
+
+    serialise = compile_response_model(app.routes[0], debug=debug)
+    assert serialise is not None
+    return serialise
+
+
+@pytest.mark.parametrize(
+    ("model", "value"),
+    [
+        (dict[str, str], {"message": "hi"}),
+        (dict[str, object], {"item_id": 42, "q": "x", "nested": [1, {"a": None}]}),
+        (dict[str, Any], {"a": b"raw"}),
+        (dict[str, bool], {"slept": True}),
+        (dict[str, list[int]], {"a": [1, 2], "b": []}),
+        (list[Item], [Item("pen", 1.0), Item("ink", 2.0)]),
+        (list[int | None], [1, None, 3]),
+        (int | str, "x"),
+        (float, 1.5),
+    ],
+)
+def test_a_value_already_in_the_model_shape_is_sent_without_a_copy(model: object, value: object) -> None:
+    assert _serialise(model)(value) is value
+
+
+@pytest.mark.parametrize(
+    ("model", "value", "expected"),
+    [
+        (dict[str, float], {"a": 1}, {"a": 1.0}),  # an int where a float is declared
+        (list[Item], [{"name": "pen", "price": 1, "extra": 0}], [Item("pen", 1.0)]),
+        (dict[str, int], {str(n): n for n in range(40)}, {str(n): n for n in range(40)}),  # long
+    ],
+)
+def test_a_value_not_in_the_model_shape_is_converted(model: object, value: object, expected: object) -> None:
+    result = _serialise(model)(value)
+    assert result is not value
+    assert result == expected
+
+
+@pytest.mark.parametrize(
+    ("model", "value"),
+    [
+        (dict[str, int], {"a": True}),  # a bool is not an int
+        (dict[str, Annotated[int, msgspec.Meta(ge=0)]], {"a": -1}),  # constraints are checked
+        (list[int], [*range(40), "x"]),  # past the item-by-item check, msgspec checks
+        (dict[str, list[int]], {"a": [1, "2"]}),
+        (int | None, "x"),
+    ],
+)
+def test_values_that_do_not_fit_are_refused_whatever_their_size(model: object, value: object) -> None:
+    with pytest.raises(ResponseValidationError, match="not a valid"):
+        _serialise(model)(value)
+
+
+def test_debug_mode_converts_even_values_in_shape() -> None:
+    value = {"message": "hi"}
+    result = _serialise(dict[str, str], debug=True)(value)
+    assert result == value
+    assert result is not value
+
+
+def test_a_failing_model_is_a_500_for_async_and_blocking_handlers() -> None:
+    app = App()
+
+    @app.get("/async")
+    async def async_value() -> dict[str, int]:
+        return {"a": "x"}  # type: ignore[dict-item]
+
+    @app.get("/blocking", blocking=True)
+    def blocking_value() -> dict[str, int]:
+        return {"a": "x"}  # type: ignore[dict-item]
+
+    @app.get("/blocking-ok", blocking=True)
+    def blocking_ok() -> dict[str, float]:
+        return {"a": 1}  # type: ignore[dict-item]
+
+    with client(app) as http:
+        assert http.get("/async").status_code == 500
+        assert http.get("/blocking").status_code == 500
+        assert http.get("/blocking-ok").content == b'{"a":1.0}'
