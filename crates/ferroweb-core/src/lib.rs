@@ -19,6 +19,7 @@ mod router;
 mod server;
 mod service;
 mod stream;
+mod wake;
 mod websocket;
 
 pub use axum::body::Body;
@@ -39,4 +40,5 @@ pub use router::{RouteError, RouteId, RouteSpec, RouteTable};
 pub use server::{serve_in_process, Server, ServerError, ServerHandle};
 pub use service::{AppService, TEST_CLIENT_ADDR};
 pub use stream::{body_channel, BodyWriter, KeepAlive, StreamAborted, StreamBody, WriteOutcome};
+pub use wake::LoopWaker;
 pub use websocket::{close_code, Accept, Received, WebSocketChannel, WsMessage};

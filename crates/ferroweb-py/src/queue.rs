@@ -1,18 +1,16 @@
 //! The hand-over from tokio to the Python event loop.
 //!
 //! Tokio threads push requests into a mutex-guarded batch; when a runtime thread runs out of
-//! work (or the batch grows large) one byte is written to a socket pair. The event loop
-//! watches the other end (`loop.add_reader`) and takes the whole batch in one call. No tokio
+//! work (or the batch grows large) the event loop is woken through a socket pair
+//! ([`LoopWaker`]: at most one unread byte). The event loop watches the other end
+//! (`loop.add_reader`) and takes the whole batch in one call. No tokio
 //! thread ever takes the GIL, and the loop is woken once per batch, not once per request:
 //! waking it per request would make the two threads preempt each other for every request.
 
-use std::io::{ErrorKind, Read, Write};
-use std::os::fd::AsRawFd;
-use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use ferroweb_core::{Dispatch, PendingRequest};
+use ferroweb_core::{Dispatch, LoopWaker, PendingRequest};
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 
@@ -27,31 +25,10 @@ pub(crate) struct QueueInner {
     wake_pending: AtomicBool,
     server_stopped: AtomicBool,
     server_drained: AtomicBool,
-    wake_writer: UnixStream,
-    wake_reader: UnixStream,
+    waker: LoopWaker,
 }
 
 impl QueueInner {
-    fn wake(&self) {
-        // A full pipe already means a wake-up is pending, so WouldBlock is success.
-        match (&self.wake_writer).write(&[1]) {
-            Ok(_) => {}
-            Err(err) if err.kind() == ErrorKind::WouldBlock => {}
-            Err(err) => tracing::error!(%err, "cannot wake the event loop"),
-        }
-    }
-
-    fn clear_wake(&self) {
-        let mut sink = [0u8; 256];
-        loop {
-            match (&self.wake_reader).read(&mut sink) {
-                Ok(n) if n == sink.len() => continue,
-                Err(err) if err.kind() == ErrorKind::Interrupted => continue,
-                _ => break,
-            }
-        }
-    }
-
     /// Reports that the wait registered under `token` is over. Callable from any thread,
     /// without the GIL; the wake-up is batched like requests are.
     pub(crate) fn notify(&self, token: u64) {
@@ -67,7 +44,7 @@ impl QueueInner {
     pub(crate) fn mark_server_stopped(&self, drained: bool) {
         self.server_drained.store(drained, Ordering::SeqCst);
         self.server_stopped.store(true, Ordering::SeqCst);
-        self.wake();
+        self.waker.wake();
     }
 }
 
@@ -87,7 +64,7 @@ impl Dispatch for QueueInner {
         };
         if queued >= IMMEDIATE_WAKE_BATCH {
             self.wake_pending.store(false, Ordering::Release);
-            self.wake();
+            self.waker.wake();
         } else {
             // Woken in `runtime_idle`, once this runtime tick has queued all it will.
             self.wake_pending.store(true, Ordering::Release);
@@ -97,7 +74,7 @@ impl Dispatch for QueueInner {
 
     fn runtime_idle(&self) {
         if self.wake_pending.swap(false, Ordering::AcqRel) {
-            self.wake();
+            self.waker.wake();
         }
     }
 }
@@ -112,9 +89,6 @@ pub(crate) struct RequestQueue {
 impl RequestQueue {
     #[new]
     fn new() -> PyResult<Self> {
-        let (wake_writer, wake_reader) = UnixStream::pair()?;
-        wake_writer.set_nonblocking(true)?;
-        wake_reader.set_nonblocking(true)?;
         Ok(Self {
             inner: Arc::new(QueueInner {
                 batch: Mutex::new(Vec::new()),
@@ -123,15 +97,14 @@ impl RequestQueue {
                 wake_pending: AtomicBool::new(false),
                 server_stopped: AtomicBool::new(false),
                 server_drained: AtomicBool::new(false),
-                wake_writer,
-                wake_reader,
+                waker: LoopWaker::new()?,
             }),
         })
     }
 
     /// The file descriptor the event loop watches for readability.
     fn fileno(&self) -> i32 {
-        self.inner.wake_reader.as_raw_fd()
+        self.inner.waker.fileno()
     }
 
     /// Takes the tokens of completed waits (see `notify`) and every queued request. Clears
@@ -139,7 +112,7 @@ impl RequestQueue {
     /// of being missed.
     #[allow(clippy::type_complexity)]
     fn drain(&self, py: Python<'_>) -> PyResult<(Vec<u64>, Vec<Py<RawRequest>>)> {
-        self.inner.clear_wake();
+        self.inner.waker.clear();
         let events = std::mem::take(&mut *self.inner.events.lock());
         let batch = std::mem::take(&mut *self.inner.batch.lock());
         let requests = batch
