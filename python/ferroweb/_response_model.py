@@ -186,17 +186,7 @@ def _list_check(item_type: msgspec.inspect.Type) -> _Check | None:
     if item.function is None and item.classes is _ANY:
         return _Check(function=lambda value: value.__class__ is list, cost=1)
     if item.function is None and item.classes is not None:
-        classes = item.classes
-
-        def check_list_classes(value: Any) -> bool:
-            if value.__class__ is not list or len(value) > _MAX_CHECKED_ITEMS:
-                return False
-            for member in value:  # noqa: SIM110 (a loop: all()/any() over a generator costs more)
-                if member.__class__ not in classes:
-                    return False
-            return True
-
-        return _Check(function=check_list_classes, cost=cost)
+        return _Check(function=_members_of_classes(list, item.classes), cost=cost)
     check_item = item.callable()
 
     def check_list(value: Any) -> bool:
@@ -210,6 +200,21 @@ def _list_check(item_type: msgspec.inspect.Type) -> _Check | None:
     return _Check(function=check_list, cost=cost)
 
 
+def _members_of_classes(container: Any, classes: frozenset[type]) -> ShapeCheck:
+    """A check for a small ``container`` (a list, or a dict by its keys) whose members all
+    have one of ``classes`` exactly."""
+
+    def check_members(value: Any) -> bool:
+        if value.__class__ is not container or len(value) > _MAX_CHECKED_ITEMS:
+            return False
+        for member in value:  # noqa: SIM110 (a loop: all()/any() over a generator costs more)
+            if member.__class__ not in classes:
+                return False
+        return True
+
+    return check_members
+
+
 def _dict_check(key_type: msgspec.inspect.Type, value_type: msgspec.inspect.Type) -> _Check | None:
     key, item = _build_check(key_type), _build_check(value_type)
     if key is None or item is None:
@@ -217,17 +222,8 @@ def _dict_check(key_type: msgspec.inspect.Type, value_type: msgspec.inspect.Type
     cost = 1 + _MAX_CHECKED_ITEMS * (key.cost + item.cost)
     if key.function is None and key.classes is not None and item.function is None:
         key_classes, item_classes = key.classes, item.classes
-        if item_classes is _ANY:
-
-            def check_keys(value: Any) -> bool:
-                if value.__class__ is not dict or len(value) > _MAX_CHECKED_ITEMS:
-                    return False
-                for member_key in value:  # noqa: SIM110 (a loop: all()/any() over a generator costs more)
-                    if member_key.__class__ not in key_classes:
-                        return False
-                return True
-
-            return _Check(function=check_keys, cost=cost)
+        if item_classes is _ANY:  # values of any type: only the keys are checked
+            return _Check(function=_members_of_classes(dict, key_classes), cost=cost)
 
         def check_items(value: Any) -> bool:
             if value.__class__ is not dict or len(value) > _MAX_CHECKED_ITEMS:
