@@ -54,6 +54,17 @@ def test_response_model_overrides_the_annotation() -> None:
         assert http.get("/item").json() == {"name": "pen", "price": 2.0}
 
 
+def _app_returning(model: object, value: object) -> App:
+    """An app whose ``GET /v`` returns ``value`` through ``model``."""
+    app = App()
+
+    @app.get("/v", response_model=model)
+    def v() -> object:
+        return value
+
+    return app
+
+
 @pytest.mark.parametrize(
     ("model", "value", "expected"),
     [
@@ -64,12 +75,7 @@ def test_response_model_overrides_the_annotation() -> None:
     ],
 )
 def test_container_and_union_models_convert(model: object, value: object, expected: object) -> None:
-    app = App()
-
-    @app.get("/v", response_model=model)
-    def v() -> object:
-        return value
-
+    app = _app_returning(model, value)
     with client(app) as http:
         response = http.get("/v")
     assert response.status_code == 200
@@ -87,12 +93,7 @@ def test_container_and_union_models_convert(model: object, value: object, expect
 def test_a_value_not_matching_the_model_is_a_500_naming_where(
     model: object, value: object, location: str
 ) -> None:
-    app = App()
-
-    @app.get("/v", response_model=model)
-    def v() -> object:
-        return value
-
+    app = _app_returning(model, value)
     with client(app) as http:
         response = http.get("/v")
     assert response.status_code == 500
@@ -158,13 +159,7 @@ def test_an_unsupported_model_is_refused_at_start_up() -> None:
 
 
 def _serialise(model: object, debug: bool = False) -> Callable[[Any], Any]:
-    app = App()
-
-    @app.get("/v", response_model=model)
-    def v() -> None:
-        return None
-
-    serialise = compile_response_model(app.routes[0], debug=debug)
+    serialise = compile_response_model(_app_returning(model, None).routes[0], debug=debug)
     assert serialise is not None
     return serialise
 
