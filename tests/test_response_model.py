@@ -231,7 +231,7 @@ def test_a_failing_model_is_a_500_for_async_and_blocking_handlers() -> None:
 
     @app.get("/blocking-ok", blocking=True)
     def blocking_ok() -> dict[str, float]:
-        return {"a": 1}  # type: ignore[dict-item]
+        return {"a": 1}
 
     with client(app) as http:
         assert http.get("/async").status_code == 500
