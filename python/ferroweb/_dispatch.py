@@ -2,8 +2,8 @@
 
 Runs on the one thread that owns the event loop. Rust wakes the loop once per batch through
 the queue's file descriptor; each request then costs one handler call plus one call back into
-Rust. Sync handlers are called directly; coroutines are stepped once in place and become Tasks
-only if they actually suspend.
+Rust. Sync handlers are called directly; coroutines are driven by a ``RequestTask``, which runs
+their first step in place and resumes them from the done-callbacks of what they await.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import contextvars
 import functools
 import inspect
 import logging
-import types
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ import msgspec
 
 from ferroweb import background
 from ferroweb._params import CorePlan, analyse, compile_binder
+from ferroweb._request_task import start_request_task
 from ferroweb._response_model import Serialise, compile_response_model
 from ferroweb._streaming import ChunkSource, send_stream
 from ferroweb._waits import Waits
@@ -83,26 +83,6 @@ def render(raw: RawRequest, result: Any, status: int) -> StreamingResponse | Non
     return None
 
 
-@types.coroutine
-def _resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Generator[Any, Any, Any]:
-    """Continues a coroutine that was already stepped once, exactly as ``await`` would:
-    the Task driving this generator sees the future the coroutine first yielded."""
-    send, throw = coro.send, coro.throw
-    while True:
-        try:
-            value = yield yielded
-        except BaseException as exc:  # cancellation and errors go into the coroutine
-            try:
-                yielded = throw(exc)
-            except StopIteration as stop:
-                return stop.value
-        else:
-            try:
-                yielded = send(value)
-            except StopIteration as stop:
-                return stop.value
-
-
 class Dispatcher:
     """Runs one app's handlers on one event loop, fed by one request queue."""
 
@@ -110,7 +90,9 @@ class Dispatcher:
         self._app = app
         self._queue = queue
         self._loop = loop
-        self._tasks: set[asyncio.Task[Any]] = set()
+        #: Requests still running (RequestTasks) and the Tasks of streams, WebSockets, blocking
+        #: handlers: shutdown waits for them.
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._executor: ThreadPoolExecutor | None = None
         self._stopped: asyncio.Future[None] = loop.create_future()
         #: Waits completed by Rust (stream room, WebSocket messages), resolved per batch.
@@ -121,7 +103,7 @@ class Dispatcher:
         self._event_streams: set[asyncio.Task[Any]] = set()
         self._attached = False
         self.route_specs: list[RouteSpec] = []
-        self._handlers: list[Callable[[RawRequest], None]] = []
+        self._handlers: list[Callable[[RawRequest, contextvars.Context], None]] = []
         for index, route in enumerate(app.routes):
             bind, plan = compile_binder(route, app)
             self.route_specs.append((index, route.router_path, list(route.methods), plan, route.websocket))
@@ -177,7 +159,8 @@ class Dispatcher:
             self.waits.resolve(events)
         for raw in requests:
             # Each request runs in its own context, as it would in its own Task.
-            copy_context().run(handlers[raw.route], raw)
+            context = copy_context()
+            context.run(handlers[raw.route], raw, context)
         if self._queue.server_stopped and not self._stopped.done():
             self._stopped.set_result(None)
 
@@ -185,7 +168,7 @@ class Dispatcher:
 
     def _compile(
         self, route: Route, bind: Callable[[RawRequest], list[Any]] | None
-    ) -> Callable[[RawRequest], None]:
+    ) -> Callable[[RawRequest, contextvars.Context], None]:
         endpoint = route.endpoint
         status = route.status_code or 200
         on_error = functools.partial(self.handle_exception, route=route)
@@ -205,34 +188,39 @@ class Dispatcher:
             endpoint = _submitting_tasks(endpoint, tasks_at, is_async)
 
         if is_async:
-            track = self._track
-            finish = self._finish
+            loop = self._loop
+            live = self._tasks
             respond = self._respond
+            abandoned = self._abandoned
 
-            def handle_async(raw: RawRequest) -> None:
+            def report(raw: RawRequest, result: Any, error: BaseException | None) -> None:
+                if error is None:
+                    respond(raw, result, serialise, status, route)
+                elif isinstance(error, Exception):
+                    on_error(raw, error)
+                else:
+                    abandoned(raw, error, route)
+
+            def handle_async(raw: RawRequest, context: contextvars.Context) -> None:
                 try:
                     coro = endpoint(*bind(raw)) if bind is not None else endpoint()
-                    yielded = coro.send(None)
-                except StopIteration as stop:
-                    respond(raw, stop.value, serialise, status, route)
-                    return
                 except Exception as exc:
                     on_error(raw, exc)
                     return
-                track(finish(raw, _resume(coro, yielded), status, route, serialise))
+                start_request_task(coro, loop, context, raw, report, live)
 
             return handle_async
 
         if route.blocking:
 
-            def handle_blocking(raw: RawRequest) -> None:
-                context = contextvars.copy_context()
+            def handle_blocking(raw: RawRequest, context: contextvars.Context) -> None:
                 try:
                     args = bind(raw) if bind is not None else []
                 except Exception as exc:
                     on_error(raw, exc)
                     return
-                call = functools.partial(context.run, endpoint, *args)
+                # a copy: the request's context is still entered on this thread
+                call = functools.partial(context.copy().run, endpoint, *args)
                 future = self._loop.run_in_executor(self._blocking_executor(), call)
                 self._track(self._finish(raw, future, status, route, serialise))
 
@@ -243,7 +231,7 @@ class Dispatcher:
             # the endpoint: one call less per request
             model = serialise
 
-            def handle_sync_through_model(raw: RawRequest) -> None:
+            def handle_sync_through_model(raw: RawRequest, context: contextvars.Context) -> None:
                 try:
                     result = model(endpoint(*bind(raw)) if bind is not None else endpoint())
                 except Exception as exc:
@@ -253,7 +241,7 @@ class Dispatcher:
 
             return handle_sync_through_model
 
-        def handle_sync(raw: RawRequest) -> None:
+        def handle_sync(raw: RawRequest, context: contextvars.Context) -> None:
             try:
                 result = endpoint(*bind(raw)) if bind is not None else endpoint()
             except Exception as exc:
@@ -265,13 +253,13 @@ class Dispatcher:
 
     def _compile_websocket(
         self, route: Route, bind: Callable[..., list[Any]] | None
-    ) -> Callable[[RawRequest], None]:
+    ) -> Callable[[RawRequest, contextvars.Context], None]:
         endpoint = route.endpoint
         queue = self._queue
         app = self._app
         param_names = route.param_names
 
-        def handle_websocket(raw: RawRequest) -> None:
+        def handle_websocket(raw: RawRequest, context: contextvars.Context) -> None:
             connection = raw.take_websocket(queue)
             if connection is None:  # not a handshake (cannot happen for a websocket route)
                 raw.respond_problem(400, "expected a WebSocket handshake")
@@ -364,7 +352,7 @@ class Dispatcher:
 
     # -- errors -------------------------------------------------------------------------------
 
-    def _handle_routing_error(self, raw: RawRequest) -> None:
+    def _handle_routing_error(self, raw: RawRequest, context: contextvars.Context) -> None:
         miss = raw.routing_error()
         if miss is None:  # not sent by the router's fallback: nothing matched at all
             miss = (404, f"no route matches {raw.path}", None)
@@ -422,6 +410,16 @@ class Dispatcher:
             )
         except Exception as send_exc:
             self._internal_error(raw, send_exc, None)
+
+    def _abandoned(self, raw: RawRequest, error: BaseException, route: Route) -> None:
+        """A handler that ended without an outcome: cancelled (at shutdown, past the grace
+        period), or stopped by KeyboardInterrupt/SystemExit, which then goes on upwards."""
+        if isinstance(error, asyncio.CancelledError):
+            logger.warning("Handler %s for %s %s was cancelled", route.name, raw.method, raw.path)
+            with contextlib.suppress(RuntimeError):
+                raw.respond_problem(500, "the request handler was cancelled before it finished")
+        else:
+            self._internal_error(raw, error, route)
 
     def _internal_error(self, raw: RawRequest, exc: BaseException, route: Route | None) -> None:
         where = route.name if route is not None else "-"
