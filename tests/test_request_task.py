@@ -412,3 +412,27 @@ def test_a_failing_report_goes_to_the_loop_exception_handler_not_the_caller(
     assert started and started[0].done()
     assert [type(context["exception"]) for context in caught] == [LookupError]
     assert caught[0]["task"] is started[0]
+
+
+def test_a_future_like_object_that_fails_when_awaited_is_an_error_at_the_await(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    class Broken:
+        """Claims to be a future, then fails when the task asks for its loop."""
+
+        _asyncio_future_blocking = True
+
+        def get_loop(self) -> asyncio.AbstractEventLoop:
+            raise AttributeError("no loop here")
+
+        def __await__(self) -> Any:
+            return (yield self)
+
+    async def handler() -> str:
+        try:
+            await Broken()
+        except AttributeError as exc:
+            return str(exc)
+        return "accepted"
+
+    assert Run(loop, handler).outcome()[1] == "no loop here"

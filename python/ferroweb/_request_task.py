@@ -157,19 +157,23 @@ class RequestTask(asyncio.Future[None]):
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
         else:
-            # The common case first: an asyncio future of this loop, awaited with ``await``.
-            if (
-                getattr(yielded, "_asyncio_future_blocking", False)
-                and yielded is not self
-                and yielded.get_loop() is loop
-            ):
-                yielded._asyncio_future_blocking = False
-                yielded.add_done_callback(self._wakeup, context=self._context)
-                self._fut_waiter = yielded
-                if self._must_cancel and yielded.cancel(msg=self._cancel_message):
-                    self._must_cancel = False
-            else:
-                self._wait_on_other(yielded, loop)
+            try:
+                # The common case first: an asyncio future of this loop, awaited with ``await``.
+                if (
+                    getattr(yielded, "_asyncio_future_blocking", False)
+                    and yielded is not self
+                    and yielded.get_loop() is loop
+                ):
+                    yielded._asyncio_future_blocking = False
+                    yielded.add_done_callback(self._wakeup, context=self._context)
+                    self._fut_waiter = yielded
+                    if self._must_cancel and yielded.cancel(msg=self._cancel_message):
+                        self._must_cancel = False
+                else:
+                    self._wait_on_other(yielded, loop)
+            except Exception as broken:  # a future-like object that does not behave like one:
+                # an error in the coroutine, at its await, rather than a request left hanging
+                loop.call_soon(self._step, broken, context=self._context)
         finally:
             _leave_task(loop, self)
 
