@@ -69,6 +69,15 @@ def in_a_real_task(loop: asyncio.AbstractEventLoop, make: Callable[[], Coroutine
     return loop.run_until_complete(asyncio.wait_for(loop.create_task(make()), 5.0))
 
 
+async def error_at_await(awaitable: Any, expected: type[BaseException]) -> str:
+    """The text of the ``expected`` error raised at ``await awaitable``, else "accepted"."""
+    try:
+        await awaitable
+    except expected as exc:
+        return str(exc)
+    return "accepted"
+
+
 def test_a_coroutine_that_returns_at_once_is_reported_and_never_kept(loop: asyncio.AbstractEventLoop) -> None:
     seen: list[object] = []
 
@@ -306,28 +315,14 @@ def test_a_bad_yield_is_an_error_in_the_coroutine_as_in_a_task(
         def __await__(self) -> Any:
             return (yield yielded)
 
-    async def handler() -> str:
-        try:
-            await Odd()
-        except RuntimeError as exc:
-            return str(exc)
-        return "accepted"
-
-    assert Run(loop, handler).outcome()[1].startswith(message)
+    assert Run(loop, lambda: error_at_await(Odd(), RuntimeError)).outcome()[1].startswith(message)
 
 
 def test_a_future_of_another_loop_is_refused(loop: asyncio.AbstractEventLoop) -> None:
     other = asyncio.new_event_loop()
     try:
-
-        async def handler() -> str:
-            try:
-                await other.create_future()
-            except RuntimeError as exc:
-                return str(exc)
-            return "accepted"
-
-        assert "attached to a different loop" in Run(loop, handler).outcome()[1]
+        run = Run(loop, lambda: error_at_await(other.create_future(), RuntimeError))
+        assert "attached to a different loop" in run.outcome()[1]
     finally:
         other.close()
 
@@ -428,11 +423,4 @@ def test_a_future_like_object_that_fails_when_awaited_is_an_error_at_the_await(
         def __await__(self) -> Any:
             return (yield self)
 
-    async def handler() -> str:
-        try:
-            await Broken()
-        except AttributeError as exc:
-            return str(exc)
-        return "accepted"
-
-    assert Run(loop, handler).outcome()[1] == "no loop here"
+    assert Run(loop, lambda: error_at_await(Broken(), AttributeError)).outcome()[1] == "no loop here"
