@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -82,6 +82,33 @@ def test_two_hundred_concurrent_websocket_echo_clients(start_server: Callable[..
         return sum(await asyncio.gather(*(client(n) for n in range(200))))
 
     assert asyncio.run(all_clients()) == 200
+
+
+def test_websocket_messages_larger_than_one_socket_read_echo_intact(
+    start_server: Callable[..., LiveServer],
+) -> None:
+    # The core reads the socket 16 KiB at a time: these cross one, several and many reads,
+    # with multi-byte characters split across read boundaries, whole and fragmented.
+    server = start_server(target=TARGET)
+    pattern = "ab\u00e9\u20ac\U0001f600"  # 1-, 2-, 3- and 4-byte UTF-8
+    sizes = [16 * 1024 - 1, 16 * 1024 + 1, 100_003, 1024 * 1024]
+    messages = [(pattern * (size // len(pattern) + 1))[:size] for size in sizes]
+
+    async def fragments(message: str) -> AsyncIterator[str]:
+        for start in range(0, len(message), 40_000):
+            yield message[start : start + 40_000]
+
+    async def echo_all() -> list[str]:
+        echoed = []
+        async with connect(f"ws://{server.host}:{server.port}/ws/echo", max_size=None) as ws:
+            for message in messages:
+                await ws.send(message)
+                echoed.append(await ws.recv())
+            await ws.send(fragments(messages[-1]))
+            echoed.append(await ws.recv())
+        return echoed
+
+    assert asyncio.run(echo_all()) == [*messages, messages[-1]]
 
 
 def test_background_tasks_still_running_at_sigterm_drain_before_exit(

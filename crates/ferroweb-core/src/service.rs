@@ -414,7 +414,8 @@ async fn handshake(
     let shutdown = shared.websocket_shutdown.clone();
     let mut upgrade = upgrade
         .max_message_size(settings.max_message_size)
-        .max_frame_size(settings.max_message_size);
+        .max_frame_size(settings.max_message_size)
+        .read_buffer_size(websocket::READ_CHUNK);
     if let Some(protocol) = accept.protocol {
         upgrade = upgrade.protocols([protocol]);
     }
