@@ -21,6 +21,14 @@ use crate::config::{ConfigError, ServerConfig};
 use crate::request::ClientAddr;
 use crate::service::AppService;
 
+/// Scheduler ticks between checks of the runtime's shared queue. Tasks woken from another
+/// thread, which is every response a Python handler sends, wait there, while tasks woken by
+/// socket readiness run from the worker's local queue. With tokio's default of 61, a request
+/// with a body (whose connection task wakes itself once to read it) kept the local queue long
+/// enough at 256 connections that responses waited several rounds: POST p99 was 19-45 ms
+/// against a p50 of ~4 ms. At 8 the p99 is 9-13 ms at the same throughput.
+const INJECT_QUEUE_INTERVAL: u32 = 8;
+
 /// Why a server could not start.
 #[derive(Debug)]
 pub enum ServerError {
@@ -64,6 +72,7 @@ impl Server {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.runtime_threads)
             .thread_name("ferroweb-rt")
+            .global_queue_interval(INJECT_QUEUE_INTERVAL)
             .on_thread_park(move || dispatcher.runtime_idle())
             .enable_all()
             .build()
