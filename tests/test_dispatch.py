@@ -149,9 +149,9 @@ def test_handler_cancellation_of_pending_work_on_close() -> None:
         await client.__aenter__()
         pending = asyncio.ensure_future(client.get("/forever"))
         await asyncio.sleep(0.05)
-        dispatcher = client._dispatcher
-        assert dispatcher is not None
-        await dispatcher.drain_tasks(timeout=0.05)
+        runtime = client._ferroweb.app.runtime
+        assert runtime is not None
+        await runtime.dispatcher.drain_tasks(timeout=0.05)
         response = await asyncio.wait_for(pending, 5)
         await client.aclose()
         return response.status_code == 500

@@ -91,7 +91,7 @@ def test_response_classes(app: App, client: TestClient) -> None:
     assert (followed.status_code, followed.text, len(followed.history)) == (200, "t", 1)
 
 
-def test_cookies_set_and_deleted(app: App, client: TestClient) -> None:
+def test_cookies_set_and_deleted(app: App) -> None:
     @app.get("/login")
     def login() -> Response:
         response = PlainTextResponse("in")
@@ -109,8 +109,10 @@ def test_cookies_set_and_deleted(app: App, client: TestClient) -> None:
     def whoami(request) -> dict[str, str]:  # type: ignore[no-untyped-def]
         return dict(request.cookies)
 
+    # https: the session cookie is Secure, which a client sends over HTTPS only
+    client = TestClient(app, base_url="https://testserver")
     login_response = client.get("/login")
-    cookies = login_response.headers.getlist("set-cookie")
+    cookies = login_response.headers.get_list("set-cookie")
     assert len(cookies) == 2
     assert "session=abc" in cookies[0]
     assert "HttpOnly" in cookies[0] and "Secure" in cookies[0] and "Max-Age=60" in cookies[0]
@@ -119,6 +121,7 @@ def test_cookies_set_and_deleted(app: App, client: TestClient) -> None:
     assert client.get("/whoami").json() == {"session": "abc", "theme": "dark"}
     client.get("/logout")
     assert client.get("/whoami").json() == {"theme": "dark"}
+    client.close()
 
 
 def test_repeated_and_overridden_headers(app: App, client: TestClient) -> None:
@@ -131,8 +134,8 @@ def test_repeated_and_overridden_headers(app: App, client: TestClient) -> None:
         return response
 
     response = client.get("/h")
-    assert response.headers.getlist("x-multi") == ["1", "2"]
-    assert response.headers.getlist("content-type") == ["text/csv"]
+    assert response.headers.get_list("x-multi") == ["1", "2"]
+    assert response.headers.get_list("content-type") == ["text/csv"]
 
 
 def test_invalid_header_becomes_500_not_a_crash(app: App, client: TestClient) -> None:

@@ -133,8 +133,7 @@ def test_leaving_the_stream_closes_the_generator(app: App, client: TestClient) -
 
     with client.stream("GET", "/endless") as response:
         assert next(response.iter_bytes())
-    loop = client._ensure_loop()
-    loop.run_until_complete(asyncio.wait_for(closed.wait(), 5))
+    client._ferroweb.run(asyncio.wait_for(closed.wait(), 5))
 
 
 def test_non_iterable_content_is_refused_at_construction() -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+import pytest
+
 from ferroweb import App, Request
 from ferroweb.testing import AsyncTestClient, TestClient
 
@@ -36,10 +39,17 @@ def test_body_encodings() -> None:
         assert (raw["content_type"], raw["body"]) == ("text/plain", "text")
 
 
-def test_params_merge_and_default_headers() -> None:
+def test_params_and_default_headers_as_httpx_sends_them() -> None:
     with TestClient(make_app(), headers={"x-client": "suite"}) as client:
-        data = client.get("/echo?a=1", params={"b": True, "c": ["x", "y"]}).json()
-        assert data["query"] == [["a", "1"], ["b", "true"], ["c", "x"], ["c", "y"]]
+        data = client.get("/echo", params={"b": True, "c": ["x", "y"]}).json()
+        assert data["query"] == [["b", "true"], ["c", "x"], ["c", "y"]]
+        # as httpx: params= stands for the whole query, replacing one written in the URL
+        replaced = client.get("/echo?a=1&b=2", params={"b": 3}).json()
+        assert replaced["query"] == [["b", "3"]]
+        client.params = {"lang": "en"}  # client-wide params merge with the request's
+        merged = client.get("/echo", params={"b": 3}).json()
+        assert merged["query"] == [["lang", "en"], ["b", "3"]]
+        client.params = {}
         assert data["agent"] == "ferroweb-testclient"
         assert data["custom"] == "suite"
         assert client.delete("/echo").json()["method"] == "DELETE"
@@ -52,12 +62,8 @@ def test_response_helpers() -> None:
         assert response.raise_for_status() is response
         missing = client.get("/nope")
         assert not missing.is_success
-        try:
+        with pytest.raises(httpx.HTTPStatusError, match="404"):
             missing.raise_for_status()
-        except AssertionError as exc:
-            assert "404" in str(exc)
-        else:
-            raise AssertionError("raise_for_status did not raise")
 
 
 def test_client_works_without_context_manager() -> None:

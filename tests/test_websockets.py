@@ -139,8 +139,7 @@ def test_the_handler_sees_the_client_close_code(app: App, client: TestClient) ->
 
     with client.websocket_connect("/ws") as ws:
         ws.close(4001, "bye")
-    loop = client._ensure_loop()
-    loop.run_until_complete(asyncio.sleep(0.05))
+    client._ferroweb.run(asyncio.sleep(0.05))
     assert seen == [4001]
 
 

@@ -66,7 +66,7 @@ from e2e.python.stream_support import (
     write_files,
 )
 from ferroweb._lifespan import StartupFailed
-from ferroweb.testing import RemoteProtocolError, StreamingTestResponse, TestClient
+from ferroweb.testing import RemoteProtocolError, TestClient, TestResponse
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES_DIR = REPO_ROOT / "testing_data"
@@ -133,29 +133,34 @@ def _pairs(values: dict[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _quote_param(value: str) -> str:
-    """A Content-Disposition parameter value, escaped the way browsers and httpx do."""
-    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
-
-
 def _multipart(form: dict[str, Any], files: list[dict[str, str]]) -> bytes:
-    chunks: list[bytes] = []
-    for name, value in _pairs(form):
-        head = (
-            f'--{MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="{_quote_param(name)}"\r\n\r\n'
-        )
-        chunks.append(head.encode() + value.encode() + b"\r\n")
-    for upload in files:
-        field_name, filename = _quote_param(upload["field"]), _quote_param(upload["filename"])
-        content_type = upload.get("content_type", DEFAULT_FILE_CONTENT_TYPE)
-        head = (
-            f"--{MULTIPART_BOUNDARY}\r\n"
-            f'Content-Disposition: form-data; name="{field_name}"; filename="{filename}"\r\n'
-            f"Content-Type: {content_type}\r\n\r\n"
-        )
-        chunks.append(head.encode() + upload["content"].encode() + b"\r\n")
-    chunks.append(f"--{MULTIPART_BOUNDARY}--\r\n".encode())
-    return b"".join(chunks)
+    """The multipart body, encoded by httpx (as ferroweb's TestClient and a live httpx client
+    encode one), with the fixed boundary."""
+    encoded = httpx.Request(
+        "POST",
+        "http://fixture/",
+        data=dict(_grouped(_pairs(form))),
+        files=[
+            (
+                upload["field"],
+                (
+                    upload["filename"],
+                    upload["content"].encode(),
+                    upload.get("content_type", DEFAULT_FILE_CONTENT_TYPE),
+                ),
+            )
+            for upload in files
+        ],
+        headers={"content-type": f"multipart/form-data; boundary={MULTIPART_BOUNDARY}"},
+    )
+    return encoded.read()
+
+
+def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for key, value in pairs:
+        grouped.setdefault(key, []).append(value)
+    return grouped
 
 
 def build_request(spec: dict[str, Any]) -> WireRequest:
@@ -445,7 +450,7 @@ def _event_dict(event: Any) -> dict[str, Any]:
     return {"data": event.data, "event": event.event, "id": event.id, "retry": event.retry}
 
 
-def _read_testclient(response: StreamingTestResponse, reader: BodyReader, parse_events: bool) -> None:
+def _read_testclient(response: TestResponse, reader: BodyReader, parse_events: bool) -> None:
     """Reads through the TestClient's own iterators: its SSE parser when only events are
     checked, else the raw chunks."""
     try:

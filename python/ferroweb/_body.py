@@ -23,7 +23,7 @@ from ferroweb.uploads import UploadFile
 
 if typing.TYPE_CHECKING:
     from ferroweb._ferroweb import RawRequest
-    from ferroweb._params import ParamSpec
+    from ferroweb._param_spec import ParamSpec
     from ferroweb.config import ServerConfig
     from ferroweb.routing import Route
 

@@ -11,7 +11,6 @@ import datetime
 import decimal
 import enum
 import inspect
-import math
 import re
 import typing
 import uuid
@@ -22,17 +21,16 @@ import msgspec
 
 from ferroweb._errors import Loc, literal_expected, make_error
 
+# re-exported: the scalar rules of the core
+from ferroweb._ferroweb import parse_bool as parse_bool
+from ferroweb._ferroweb import parse_float as _parse_float
+from ferroweb._ferroweb import parse_int as parse_int
+
 INVALID: Any = object()
 
 Converter = Callable[[str, Loc, list[dict[str, Any]]], Any]
 
-_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
-_FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
-_NON_FINITE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.ASCII | re.IGNORECASE)
 _WHITESPACE = " \t\n\r\x0b\x0c"
-
-TRUE_STRINGS = frozenset({"1", "on", "t", "true", "y", "yes"})
-FALSE_STRINGS = frozenset({"0", "off", "f", "false", "n", "no"})
 
 NUMBER_CONSTRAINTS = ("gt", "ge", "lt", "le", "multiple_of")
 STRING_CONSTRAINTS = ("min_length", "max_length", "pattern")
@@ -44,28 +42,17 @@ _NUMBER_ERRORS: dict[str, tuple[str, Callable[[Any, Any], bool]]] = {
 }
 
 
-def parse_int(text: str) -> int | None:
-    """The integer a string spells (whitespace around it allowed), or None."""
-    text = text.strip(_WHITESPACE)
-    return int(text) if _INT.fullmatch(text) else None
+# The scalar rules (int and float spellings, bool words) are the core's (``parse_int``,
+# ``parse_bool`` and ``parse_float`` come from it), the same ones it applies to path, query,
+# header and cookie values: form values and Literal choices read here follow them exactly.
 
 
 def parse_float(text: str) -> float | str | None:
     """A finite float, ``"non_finite"`` for inf/nan spellings, or None when not a number."""
-    text = text.strip(_WHITESPACE)
-    if _FLOAT.fullmatch(text):
-        value = float(text)
-        return value if math.isfinite(value) else "non_finite"
-    return "non_finite" if _NON_FINITE.fullmatch(text) else None
-
-
-def parse_bool(text: str) -> bool | None:
-    lowered = text.strip(_WHITESPACE).lower()
-    if lowered in TRUE_STRINGS:
-        return True
-    if lowered in FALSE_STRINGS:
-        return False
-    return None
+    value = _parse_float(text)
+    if isinstance(value, float):
+        return value
+    return "non_finite" if value == "finite_number" else None
 
 
 # -- constraints -----------------------------------------------------------------------------------

@@ -1,35 +1,166 @@
 """Type stubs for the Rust extension (checked against it by mypy.stubtest)."""
 
 import os
-from collections.abc import Callable
-from typing import Any, final
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Literal, final
 
 __all__ = [
     "BackgroundSupervisor",
+    "ContentKind",
+    "JobOutcome",
+    "MessageKind",
+    "ParamSpec",
     "RawRequest",
     "RequestQueue",
+    "ResponseAlreadySent",
     "ResponseStream",
+    "RouteSpec",
     "Server",
+    "SubmitOutcome",
     "TestStream",
     "TestTransport",
     "TestWebSocket",
     "WebSocketConnection",
+    "WriteOutcome",
     "__version__",
+    "check_server_config",
+    "parse_bool",
+    "parse_float",
+    "parse_int",
 ]
 
 __version__: str
 
-#: ``(source, key, path_index, scalar, many, bounds)`` of one typed parameter (stub-only name).
-_ParamPlanEntry = tuple[str, str, int, str, bool, dict[str, float]]
+#: Where the core reads a parameter from, and what it converts it to ("raw": the strings as
+#: sent, for the binding to convert).
+ParamSource = Literal["path", "query", "header", "cookie"]
+ParamScalar = Literal["str", "int", "float", "bool", "raw"]
+#: ``(parameter position, occurrence or None, error type, input)`` of a refused value.
+ParamIssue = tuple[int, int | None, str, str]
+#: A response header list: ``(name, value)`` pairs, repeated names kept.
+HeaderList = Sequence[tuple[str, str]]
+#: A request's headers as a client sends them: bytes, not re-encoded.
+RawHeaderList = Sequence[tuple[bytes, bytes]]
+
+class ResponseAlreadySent(RuntimeError):
+    """The request was already answered: a second response cannot be sent."""
+
+@final
+class ContentKind:
+    """The content type a full response is sent with."""
+
+    JSON: ClassVar[ContentKind]
+    TEXT: ClassVar[ContentKind]
+    HTML: ClassVar[ContentKind]
+    OCTET_STREAM: ClassVar[ContentKind]
+    PROBLEM_JSON: ClassVar[ContentKind]
+    UNSPECIFIED: ClassVar[ContentKind]
+    def __int__(self) -> int: ...
+
+@final
+class WriteOutcome:
+    """What a non-blocking write (a stream chunk, a WebSocket message) did."""
+
+    WRITTEN: ClassVar[WriteOutcome]
+    FULL: ClassVar[WriteOutcome]
+    CLOSED: ClassVar[WriteOutcome]
+    def __int__(self) -> int: ...
+
+@final
+class MessageKind:
+    """What a received WebSocket item carries."""
+
+    TEXT: ClassVar[MessageKind]
+    BINARY: ClassVar[MessageKind]
+    CLOSED: ClassVar[MessageKind]
+    def __int__(self) -> int: ...
+
+@final
+class SubmitOutcome:
+    """What submitting a background job did."""
+
+    QUEUED: ClassVar[SubmitOutcome]
+    QUEUE_FULL: ClassVar[SubmitOutcome]
+    SHUTTING_DOWN: ClassVar[SubmitOutcome]
+    def __int__(self) -> int: ...
+
+@final
+class JobOutcome:
+    """How a background job ended."""
+
+    COMPLETED: ClassVar[JobOutcome]
+    FAILED: ClassVar[JobOutcome]
+    CANCELLED: ClassVar[JobOutcome]
+    def __int__(self) -> int: ...
+
+@final
+class ParamSpec:
+    """One typed parameter the core extracts and converts for a route."""
+
+    def __new__(
+        cls,
+        source: ParamSource,
+        key: str,
+        scalar: ParamScalar,
+        *,
+        many: bool = False,
+        path_index: int = 0,
+        gt: float | None = None,
+        ge: float | None = None,
+        lt: float | None = None,
+        le: float | None = None,
+        multiple_of: float | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+    ) -> ParamSpec: ...
+    @property
+    def source(self) -> ParamSource: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def scalar(self) -> ParamScalar: ...
+    @property
+    def many(self) -> bool: ...
+    @property
+    def path_index(self) -> int: ...
+
+@final
+class RouteSpec:
+    """One route as the core's router serves it."""
+
+    def __new__(
+        cls,
+        id: int,
+        path: str,
+        methods: Sequence[str],
+        params: Sequence[ParamSpec] | None = None,
+        *,
+        websocket: bool = False,
+    ) -> RouteSpec: ...
+    @property
+    def id(self) -> int: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def methods(self) -> list[str]: ...
+    @property
+    def params(self) -> list[ParamSpec] | None: ...
+    @property
+    def websocket(self) -> bool: ...
+
+def check_server_config(config: Any) -> None: ...
+def parse_int(text: str) -> int | None: ...
+def parse_float(text: str) -> float | Literal["float_parsing", "finite_number"]: ...
+def parse_bool(text: str) -> bool | None: ...
 
 @final
 class BackgroundSupervisor:
     """The core's background-task queue and concurrency limit, holding Python jobs."""
 
     def __new__(cls, max_queue: int, max_concurrency: int) -> BackgroundSupervisor: ...
-    def submit(self, job: object) -> int: ...
+    def submit(self, job: object) -> SubmitOutcome: ...
     def start_ready(self) -> list[Any]: ...
-    def finished(self, outcome: int) -> None: ...
+    def finished(self, outcome: JobOutcome) -> None: ...
     def stop_accepting(self) -> None: ...
     def take_queued(self) -> list[Any]: ...
     def metrics(self) -> tuple[int, int, int, int, int]: ...
@@ -53,7 +184,7 @@ class RequestQueue:
 class ResponseStream:
     """The writing end of a streamed response body (bounded; see ``ferroweb._streaming``)."""
 
-    def write(self, chunk: bytes | bytearray | memoryview | str) -> int: ...
+    def write(self, chunk: bytes | bytearray | memoryview | str) -> WriteOutcome: ...
     def notify_when_writable(self, token: int) -> None: ...
     def notify_when_closed(self, token: int) -> None: ...
     @property
@@ -76,9 +207,9 @@ class RawRequest:
     @property
     def http_version(self) -> str: ...
     def query_params(self) -> list[tuple[str, str]]: ...
-    def param_values(self) -> tuple[list[Any], list[tuple[int, int | None, str, str]] | None]: ...
+    def param_values(self) -> tuple[list[Any], list[ParamIssue] | None]: ...
     def path_params(self) -> list[str]: ...
-    def take_websocket(self, queue: RequestQueue) -> WebSocketConnection | None: ...
+    def take_websocket(self) -> WebSocketConnection | None: ...
     def headers(self) -> list[tuple[str, str]]: ...
     def header(self, name: str) -> str | None: ...
     def body(self) -> bytes: ...
@@ -89,22 +220,20 @@ class RawRequest:
         self,
         status: int,
         body: bytes | str | None,
-        kind: int,
-        headers: list[tuple[str, str]] | None = None,
+        kind: ContentKind,
+        headers: HeaderList | None = None,
     ) -> bool: ...
     def respond_stream(
         self,
         status: int,
-        kind: int,
-        queue: RequestQueue,
-        headers: list[tuple[str, str]] | None = None,
+        headers: HeaderList | None = None,
         keep_alive: tuple[float, bytes] | None = None,
     ) -> ResponseStream: ...
     def respond_file(
         self,
         status: int,
         path: str | os.PathLike[str],
-        headers: list[tuple[str, str]] | None = None,
+        headers: HeaderList | None = None,
         media_type: str | None = None,
         filename: str | None = None,
     ) -> bool: ...
@@ -112,7 +241,7 @@ class RawRequest:
         self,
         status: int,
         detail: str | None = None,
-        headers: list[tuple[str, str]] | None = None,
+        headers: HeaderList | None = None,
         extensions: bytes | None = None,
     ) -> bool: ...
 
@@ -123,7 +252,7 @@ class Server:
     def __new__(
         cls,
         config: Any,
-        routes: list[tuple[int, str, list[str], list[_ParamPlanEntry] | None, bool]],
+        routes: Sequence[RouteSpec],
         queue: RequestQueue,
         error_route: int | None = None,
     ) -> Server: ...
@@ -139,24 +268,15 @@ class TestTransport:
     def __new__(
         cls,
         config: Any,
-        routes: list[tuple[int, str, list[str], list[_ParamPlanEntry] | None, bool]],
+        routes: Sequence[RouteSpec],
         queue: RequestQueue,
         error_route: int | None = None,
     ) -> TestTransport: ...
-    def send(
-        self,
-        method: str,
-        url: str,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        on_done: Callable[[int, list[tuple[str, bytes]], bytes], object],
-        on_error: Callable[[str], object],
-    ) -> None: ...
     def send_streaming(
         self,
         method: str,
         url: str,
-        headers: list[tuple[str, str]],
+        headers: RawHeaderList,
         body: bytes,
         on_head: Callable[[int, list[tuple[str, bytes]]], object],
         on_chunk: Callable[[bytes], object],
@@ -165,13 +285,14 @@ class TestTransport:
     def websocket_connect(
         self,
         url: str,
-        headers: list[tuple[str, str]],
+        headers: RawHeaderList,
         on_open: Callable[[int, list[tuple[str, bytes]]], object],
         on_reject: Callable[[int, list[tuple[str, bytes]], bytes], object],
-        on_message: Callable[[int, str | bytes], object],
+        on_message: Callable[[MessageKind, str | bytes], object],
         on_close: Callable[[int, str], object],
     ) -> TestWebSocket: ...
-    def close(self) -> None: ...
+    def shutdown(self) -> None: ...
+    def close(self, grace: float = 5.0) -> None: ...
 
 @final
 class TestWebSocket:
@@ -186,13 +307,11 @@ class TestWebSocket:
 class WebSocketConnection:
     """The server end of one WebSocket; see ``ferroweb.websockets``."""
 
-    def accept(
-        self, subprotocol: str | None = None, headers: list[tuple[str, str]] | None = None
-    ) -> bool: ...
-    def send_text(self, text: str) -> int: ...
-    def send_bytes(self, data: bytes) -> int: ...
+    def accept(self, subprotocol: str | None = None, headers: HeaderList | None = None) -> bool: ...
+    def send_text(self, text: str) -> WriteOutcome: ...
+    def send_bytes(self, data: bytes) -> WriteOutcome: ...
     def notify_when_writable(self, token: int) -> None: ...
-    def receive(self) -> tuple[int, Any] | None: ...
+    def receive(self) -> tuple[MessageKind, Any] | None: ...
     def notify_when_readable(self, token: int) -> None: ...
     def close(self, code: int = 1000, reason: str | None = None) -> bool: ...
     @property

@@ -19,14 +19,15 @@ from ferroweb import params as markers
 from ferroweb._body import BodyReader, FormReader
 from ferroweb._convert import (
     INVALID,
-    Converter,
     compile_from_str,
     constraints_of,
     convert_values,
     sequence_item,
     strip_optional,
 )
-from ferroweb._errors import Loc, make_error
+from ferroweb._errors import make_error
+from ferroweb._ferroweb import ParamSpec as CoreParamSpec
+from ferroweb._param_spec import CoreScalar, ParamSpec, core_param_spec
 from ferroweb.exceptions import RequestValidationError
 from ferroweb.requests import Request
 from ferroweb.uploads import UploadFile
@@ -38,48 +39,7 @@ if typing.TYPE_CHECKING:
 #: Builds the handler's positional arguments for one request.
 Binder = Callable[..., list[Any]]
 
-SOURCES = ("path", "query", "header", "cookie", "body", "form", "file", "request")
 _LIST_LENGTH = ("min_length", "max_length")
-
-
-@dataclasses.dataclass
-class ParamSpec:
-    """One handler parameter, resolved at registration."""
-
-    name: str
-    source: str
-    key: str
-    annotation: Any
-    marker: markers.Param | None
-    default: Any = markers.Undefined
-    default_factory: Callable[[], Any] | None = None
-    many: bool = False
-    convert: Converter | None = None
-    list_constraints: dict[str, Any] = dataclasses.field(default_factory=dict)
-    #: Position among the route template's parameters (path parameters only).
-    path_index: int = 0
-    #: Constraints on the (item) value: the marker's and msgspec.Meta's together.
-    constraints: dict[str, Any] = dataclasses.field(default_factory=dict)
-    #: How the core converts it: "str", "int", "float", "bool", or "raw" (strings as sent,
-    #: converted here).
-    core_scalar: str = "raw"
-
-    @property
-    def required(self) -> bool:
-        return self.default is markers.Undefined and self.default_factory is None
-
-    @property
-    def loc(self) -> Loc:
-        return ("body" if self.source in ("form", "file") else self.source, self.key)
-
-    def fallback(self) -> Any:
-        """The value of an absent optional parameter: a fresh one per request."""
-        if self.default_factory is not None:
-            return self.default_factory()
-        default = self.default
-        if isinstance(default, (list, dict, set)):
-            return default.copy()
-        return default
 
 
 # -- registration ---------------------------------------------------------------------------------
@@ -182,7 +142,7 @@ def _resolve(route: Route, name: str, annotation: Any, default: Any) -> ParamSpe
     return spec
 
 
-_CORE_SCALARS: dict[Any, str] = {str: "str", int: "int", float: "float", bool: "bool"}
+_CORE_SCALARS: dict[Any, CoreScalar] = {str: "str", int: "int", float: "float", bool: "bool"}
 _CORE_BOUNDS = {
     "int": ("gt", "ge", "lt", "le", "multiple_of"),
     "float": ("gt", "ge", "lt", "le", "multiple_of"),
@@ -191,7 +151,7 @@ _CORE_BOUNDS = {
 }
 
 
-def _core_scalar(spec: ParamSpec, target: Any) -> str:
+def _core_scalar(spec: ParamSpec, target: Any) -> CoreScalar:
     """Which conversion the core can do for this parameter; "raw" leaves it to Python."""
     bare = strip_optional(constraints_of(strip_optional(target))[0])
     if bare in (Any, inspect.Parameter.empty):
@@ -205,14 +165,6 @@ def _core_scalar(spec: ParamSpec, target: Any) -> str:
     if not all(isinstance(value, (int, float)) for value in spec.constraints.values()):
         return "raw"
     return scalar
-
-
-def core_plan_entry(spec: ParamSpec) -> tuple[str, str, int, str, bool, dict[str, float]]:
-    """The tuple the Rust core's parameter plan is built from."""
-    bounds = (
-        {name: float(value) for name, value in spec.constraints.items()} if spec.core_scalar != "raw" else {}
-    )
-    return (spec.source, spec.key, spec.path_index, spec.core_scalar, spec.many, bounds)
 
 
 def _compile_string_param(route: Route, spec: ParamSpec) -> None:
@@ -320,10 +272,7 @@ def _core_value(spec: ParamSpec, value: Any, refused: list[Any] | None, errors: 
     return value
 
 
-CorePlan = list[tuple[str, str, int, str, bool, dict[str, float]]]
-
-
-def compile_binder(route: Route, app: Any) -> tuple[Binder | None, CorePlan | None]:
+def compile_binder(route: Route, app: Any) -> tuple[Binder | None, list[CoreParamSpec] | None]:
     """The route's binder (None when the handler takes no parameters: the hot path calls it
     bare) and the parameter plan the core extracts for it (None when there is nothing to do)."""
     specs = analyse(route)
@@ -337,7 +286,7 @@ def compile_binder(route: Route, app: Any) -> tuple[Binder | None, CorePlan | No
         if spec.source == "path":
             spec.path_index = param_names.index(spec.name)
     core_specs = [spec for spec in specs if spec.source in ("path", "query", "header", "cookie")]
-    plan = [core_plan_entry(spec) for spec in core_specs] or None
+    plan = [core_param_spec(spec) for spec in core_specs] or None
     body_specs = [spec for spec in specs if spec.source == "body"]
     form_specs = [spec for spec in specs if spec.source in ("form", "file")]
     if body_specs and form_specs:

@@ -15,15 +15,17 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
-from ferroweb.responses import KIND_UNSPECIFIED, StreamingResponse
+from ferroweb._ferroweb import WriteOutcome
 
 if TYPE_CHECKING:
-    from ferroweb._ferroweb import RawRequest, RequestQueue, ResponseStream
+    from ferroweb._ferroweb import RawRequest, ResponseStream
     from ferroweb._waits import Waits
+    from ferroweb.responses import StreamingResponse
 
 logger = logging.getLogger("ferroweb.error")
 
-_WRITTEN, _FULL, _CLOSED = 0, 1, 2
+_WRITTEN = WriteOutcome.WRITTEN
+_CLOSED = WriteOutcome.CLOSED
 _EXHAUSTED = object()
 
 
@@ -95,13 +97,13 @@ async def _write(stream: ResponseStream, chunk: Any, waits: Waits) -> None:
 async def send_stream(
     raw: RawRequest,
     response: StreamingResponse,
-    queue: RequestQueue,
     waits: Waits,
     source: ChunkSource,
     on_error: Callable[[RawRequest, Exception], None],
     where: str,
 ) -> None:
-    """Streams ``response`` to ``raw``'s client. Runs as its own task."""
+    """Streams ``response`` to ``raw``'s client. Runs as its own task, started by the
+    responder (``_respond``): an error before the head is sent goes to ``on_error``."""
     headers = response.headers._items
     first: Any = _EXHAUSTED
     if not response.send_head_early:
@@ -114,9 +116,7 @@ async def send_stream(
             on_error(raw, exc)
             return
     try:
-        stream = raw.respond_stream(
-            response.status_code, KIND_UNSPECIFIED, queue, headers, response.keep_alive
-        )
+        stream = raw.respond_stream(response.status_code, headers, response.keep_alive)
     except Exception as exc:  # a bad header value
         with contextlib.suppress(Exception):
             await source.aclose()

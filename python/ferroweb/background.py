@@ -29,11 +29,11 @@ import functools
 import inspect
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from typing import Any, NamedTuple
 
-from ferroweb._ferroweb import BackgroundSupervisor
+from ferroweb._ferroweb import BackgroundSupervisor, JobOutcome, SubmitOutcome
 from ferroweb.config import BackgroundConfig
 from ferroweb.exceptions import HTTPException
 
@@ -42,12 +42,13 @@ __all__ = [
     "BackgroundMetrics",
     "BackgroundQueueFull",
     "BackgroundTasks",
+    "Supervisor",
     "metrics",
     "run",
+    "use",
 ]
 
 logger = logging.getLogger("ferroweb.background")
-_COMPLETED, _FAILED, _CANCELLED = 0, 1, 2
 
 
 class BackgroundQueueFull(HTTPException):
@@ -105,11 +106,11 @@ class Supervisor:
         if inspect.iscoroutine(func) and (args or kwargs):
             raise TypeError("pass arguments to the coroutine function, not with a coroutine object")
         outcome = self._jobs.submit(_Job(func, args, kwargs or {}))
-        if outcome == 1:
+        if outcome == SubmitOutcome.QUEUE_FULL:
             if inspect.iscoroutine(func):
                 func.close()  # never awaited: close it so Python does not warn
             raise BackgroundQueueFull(self.config.max_queue)
-        if outcome == 2:
+        if outcome == SubmitOutcome.SHUTTING_DOWN:
             if inspect.iscoroutine(func):
                 func.close()
             raise RuntimeError("the server is shutting down; no new background tasks are taken")
@@ -128,7 +129,7 @@ class Supervisor:
             task.add_done_callback(self._running.discard)
 
     async def _run(self, job: _Job) -> None:
-        outcome = _FAILED
+        outcome = JobOutcome.FAILED
         try:
             func = job.func
             if inspect.iscoroutine(func):
@@ -141,15 +142,15 @@ class Supervisor:
                 result = await self._loop.run_in_executor(self._executor(), call)
                 if inspect.isawaitable(result):
                     await result
-            outcome = _COMPLETED
+            outcome = JobOutcome.COMPLETED
         except asyncio.CancelledError:
-            outcome = _CANCELLED
+            outcome = JobOutcome.CANCELLED
             raise
         except Exception as exc:
             logger.error("Background task %s failed", job.name, exc_info=exc)
         finally:
             self._jobs.finished(outcome)
-            if outcome != _CANCELLED:
+            if outcome != JobOutcome.CANCELLED:
                 self._start_ready()
             if self._jobs.idle:
                 self._idle.set()
@@ -188,16 +189,38 @@ class Supervisor:
         return lost
 
 
-#: The supervisor of the app being served on this thread's event loop.
+#: The supervisor of the app being served on this thread's event loop (see ``use``).
 _current: contextvars.ContextVar[Supervisor | None] = contextvars.ContextVar(
     "ferroweb_background", default=None
 )
 #: The supervisor of this process's server, for threads outside any handler's context.
-_process_default: Supervisor | None = None
+_process_wide: Supervisor | None = None
+
+
+@contextlib.contextmanager
+def use(supervisor: Supervisor, *, process_wide: bool = False) -> Iterator[Supervisor]:
+    """Makes ``run`` and ``metrics`` use ``supervisor`` inside the block, and in every handler
+    and task started there (they copy its context). The server and the test client enter it
+    around start-up and around attaching their request handlers.
+
+    With ``process_wide=True`` it also serves code outside any such context (a thread a
+    handler started) until the block ends; a server process does this for its one app.
+    """
+    global _process_wide
+    token = _current.set(supervisor)
+    previous = _process_wide
+    if process_wide:
+        _process_wide = supervisor
+    try:
+        yield supervisor
+    finally:
+        _current.reset(token)
+        if process_wide:
+            _process_wide = previous
 
 
 def _supervisor() -> Supervisor:
-    supervisor = _current.get() or _process_default
+    supervisor = _current.get() or _process_wide
     if supervisor is None:
         raise RuntimeError("background tasks need a running ferroweb server (or an open TestClient)")
     return supervisor

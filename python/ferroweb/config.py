@@ -1,10 +1,12 @@
-"""Server settings. Declared here, validated and enforced by the Rust core."""
+"""Server settings. Declared here; validated (when made) and enforced by the Rust core."""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from ferroweb._ferroweb import check_server_config
 
 LoopKind = Literal["auto", "uvloop", "asyncio"]
 
@@ -78,8 +80,9 @@ class ServerConfig:
     background: BackgroundConfig = dataclasses.field(default_factory=BackgroundConfig)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.port, int) or not 0 <= self.port <= 65535:
-            raise ValueError(f"ServerConfig.port must be 0..65535, got {self.port!r}")
+        # What the core enforces is checked by the core, with its rules and messages; only the
+        # settings Python alone reads are checked here.
+        check_server_config(self)
         if not isinstance(self.workers, int) or self.workers < 1:
             raise ValueError(f"ServerConfig.workers must be at least 1, got {self.workers!r}")
         if not isinstance(self.blocking_threads, int) or self.blocking_threads < 1:
@@ -92,22 +95,10 @@ class ServerConfig:
             )
         if self.loop not in ("auto", "uvloop", "asyncio"):
             raise ValueError(f"ServerConfig.loop must be auto, uvloop or asyncio, got {self.loop!r}")
-        for name in (
-            "max_header_size",
-            "backlog",
-            "runtime_threads",
-            "max_form_parts",
-            "max_form_field_size",
-            "websocket_max_message_size",
-            "websocket_send_queue",
-        ):
+        for name in ("max_form_parts", "max_form_field_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"ServerConfig.{name} must be a positive integer, got {value!r}")
-        if self.max_body_size is not None and (
-            not isinstance(self.max_body_size, int) or self.max_body_size < 0
-        ):
-            raise ValueError(f"ServerConfig.max_body_size must be >= 0 or None, got {self.max_body_size!r}")
         if self.max_upload_file_size is not None and (
             not isinstance(self.max_upload_file_size, int) or self.max_upload_file_size < 0
         ):

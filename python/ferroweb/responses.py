@@ -16,14 +16,6 @@ from ferroweb.datastructures import MutableHeaders
 
 _json_encode = msgspec.json.Encoder().encode
 
-# Content kinds understood by RawRequest.respond (mirrors ferroweb_core::ContentKind).
-KIND_JSON = 0
-KIND_TEXT = 1
-KIND_HTML = 2
-KIND_OCTET_STREAM = 3
-KIND_PROBLEM_JSON = 4
-KIND_UNSPECIFIED = 5
-
 
 class Response:
     """A response with a fully known body."""

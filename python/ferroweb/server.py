@@ -13,9 +13,9 @@ import time
 from typing import TYPE_CHECKING
 
 from ferroweb import background
-from ferroweb._dispatch import Dispatcher
-from ferroweb._ferroweb import RequestQueue, Server
-from ferroweb._lifespan import Lifespan, StartupFailed
+from ferroweb._ferroweb import RequestQueue, RouteSpec, Server
+from ferroweb._lifespan import StartupFailed
+from ferroweb._runtime import AppRuntime
 from ferroweb.config import ServerConfig
 
 if TYPE_CHECKING:
@@ -72,28 +72,8 @@ def run_worker(app: App, config: ServerConfig) -> None:
 
 
 async def _serve(app: App, config: ServerConfig) -> None:
-    global_background = background
     loop = asyncio.get_running_loop()
-    queue = RequestQueue()
-    dispatcher = Dispatcher(app, queue, loop)
-    lifespan = Lifespan(app)
-    # Start-up runs before the socket is bound: nothing is served by a half-started app.
-    token = global_background._current.set(dispatcher.background)
-    try:
-        await lifespan.startup()
-    except StartupFailed as exc:
-        logger.error("%s; the server is not started", exc, exc_info=exc.__cause__)
-        raise SystemExit(3) from None
-    finally:
-        global_background._current.reset(token)
-    global_background._process_default = dispatcher.background
-    dispatcher.attach()
-    try:
-        server = Server(config, dispatcher.route_specs, queue, dispatcher.error_route)
-    except BaseException:
-        dispatcher.detach()
-        await lifespan.shutdown()
-        raise
+    runtime = AppRuntime(app, loop)
     stop = asyncio.Event()
     force = asyncio.Event()
 
@@ -103,49 +83,38 @@ async def _serve(app: App, config: ServerConfig) -> None:
             force.set()
         stop.set()
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, on_signal)
-    host, port = server.local_addr
-    logger.info("ferroweb serving on http://%s:%d (pid %d)", host, port, os.getpid())
-    forced = False
-    stopped = asyncio.ensure_future(dispatcher.wait_server_stopped())
-    stop_requested = asyncio.ensure_future(stop.wait())
-    force_requested = asyncio.ensure_future(force.wait())
-    try:
-        await asyncio.wait([stop_requested, stopped], return_when="FIRST_COMPLETED")
-        logger.info(
-            "shutting down: finishing in-flight requests (up to %ss; signal again to force)",
-            config.shutdown_timeout,
-        )
-        # Shutdown order: stop accepting (and close WebSockets, end event streams) -> finish
-        # in-flight requests -> drain background tasks -> shutdown hooks.
-        server.shutdown()
-        dispatcher.end_event_streams()
-        await asyncio.wait([force_requested, stopped], return_when="FIRST_COMPLETED")
-        forced = force.is_set() and not stopped.done()
-        if forced:
-            logger.warning("forced shutdown: in-flight requests were abandoned")
-        elif not queue.server_drained:
-            logger.warning("shutdown timeout reached; unfinished connections were closed")
-        queue.close()
-        await dispatcher.drain_tasks(timeout=0.0 if forced else 1.0)
-        metrics = dispatcher.background.metrics()
-        if metrics.queued or metrics.running:
-            logger.info(
-                "draining %d running and %d queued background task(s) (up to %ss)",
-                metrics.running,
-                metrics.queued,
-                config.background.drain_timeout,
-            )
-        await dispatcher.background.drain(0.0 if forced else None)
-        await lifespan.shutdown()
-    finally:
-        for waiter in (stopped, stop_requested, force_requested):
-            waiter.cancel()
+    def start_server(routes: list[RouteSpec], queue: RequestQueue, error_route: int | None) -> Server:
+        return Server(config, routes, queue, error_route)
+
+    # The one app of this process: background.run works from any thread of it.
+    with background.use(runtime.background, process_wide=True):
+        try:
+            await runtime.start(start_server)
+        except StartupFailed as exc:
+            logger.error("%s; the server is not started", exc, exc_info=exc.__cause__)
+            raise SystemExit(3) from None
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-        dispatcher.detach()
-        server.close(0.0 if forced else 1.0)
+            loop.add_signal_handler(signum, on_signal)
+        try:
+            server = runtime.engine
+            assert isinstance(server, Server)
+            host, port = server.local_addr
+            logger.info("ferroweb serving on http://%s:%d (pid %d)", host, port, os.getpid())
+            stopped = asyncio.ensure_future(runtime.dispatcher.wait_server_stopped())
+            stop_requested = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait([stop_requested, stopped], return_when="FIRST_COMPLETED")
+            finally:
+                stopped.cancel()
+                stop_requested.cancel()
+            logger.info(
+                "shutting down: finishing in-flight requests (up to %ss; signal again to force)",
+                config.shutdown_timeout,
+            )
+            forced = await runtime.stop(force=force)
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
     if forced:
         raise SystemExit(1)
     logger.info("ferroweb stopped (pid %d)", os.getpid())

@@ -20,18 +20,21 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from ferroweb._ferroweb import MessageKind, WriteOutcome
+from ferroweb._respond import Problem
 from ferroweb.requests import Request
 
 if TYPE_CHECKING:
     from ferroweb._ferroweb import RawRequest, WebSocketConnection
+    from ferroweb._respond import Responder
     from ferroweb._waits import Waits
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState"]
 
 _encode_json = msgspec.json.Encoder().encode
 _decode_json = msgspec.json.Decoder().decode
-_TEXT, _BYTES, _CLOSED = 0, 1, 2
-_QUEUED, _FULL = 0, 1
+_CLOSED = MessageKind.CLOSED
+_FULL = WriteOutcome.FULL
 #: Close codes sent when a client's message cannot be used (RFC 6455 §7.4.1).
 UNSUPPORTED_DATA = 1003
 INVALID_PAYLOAD = 1007
@@ -59,19 +62,22 @@ class WebSocket(Request):
     """One WebSocket connection. Request attributes (``headers``, ``query_params``,
     ``path_params``, ``cookies``, ``url``, ``client``) describe the handshake."""
 
-    __slots__ = ("_connection", "_waits", "application_state", "client_state")
+    __slots__ = ("_connection", "_responder", "_waits", "application_state", "client_state")
 
     def __init__(
         self,
         raw: RawRequest,
         connection: WebSocketConnection,
         waits: Waits,
-        param_names: tuple[str, ...] = (),
-        app: Any = None,
+        param_names: tuple[str, ...],
+        app: Any,
+        responder: Responder,
     ) -> None:
         super().__init__(raw, param_names, app)
         self._connection = connection
         self._waits = waits
+        #: Answers the handshake with HTTP when the handler refuses it.
+        self._responder = responder
         #: The peer's side: CONNECTING until accepted, DISCONNECTED once it closed.
         self.client_state = WebSocketState.CONNECTING
         #: This side: DISCONNECTED once ``close`` was called.
@@ -204,7 +210,8 @@ class WebSocket(Request):
             return
         if self.application_state is WebSocketState.CONNECTING:
             self.application_state = WebSocketState.DISCONNECTED
-            self._raw.respond_problem(403, reason or "the WebSocket handler refused the connection")
+            refusal = Problem(403, reason or "the WebSocket handler refused the connection")
+            self._responder.send(self._raw, refusal)
             return
         self.application_state = WebSocketState.DISCONNECTED
         self._connection.close(code, reason or "")

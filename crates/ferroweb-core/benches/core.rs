@@ -21,11 +21,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ferroweb_core::{
-    AppService, Body, ContentKind, Dispatch, HandlerResponse, PendingRequest, Problem, RouteSpec,
+    AppService, ContentKind, Dispatch, HandlerResponse, PendingRequest, Problem, RouteSpec,
     RouteTable, ServerConfig,
 };
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Full};
 
 /// Resources in the table; each contributes five routes, so 200 routes in all.
 const RESOURCES: usize = 40;
@@ -128,7 +128,7 @@ fn time_requests(
     runtime: &tokio::runtime::Runtime,
     service: &AppService,
     iters: u64,
-    make: &dyn Fn() -> Request<Body>,
+    make: &dyn Fn() -> Request<Full<Bytes>>,
     expect: StatusCode,
 ) -> Duration {
     runtime.block_on(async {
@@ -157,21 +157,21 @@ fn bench_in_process(c: &mut Criterion) {
         Request::get("/api/v1/resource21/42/items/7?q=x")
             .header("accept", "application/json")
             .header("user-agent", "bench")
-            .body(Body::empty())
+            .body(Full::default())
             .expect("valid request")
     };
     let post = || {
         Request::post("/api/v1/resource33/12345/items")
             .header("content-type", "application/json")
             .header("content-length", "42")
-            .body(Body::from(Bytes::from_static(
+            .body(Full::new(Bytes::from_static(
                 br#"{"name":"Foo","price":1.5,"tags":["a","b"]}"#,
             )))
             .expect("valid request")
     };
     let miss = || {
         Request::get("/api/v1/nope")
-            .body(Body::empty())
+            .body(Full::default())
             .expect("valid request")
     };
 

@@ -65,7 +65,7 @@ impl FileSpec {
 /// Builds the response: stats and opens the file without blocking the runtime, answers
 /// conditional and range requests, and streams the body in 64 KiB chunks. Every failure is a
 /// problem details response (404 for a missing or non-regular file, 403 for a forbidden one).
-pub async fn serve_file(spec: FileSpec) -> Response<Body> {
+pub(crate) async fn serve_file(spec: FileSpec) -> Response<Body> {
     match serve(spec).await {
         Ok(response) => response,
         Err(failure) => failure.into_response(),

@@ -6,6 +6,7 @@
 //! details, panics — is decided here, without calling into the binding.
 
 mod background;
+mod body;
 mod config;
 mod dispatch;
 mod file;
@@ -22,14 +23,14 @@ mod stream;
 mod wake;
 mod websocket;
 
-pub use axum::body::Body;
 pub use background::{BackgroundLimits, BackgroundMetrics, JobOutcome, SubmitError, Supervisor};
+pub use body::{BodyError, InProcessBody};
 pub use config::{ConfigError, ServerConfig, WebSocketSettings};
 pub use dispatch::{Dispatch, Reply};
-pub use file::{serve_file, FileSpec, RequestConditions};
+pub use file::{FileSpec, RequestConditions};
 pub use params::{
-    Bounds, ExtractedParams, IssueKind, ParamIssue, ParamPlan, ParamSpec, ParamValue, Scalar,
-    Source,
+    parse_bool, parse_float, parse_int, Bounds, ExtractedParams, IssueKind, ParamIssue, ParamPlan,
+    ParamSpec, ParamValue, Scalar, Source, UnknownName,
 };
 pub use pipe::Wakeup;
 pub use problem::{reason_phrase, Problem};

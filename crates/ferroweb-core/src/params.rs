@@ -6,6 +6,9 @@
 //! one [`ParamValue`] per declared parameter plus every [`ParamIssue`] found. Types the core does
 //! not convert ([`Scalar::Raw`]: dates, UUIDs, enums...) come back as the strings sent.
 
+use std::fmt;
+use std::str::FromStr;
+
 use http::HeaderMap;
 
 /// Where a parameter's value is read from.
@@ -19,6 +22,63 @@ pub enum Source {
     Cookie,
 }
 
+/// A name a binding gave for a [`Source`] or a [`Scalar`] that the core does not know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownName {
+    /// What was being named: "parameter source" or "parameter type".
+    pub what: &'static str,
+    pub name: String,
+}
+
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown {} {:?}", self.what, self.name)
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
+impl FromStr for Source {
+    type Err = UnknownName;
+
+    /// `path`, `query`, `header` or `cookie`. A path source parsed from its name stands for
+    /// the template's first parameter: the position is the caller's to set
+    /// ([`Source::at_path_index`]).
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Ok(match name {
+            "path" => Self::Path(0),
+            "query" => Self::Query,
+            "header" => Self::Header,
+            "cookie" => Self::Cookie,
+            _ => {
+                return Err(UnknownName {
+                    what: "parameter source",
+                    name: name.to_owned(),
+                })
+            }
+        })
+    }
+}
+
+impl Source {
+    /// The same source, reading the `index`-th template parameter when it is a path source.
+    pub fn at_path_index(self, index: usize) -> Self {
+        match self {
+            Self::Path(_) => Self::Path(index),
+            other => other,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Path(_) => "path",
+            Self::Query => "query",
+            Self::Header => "header",
+            Self::Cookie => "cookie",
+        }
+    }
+}
+
 /// What a value is converted to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scalar {
@@ -28,6 +88,39 @@ pub enum Scalar {
     Bool,
     /// Passed on as sent, every occurrence: the binding converts it.
     Raw,
+}
+
+impl FromStr for Scalar {
+    type Err = UnknownName;
+
+    /// `str`, `int`, `float`, `bool` or `raw`.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Ok(match name {
+            "str" => Self::Str,
+            "int" => Self::Int,
+            "float" => Self::Float,
+            "bool" => Self::Bool,
+            "raw" => Self::Raw,
+            _ => {
+                return Err(UnknownName {
+                    what: "parameter type",
+                    name: name.to_owned(),
+                })
+            }
+        })
+    }
+}
+
+impl Scalar {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Str => "str",
+            Self::Int => "int",
+            Self::Float => "float",
+            Self::Bool => "bool",
+            Self::Raw => "raw",
+        }
+    }
 }
 
 /// Constraints checked after conversion: numeric bounds for Int/Float, lengths (in characters)

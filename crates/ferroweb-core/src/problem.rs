@@ -89,12 +89,12 @@ impl Problem {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    pub fn into_response(self) -> http::Response<axum::body::Body> {
+    pub(crate) fn into_response(self) -> http::Response<axum::body::Body> {
         self.into_response_with(HeaderMap::new())
     }
 
     /// The response, with extra headers (e.g. `Allow` on a 405) added after the content type.
-    pub fn into_response_with(self, extra: HeaderMap) -> http::Response<axum::body::Body> {
+    pub(crate) fn into_response_with(self, extra: HeaderMap) -> http::Response<axum::body::Body> {
         let status = self.status_code();
         let mut response = http::Response::new(axum::body::Body::from(self.to_json()));
         *response.status_mut() = status;

@@ -99,7 +99,7 @@ impl HandlerResponse {
     }
 
     /// The HTTP response; a file is opened and checked here, without blocking the runtime.
-    pub async fn into_http_response(self) -> http::Response<axum::body::Body> {
+    pub(crate) async fn into_http_response(self) -> http::Response<axum::body::Body> {
         match self.body {
             ResponseBody::File(spec) => serve_file(*spec).await,
             _ => self.into_http(),
@@ -108,7 +108,7 @@ impl HandlerResponse {
 
     /// The HTTP response of a full or streamed body (a file body answers 500 here: it
     /// needs [`Self::into_http_response`]).
-    pub fn into_http(self) -> http::Response<axum::body::Body> {
+    pub(crate) fn into_http(self) -> http::Response<axum::body::Body> {
         let body = match self.body {
             ResponseBody::Full(bytes) => axum::body::Body::from(bytes),
             ResponseBody::Stream(stream) => axum::body::Body::new(stream),

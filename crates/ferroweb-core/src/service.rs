@@ -21,6 +21,7 @@ use http_body_util::BodyExt;
 use tokio::sync::{oneshot, watch};
 use tower::{Service, ServiceExt};
 
+use crate::body::InProcessBody;
 use crate::config::{ServerConfig, WebSocketSettings};
 use crate::dispatch::{Dispatch, Reply};
 use crate::params::ParamPlan;
@@ -96,10 +97,15 @@ impl AppService {
     }
 
     /// Serves one request without a socket, exactly as the network server would.
-    pub async fn call_in_process(&self, mut request: Request<Body>) -> Response<Body> {
+    pub async fn call_in_process<B>(&self, request: Request<B>) -> Response<InProcessBody>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let mut request = request.map(Body::new);
         request.extensions_mut().insert(TEST_CLIENT_ADDR);
         match self.router.clone().oneshot(request).await {
-            Ok(response) => response,
+            Ok(response) => response.map(InProcessBody::new),
             Err(never) => match never {},
         }
     }

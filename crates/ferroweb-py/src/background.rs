@@ -1,9 +1,11 @@
 //! `BackgroundSupervisor`: the core's supervisor holding Python jobs. Python starts what
 //! `start_ready` hands out on its event loop and reports each end with `finished`.
 
-use ferroweb_core::{BackgroundLimits, JobOutcome, SubmitError, Supervisor};
+use ferroweb_core::{BackgroundLimits, Supervisor};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+
+use crate::codes::{JobOutcome, SubmitOutcome};
 
 #[pyclass(frozen, module = "ferroweb._ferroweb")]
 pub(crate) struct BackgroundSupervisor {
@@ -27,13 +29,9 @@ impl BackgroundSupervisor {
         })
     }
 
-    /// 0: queued, 1: the queue is full, 2: shutting down (the job was not taken).
-    fn submit(&self, job: Py<PyAny>) -> u8 {
-        match self.jobs.submit(job) {
-            Ok(()) => 0,
-            Err(SubmitError::QueueFull(_)) => 1,
-            Err(SubmitError::ShuttingDown(_)) => 2,
-        }
+    /// Whether the job was taken (`QUEUED`), or why not.
+    fn submit(&self, job: Py<PyAny>) -> SubmitOutcome {
+        SubmitOutcome::from(&self.jobs.submit(job))
     }
 
     /// The jobs that may start now; they count as running until `finished`.
@@ -41,13 +39,9 @@ impl BackgroundSupervisor {
         self.jobs.start_ready()
     }
 
-    /// `outcome`: 0 completed, 1 failed, 2 cancelled at shutdown.
-    fn finished(&self, outcome: u8) {
-        self.jobs.finished(match outcome {
-            0 => JobOutcome::Completed,
-            1 => JobOutcome::Failed,
-            _ => JobOutcome::Cancelled,
-        });
+    /// A started job ended.
+    fn finished(&self, outcome: JobOutcome) {
+        self.jobs.finished(outcome.into());
     }
 
     fn stop_accepting(&self) {

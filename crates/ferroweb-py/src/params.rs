@@ -1,63 +1,117 @@
-//! Typed parameter plans as Python declares them, and the converted values as Python objects.
+//! `ParamSpec`: one typed parameter as Python declares it, checked and converted into the
+//! core's [`ferroweb_core::ParamSpec`] when it is made; and the values the core extracted,
+//! as Python objects.
 
-use std::collections::HashMap;
-
-use ferroweb_core::{Bounds, ExtractedParams, ParamPlan, ParamSpec, ParamValue, Scalar, Source};
+use ferroweb_core::{Bounds, ExtractedParams, ParamPlan, ParamValue, Scalar, Source};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 use pyo3::IntoPyObjectExt;
 
-/// `(source, key, path_index, scalar, many, bounds)`, as `ferroweb._params` builds it.
-pub(crate) type PyParamSpec = (String, String, usize, String, bool, HashMap<String, f64>);
+/// One parameter of a route's plan: where it is read from (`source`, `key`; `path_index` for a
+/// path parameter), what it is converted to (`scalar`), every occurrence or the last (`many`),
+/// and the bounds checked after conversion.
+#[pyclass(frozen, module = "ferroweb._ferroweb", name = "ParamSpec")]
+pub(crate) struct PyParamSpec {
+    pub(crate) spec: ferroweb_core::ParamSpec,
+}
 
-pub(crate) fn param_plan(specs: Vec<PyParamSpec>) -> PyResult<ParamPlan> {
-    let specs = specs
-        .into_iter()
-        .map(|(source, key, path_index, scalar, many, bounds)| {
-            let source = match source.as_str() {
-                "path" => Source::Path(path_index),
-                "query" => Source::Query,
-                "header" => Source::Header,
-                "cookie" => Source::Cookie,
-                other => {
-                    return Err(PyValueError::new_err(format!(
-                        "unknown parameter source {other:?}"
-                    )))
-                }
-            };
-            let scalar = match scalar.as_str() {
-                "str" => Scalar::Str,
-                "int" => Scalar::Int,
-                "float" => Scalar::Float,
-                "bool" => Scalar::Bool,
-                "raw" => Scalar::Raw,
-                other => {
-                    return Err(PyValueError::new_err(format!(
-                        "unknown parameter type {other:?}"
-                    )))
-                }
-            };
-            let length = |name: &str| bounds.get(name).map(|value| value.max(0.0) as usize);
-            let bounds = Bounds {
-                gt: bounds.get("gt").copied(),
-                ge: bounds.get("ge").copied(),
-                lt: bounds.get("lt").copied(),
-                le: bounds.get("le").copied(),
-                multiple_of: bounds.get("multiple_of").copied(),
-                min_length: length("min_length"),
-                max_length: length("max_length"),
-            };
-            Ok(ParamSpec {
+fn length(value: Option<i64>, name: &str) -> PyResult<Option<usize>> {
+    value
+        .map(|value| {
+            usize::try_from(value)
+                .map_err(|_| PyValueError::new_err(format!("{name} must be >= 0, got {value}")))
+        })
+        .transpose()
+}
+
+#[pymethods]
+impl PyParamSpec {
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (
+        source, key, scalar, *, many=false, path_index=0, gt=None, ge=None, lt=None, le=None,
+        multiple_of=None, min_length=None, max_length=None
+    ))]
+    fn new(
+        source: &str,
+        key: String,
+        scalar: &str,
+        many: bool,
+        path_index: usize,
+        gt: Option<f64>,
+        ge: Option<f64>,
+        lt: Option<f64>,
+        le: Option<f64>,
+        multiple_of: Option<f64>,
+        min_length: Option<i64>,
+        max_length: Option<i64>,
+    ) -> PyResult<Self> {
+        let invalid = |err: ferroweb_core::UnknownName| PyValueError::new_err(err.to_string());
+        let source = source.parse::<Source>().map_err(invalid)?.at_path_index(path_index);
+        let scalar = scalar.parse::<Scalar>().map_err(invalid)?;
+        let bounds = Bounds {
+            gt,
+            ge,
+            lt,
+            le,
+            multiple_of,
+            min_length: length(min_length, "min_length")?,
+            max_length: length(max_length, "max_length")?,
+        };
+        Ok(Self {
+            spec: ferroweb_core::ParamSpec {
                 source,
                 key,
                 scalar,
                 many,
                 bounds,
-            })
+            },
         })
-        .collect::<PyResult<Vec<_>>>()?;
-    Ok(ParamPlan::new(specs))
+    }
+
+    #[getter]
+    fn source(&self) -> &'static str {
+        self.spec.source.as_str()
+    }
+
+    #[getter]
+    fn key(&self) -> &str {
+        &self.spec.key
+    }
+
+    #[getter]
+    fn scalar(&self) -> &'static str {
+        self.spec.scalar.as_str()
+    }
+
+    #[getter]
+    fn many(&self) -> bool {
+        self.spec.many
+    }
+
+    #[getter]
+    fn path_index(&self) -> usize {
+        match self.spec.source {
+            Source::Path(index) => index,
+            _ => 0,
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ParamSpec({:?}, {:?}, {:?}, many={}, bounds={:?})",
+            self.spec.source.as_str(),
+            self.spec.key,
+            self.spec.scalar.as_str(),
+            if self.spec.many { "True" } else { "False" },
+            self.spec.bounds
+        )
+    }
+}
+
+pub(crate) fn param_plan(specs: &[Py<PyParamSpec>]) -> ParamPlan {
+    ParamPlan::new(specs.iter().map(|spec| spec.get().spec.clone()).collect())
 }
 
 fn value_object(py: Python<'_>, value: &ParamValue) -> PyResult<Py<PyAny>> {
@@ -79,6 +133,11 @@ fn value_object(py: Python<'_>, value: &ParamValue) -> PyResult<Py<PyAny>> {
             PyList::new(py, objects)?.into_py_any(py)
         }
     }
+}
+
+/// A scalar the core parsed, as Python reads it: int (any size), float or bool.
+pub(crate) fn scalar_object(py: Python<'_>, value: &ParamValue) -> PyResult<Py<PyAny>> {
+    value_object(py, value)
 }
 
 /// `(values, issues)`: one object per declared parameter (None when absent or refused), and
@@ -111,4 +170,8 @@ pub(crate) fn extracted_objects<'py>(
         PyList::new(py, issues)?.into_py_any(py)?
     };
     PyTuple::new(py, [values.into_any().unbind(), issues])
+}
+
+pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<PyParamSpec>()
 }

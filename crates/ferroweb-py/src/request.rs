@@ -5,20 +5,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use ferroweb_core::ContentKind as CoreContentKind;
 use ferroweb_core::{
-    body_channel, parse_query, ClientAddr, ContentKind, ExtractedParams, FileSpec, HandlerResponse,
-    KeepAlive, PendingRequest, Problem, Reply, RequestConditions, RoutingError, WebSocketChannel,
+    body_channel, parse_query, ClientAddr, ExtractedParams, FileSpec, HandlerResponse, KeepAlive,
+    PendingRequest, Problem, Reply, RequestConditions, RoutingError, WebSocketChannel,
 };
-use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use http::header::HeaderValue;
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
 use parking_lot::Mutex;
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 use pyo3::{intern, IntoPyObjectExt};
 
 use crate::buffers::from_bytes_or_str;
-use crate::queue::RequestQueue;
+use crate::codes::ContentKind;
+use crate::errors::ResponseAlreadySent;
+use crate::handoff::Handoff;
+use crate::headers::extend_response_headers;
 use crate::stream::ResponseStream;
 use crate::websocket::WebSocketConnection;
 
@@ -36,10 +40,12 @@ pub(crate) struct RawRequest {
     params: Option<ExtractedParams>,
     websocket: Mutex<Option<WebSocketChannel>>,
     reply: Mutex<Option<Reply>>,
+    /// Where the waits of this request's stream or WebSocket are reported.
+    handoff: Arc<Handoff>,
 }
 
 impl RawRequest {
-    pub(crate) fn new(pending: PendingRequest) -> Self {
+    pub(crate) fn new(pending: PendingRequest, handoff: Arc<Handoff>) -> Self {
         Self {
             route: pending.route,
             method: pending.method,
@@ -53,12 +59,13 @@ impl RawRequest {
             params: pending.params,
             websocket: Mutex::new(pending.websocket),
             reply: Mutex::new(Some(pending.reply)),
+            handoff,
         }
     }
 
     fn send(&self, response: HandlerResponse) -> PyResult<bool> {
         let reply = self.reply.lock().take().ok_or_else(|| {
-            PyRuntimeError::new_err("a response was already sent for this request")
+            ResponseAlreadySent::new_err("a response was already sent for this request")
         })?;
         Ok(reply.send(response))
     }
@@ -77,22 +84,6 @@ fn status_code(status: u16) -> PyResult<StatusCode> {
         .map_err(|_| PyValueError::new_err(format!("invalid HTTP status code {status}")))
 }
 
-fn content_kind(kind: u8) -> PyResult<ContentKind> {
-    Ok(match kind {
-        0 => ContentKind::Json,
-        1 => ContentKind::Text,
-        2 => ContentKind::Html,
-        3 => ContentKind::OctetStream,
-        4 => ContentKind::ProblemJson,
-        5 => ContentKind::Unspecified,
-        _ => {
-            return Err(PyValueError::new_err(format!(
-                "unknown content kind {kind}"
-            )))
-        }
-    })
-}
-
 fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Bytes> {
     if let Some(bytes) = from_bytes_or_str(body)? {
         return Ok(bytes);
@@ -104,25 +95,6 @@ fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Bytes> {
         "response body must be bytes or str, not {}",
         body.get_type().name()?
     )))
-}
-
-/// Adds user headers; names are validated and lower-cased, repeated names are kept
-/// (e.g. several Set-Cookie), and a user Content-Type replaces the default one.
-fn extend_headers(target: &mut HeaderMap, headers: Vec<(String, String)>) -> PyResult<()> {
-    let mut replaced_content_type = false;
-    for (name, value) in headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| PyValueError::new_err(format!("invalid header name {name:?}")))?;
-        let value = HeaderValue::from_str(&value).map_err(|_| {
-            PyValueError::new_err(format!("invalid value for header {name}: {value:?}"))
-        })?;
-        if name == CONTENT_TYPE && !replaced_content_type {
-            target.remove(CONTENT_TYPE);
-            replaced_content_type = true;
-        }
-        target.append(name, value);
-    }
-    Ok(())
 }
 
 #[pymethods]
@@ -184,11 +156,11 @@ impl RawRequest {
     }
 
     /// The WebSocket of a WebSocket route (once; None afterwards or for HTTP routes).
-    fn take_websocket(&self, queue: &RequestQueue) -> Option<WebSocketConnection> {
+    fn take_websocket(&self) -> Option<WebSocketConnection> {
         self.websocket
             .lock()
             .take()
-            .map(|channel| WebSocketConnection::new(channel, Arc::clone(&queue.inner)))
+            .map(|channel| WebSocketConnection::new(channel, Arc::clone(&self.handoff)))
     }
 
     /// Path parameter values in template order.
@@ -238,32 +210,30 @@ impl RawRequest {
         self.reply.lock().as_ref().is_none_or(Reply::is_closed)
     }
 
-    /// Sends the response. `kind` picks the content type (see `ContentKind` in the stub);
-    /// returns False when the client is already gone.
+    /// Sends the response. `kind` picks the content type; returns False when the client is
+    /// already gone.
     #[pyo3(signature = (status, body, kind, headers=None))]
     fn respond(
         &self,
         status: u16,
         body: &Bound<'_, PyAny>,
-        kind: u8,
+        kind: ContentKind,
         headers: Option<Vec<(String, String)>>,
     ) -> PyResult<bool> {
-        let mut response =
-            HandlerResponse::new(status_code(status)?, content_kind(kind)?, body_bytes(body)?);
+        let mut response = HandlerResponse::new(status_code(status)?, kind.into(), body_bytes(body)?);
         if let Some(headers) = headers {
-            extend_headers(&mut response.headers, headers)?;
+            extend_response_headers(&mut response.headers, headers)?;
         }
         self.send(response)
     }
 
-    /// Starts a streamed response and returns its writer. `keep_alive` is `(seconds,
-    /// payload)`: the payload is sent whenever the stream was idle that long (SSE pings).
-    #[pyo3(signature = (status, kind, queue, headers=None, keep_alive=None))]
+    /// Starts a streamed response (its content type from `headers`) and returns its writer.
+    /// `keep_alive` is `(seconds, payload)`: the payload is sent whenever the stream was idle
+    /// that long (SSE pings).
+    #[pyo3(signature = (status, headers=None, keep_alive=None))]
     fn respond_stream(
         &self,
         status: u16,
-        kind: u8,
-        queue: &RequestQueue,
         headers: Option<Vec<(String, String)>>,
         keep_alive: Option<(f64, Vec<u8>)>,
     ) -> PyResult<ResponseStream> {
@@ -281,14 +251,14 @@ impl RawRequest {
             .transpose()?;
         let (writer, body) = body_channel(keep_alive);
         let mut response =
-            HandlerResponse::streamed(status_code(status)?, content_kind(kind)?, body);
+            HandlerResponse::streamed(status_code(status)?, CoreContentKind::Unspecified, body);
         if let Some(headers) = headers {
-            extend_headers(&mut response.headers, headers)?;
+            extend_response_headers(&mut response.headers, headers)?;
         }
         // When the client already left, the refused response drops the body, so the writer
         // reports itself closed on first use.
         self.send(response)?;
-        Ok(ResponseStream::new(writer, Arc::clone(&queue.inner)))
+        Ok(ResponseStream::new(writer, Arc::clone(&self.handoff)))
     }
 
     /// Answers with a file served by the core: the bytes never pass through Python, and
@@ -309,7 +279,7 @@ impl RawRequest {
         spec.filename = filename;
         spec.conditions = RequestConditions::from_request(&self.method, &self.headers);
         if let Some(headers) = headers {
-            extend_headers(&mut spec.headers, headers)?;
+            extend_response_headers(&mut spec.headers, headers)?;
         }
         self.send(HandlerResponse::file(spec))
     }
@@ -337,11 +307,11 @@ impl RawRequest {
         }
         let mut response = HandlerResponse::new(
             problem.status_code(),
-            ContentKind::ProblemJson,
+            CoreContentKind::ProblemJson,
             problem.to_json(),
         );
         if let Some(headers) = headers {
-            extend_headers(&mut response.headers, headers)?;
+            extend_response_headers(&mut response.headers, headers)?;
         }
         self.send(response)
     }

@@ -33,12 +33,12 @@ impl PyServer {
     fn new(
         py: Python<'_>,
         config: &Bound<'_, PyAny>,
-        routes: Vec<PyRouteSpec>,
+        routes: Vec<Py<PyRouteSpec>>,
         queue: &RequestQueue,
         error_route: Option<u32>,
     ) -> PyResult<Self> {
-        let (config, service) = app_service(config, routes, queue, error_route)?;
-        let notify = Arc::clone(&queue.inner);
+        let (config, service) = app_service(config, &routes, queue, error_route)?;
+        let notify = Arc::clone(&queue.handoff);
         let handle = py
             .detach(|| {
                 Server::start(

@@ -8,28 +8,23 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use ferroweb_core::{BodyWriter, WriteOutcome};
+use ferroweb_core::BodyWriter;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
 use crate::buffers::from_bytes_or_str;
-use crate::queue::QueueInner;
-
-/// `write` answers: the chunk was taken / the buffer is full (retry after the writable
-/// token) / the client is gone.
-const WRITTEN: u8 = 0;
-const FULL: u8 = 1;
-const CLOSED: u8 = 2;
+use crate::codes::WriteOutcome;
+use crate::handoff::Handoff;
 
 #[pyclass(frozen, module = "ferroweb._ferroweb")]
 pub(crate) struct ResponseStream {
     writer: BodyWriter,
-    queue: Arc<QueueInner>,
+    handoff: Arc<Handoff>,
 }
 
 impl ResponseStream {
-    pub(crate) fn new(writer: BodyWriter, queue: Arc<QueueInner>) -> Self {
-        Self { writer, queue }
+    pub(crate) fn new(writer: BodyWriter, handoff: Arc<Handoff>) -> Self {
+        Self { writer, handoff }
     }
 }
 
@@ -49,27 +44,23 @@ pub(crate) fn chunk_bytes(chunk: &Bound<'_, PyAny>) -> PyResult<Bytes> {
 
 #[pymethods]
 impl ResponseStream {
-    /// 0: written, 1: buffer full (nothing was taken), 2: the client is gone.
-    fn write(&self, chunk: &Bound<'_, PyAny>) -> PyResult<u8> {
-        Ok(match self.writer.write(chunk_bytes(chunk)?) {
-            WriteOutcome::Written => WRITTEN,
-            WriteOutcome::Full => FULL,
-            WriteOutcome::Closed => CLOSED,
-        })
+    /// `FULL`: nothing was taken, retry after the writable token; `CLOSED`: the client is gone.
+    fn write(&self, chunk: &Bound<'_, PyAny>) -> PyResult<WriteOutcome> {
+        Ok(self.writer.write(chunk_bytes(chunk)?).into())
     }
 
     /// `token` is delivered by the queue once a write can succeed or the client is gone.
     fn notify_when_writable(&self, token: u64) {
-        let queue = Arc::clone(&self.queue);
+        let handoff = Arc::clone(&self.handoff);
         self.writer
-            .when_writable(Box::new(move || queue.notify(token)));
+            .when_writable(Box::new(move || handoff.notify(token)));
     }
 
     /// `token` is delivered by the queue if the client goes away before `finish`.
     fn notify_when_closed(&self, token: u64) {
-        let queue = Arc::clone(&self.queue);
+        let handoff = Arc::clone(&self.handoff);
         self.writer
-            .when_closed(Box::new(move || queue.notify(token)));
+            .when_closed(Box::new(move || handoff.notify(token)));
     }
 
     /// True when the client is gone or the stream was finished.

@@ -12,7 +12,7 @@ use http::header::{
     CONNECTION, HOST, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL,
     SEC_WEBSOCKET_VERSION, UPGRADE,
 };
-use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
+use http::{HeaderMap, HeaderValue, Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use pyo3::exceptions::PyValueError;
@@ -24,13 +24,15 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
+use crate::codes::MessageKind;
+use crate::headers::append_raw_headers;
 use crate::testing::headers_list;
 
 /// The handshake request for `url` (a path with its query), with the caller's headers
 /// (subprotocols among them) after the ones the handshake needs.
 pub(crate) fn handshake_request(
     url: &str,
-    headers: Vec<(String, String)>,
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
 ) -> PyResult<Request<Empty<Bytes>>> {
     let mut request = Request::get(url)
         .header(HOST, "testserver")
@@ -40,13 +42,7 @@ pub(crate) fn handshake_request(
         .header(SEC_WEBSOCKET_KEY, generate_key())
         .body(Empty::new())
         .map_err(|err| PyValueError::new_err(format!("invalid WebSocket URL {url:?}: {err}")))?;
-    for (name, value) in headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| PyValueError::new_err(format!("invalid header name {name:?}")))?;
-        let value = HeaderValue::from_str(&value)
-            .map_err(|_| PyValueError::new_err(format!("invalid header value {value:?}")))?;
-        request.headers_mut().append(name, value);
-    }
+    append_raw_headers(request.headers_mut(), headers)?;
     Ok(request)
 }
 
@@ -269,10 +265,10 @@ async fn run_test_websocket(
             }
             incoming = socket.next() => match incoming {
                 Some(Ok(Message::Text(text))) => call(&callbacks.on_message, |py| {
-                    PyTuple::new(py, [0u8.into_bound_py_any(py)?, text.as_str().into_bound_py_any(py)?])
+                    PyTuple::new(py, [MessageKind::Text.into_bound_py_any(py)?, text.as_str().into_bound_py_any(py)?])
                 }),
                 Some(Ok(Message::Binary(data))) => call(&callbacks.on_message, |py| {
-                    PyTuple::new(py, [1u8.into_bound_py_any(py)?, PyBytes::new(py, &data).into_any()])
+                    PyTuple::new(py, [MessageKind::Binary.into_bound_py_any(py)?, PyBytes::new(py, &data).into_any()])
                 }),
                 Some(Ok(Message::Close(frame))) => {
                     let _ = socket.flush().await;

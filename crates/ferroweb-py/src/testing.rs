@@ -4,15 +4,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ferroweb_core::{AppService, Body};
-use http::{HeaderName, HeaderValue, Method, Request};
-use http_body_util::BodyExt;
+use ferroweb_core::AppService;
+use http::{Method, Request};
+use http_body_util::{BodyExt, Full};
 use parking_lot::Mutex;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use tokio::sync::Semaphore;
 
+use crate::headers::append_raw_headers;
 use crate::queue::RequestQueue;
 use crate::routes::{app_service, PyRouteSpec};
 use crate::test_websocket::{self, TestWebSocket, WebSocketCallbacks};
@@ -36,33 +37,35 @@ impl Drop for TestTransport {
 fn build_request(
     method: &str,
     url: &str,
-    headers: Vec<(String, String)>,
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
     body: Vec<u8>,
-) -> PyResult<Request<Body>> {
+) -> PyResult<Request<Full<Bytes>>> {
     let method = Method::from_bytes(method.as_bytes())
         .map_err(|_| PyValueError::new_err(format!("invalid method {method:?}")))?;
     let mut request = Request::builder()
         .method(method)
         .uri(url)
-        .body(Body::from(body))
+        .body(Full::new(Bytes::from(body)))
         .map_err(|err| PyValueError::new_err(format!("invalid request: {err}")))?;
-    for (name, value) in headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| PyValueError::new_err(format!("invalid header name {name:?}")))?;
-        let value = HeaderValue::from_str(&value)
-            .map_err(|_| PyValueError::new_err(format!("invalid header value {value:?}")))?;
-        request.headers_mut().append(name, value);
-    }
+    append_raw_headers(request.headers_mut(), headers)?;
     Ok(request)
 }
 
 #[pymethods]
 impl TestTransport {
-    /// Stops the transport's runtime, waiting (without the GIL) for in-flight work.
-    fn close(&self, py: Python<'_>) {
+    /// Begins shutdown as a server would: open WebSockets are closed with 1001.
+    fn shutdown(&self) {
+        self.service.close_websockets();
+    }
+
+    /// Stops the transport's runtime, waiting (without the GIL) at most `grace` seconds for
+    /// in-flight work.
+    #[pyo3(signature = (grace=5.0))]
+    fn close(&self, py: Python<'_>, grace: f64) {
         let runtime = self.runtime.lock().take();
         if let Some(runtime) = runtime {
-            py.detach(move || runtime.shutdown_timeout(Duration::from_secs(5)));
+            let grace = Duration::try_from_secs_f64(grace).unwrap_or(Duration::ZERO);
+            py.detach(move || runtime.shutdown_timeout(grace));
         }
     }
 
@@ -70,11 +73,11 @@ impl TestTransport {
     #[pyo3(signature = (config, routes, queue, error_route=None))]
     fn new(
         config: &Bound<'_, PyAny>,
-        routes: Vec<PyRouteSpec>,
+        routes: Vec<Py<PyRouteSpec>>,
         queue: &RequestQueue,
         error_route: Option<u32>,
     ) -> PyResult<Self> {
-        let (_, service) = app_service(config, routes, queue, error_route)?;
+        let (_, service) = app_service(config, &routes, queue, error_route)?;
         let idle = service.dispatcher();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -89,50 +92,6 @@ impl TestTransport {
         })
     }
 
-    /// Starts one request; `on_done(status, headers, body)` or `on_error(message)` is
-    /// called from a runtime thread when it completes (schedule back onto your loop).
-    fn send(
-        &self,
-        method: &str,
-        url: &str,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-        on_done: Py<PyAny>,
-        on_error: Py<PyAny>,
-    ) -> PyResult<()> {
-        let request = build_request(method, url, headers, body)?;
-        let service = self.service.clone();
-        let runtime = self.runtime.lock();
-        let runtime = runtime
-            .as_ref()
-            .ok_or_else(|| PyRuntimeError::new_err("the test transport is closed"))?;
-        runtime.spawn(async move {
-            let response = service.call_in_process(request).await;
-            let (parts, body) = response.into_parts();
-            let collected: Result<Bytes, String> = body
-                .collect()
-                .await
-                .map(|c| c.to_bytes())
-                .map_err(|err| err.to_string());
-            Python::attach(|py| {
-                let outcome = match collected {
-                    Ok(bytes) => {
-                        let headers = headers_list(py, &parts.headers);
-                        on_done.call1(
-                            py,
-                            (parts.status.as_u16(), headers, PyBytes::new(py, &bytes)),
-                        )
-                    }
-                    Err(message) => on_error.call1(py, (message,)),
-                };
-                if let Err(err) = outcome {
-                    err.print(py);
-                }
-            });
-        });
-        Ok(())
-    }
-
     /// Starts one request whose body is delivered as it arrives: `on_head(status, headers)`,
     /// then `on_chunk(bytes)` per chunk (at most a window ahead of `consumed` calls), then
     /// `on_end(None)` or `on_end(error message)`. All are called from a runtime thread.
@@ -141,7 +100,7 @@ impl TestTransport {
         &self,
         method: &str,
         url: &str,
-        headers: Vec<(String, String)>,
+        headers: Vec<(Vec<u8>, Vec<u8>)>,
         body: Vec<u8>,
         on_head: Py<PyAny>,
         on_chunk: Py<PyAny>,
@@ -204,14 +163,14 @@ impl TestTransport {
 
     /// Opens a WebSocket to `url` through an in-memory connection served exactly like a
     /// socket. `on_open(status, headers)` or `on_reject(status, headers, body)` reports the
-    /// handshake; then `on_message(kind, payload)` (0 text, 1 bytes) and `on_close(code,
-    /// reason)` once.
+    /// handshake; then `on_message(kind, payload)` (`MessageKind.TEXT` with a str,
+    /// `MessageKind.BINARY` with bytes) and `on_close(code, reason)` once.
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (url, headers, on_open, on_reject, on_message, on_close))]
     fn websocket_connect(
         &self,
         url: &str,
-        headers: Vec<(String, String)>,
+        headers: Vec<(Vec<u8>, Vec<u8>)>,
         on_open: Py<PyAny>,
         on_reject: Py<PyAny>,
         on_message: Py<PyAny>,

@@ -7,32 +7,29 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use ferroweb_core::{Accept, Received, WebSocketChannel, WriteOutcome, WsMessage};
-use http::{HeaderMap, HeaderName, HeaderValue};
-use pyo3::exceptions::PyValueError;
+use ferroweb_core::{Accept, Received, WebSocketChannel, WsMessage};
+use http::HeaderMap;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyo3::IntoPyObjectExt;
 
-use crate::queue::QueueInner;
+use crate::codes::{MessageKind, WriteOutcome};
+use crate::handoff::Handoff;
+use crate::headers::append_headers;
 
 #[pyclass(frozen, module = "ferroweb._ferroweb")]
 pub(crate) struct WebSocketConnection {
     channel: WebSocketChannel,
-    queue: Arc<QueueInner>,
+    handoff: Arc<Handoff>,
 }
 
 impl WebSocketConnection {
-    pub(crate) fn new(channel: WebSocketChannel, queue: Arc<QueueInner>) -> Self {
-        Self { channel, queue }
+    pub(crate) fn new(channel: WebSocketChannel, handoff: Arc<Handoff>) -> Self {
+        Self { channel, handoff }
     }
 
-    fn send(&self, message: WsMessage) -> u8 {
-        match self.channel.send(message) {
-            WriteOutcome::Written => 0,
-            WriteOutcome::Full => 1,
-            WriteOutcome::Closed => 2,
-        }
+    fn send(&self, message: WsMessage) -> WriteOutcome {
+        self.channel.send(message).into()
     }
 }
 
@@ -46,52 +43,52 @@ impl WebSocketConnection {
         headers: Option<Vec<(String, String)>>,
     ) -> PyResult<bool> {
         let mut extra = HeaderMap::new();
-        for (name, value) in headers.unwrap_or_default() {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| PyValueError::new_err(format!("invalid header name {name:?}")))?;
-            let value = HeaderValue::from_str(&value).map_err(|_| {
-                PyValueError::new_err(format!("invalid value for header {name}: {value:?}"))
-            })?;
-            extra.append(name, value);
-        }
+        append_headers(&mut extra, headers.unwrap_or_default())?;
         Ok(self.channel.accept(Accept {
             protocol: subprotocol,
             headers: extra,
         }))
     }
 
-    /// 0: queued, 1: send queue full (retry after the writable token), 2: closed (no-op).
-    fn send_text(&self, text: String) -> u8 {
+    /// `FULL`: the send queue is full, retry after the writable token; `CLOSED`: a no-op.
+    fn send_text(&self, text: String) -> WriteOutcome {
         self.send(WsMessage::Text(text))
     }
 
-    fn send_bytes(&self, data: &[u8]) -> u8 {
+    fn send_bytes(&self, data: &[u8]) -> WriteOutcome {
         self.send(WsMessage::Binary(Bytes::copy_from_slice(data)))
     }
 
     fn notify_when_writable(&self, token: u64) {
-        let queue = Arc::clone(&self.queue);
+        let handoff = Arc::clone(&self.handoff);
         self.channel
-            .when_writable(Box::new(move || queue.notify(token)));
+            .when_writable(Box::new(move || handoff.notify(token)));
     }
 
-    /// None when nothing is waiting; else `(0, str)`, `(1, bytes)` or `(2, (code, reason))`
-    /// once the connection is closed.
-    fn receive<'py>(&self, py: Python<'py>) -> PyResult<Option<(u8, Bound<'py, PyAny>)>> {
+    /// None when nothing is waiting; else `(TEXT, str)`, `(BINARY, bytes)` or
+    /// `(CLOSED, (code, reason))` once the connection is closed.
+    fn receive<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Option<(MessageKind, Bound<'py, PyAny>)>> {
         Ok(match self.channel.receive() {
             Received::Empty => None,
-            Received::Message(WsMessage::Text(text)) => Some((0, text.into_bound_py_any(py)?)),
-            Received::Message(WsMessage::Binary(bytes)) => {
-                Some((1, PyBytes::new(py, &bytes).into_any()))
+            Received::Message(WsMessage::Text(text)) => {
+                Some((MessageKind::Text, text.into_bound_py_any(py)?))
             }
-            Received::Closed { code, reason } => Some((2, (code, reason).into_bound_py_any(py)?)),
+            Received::Message(WsMessage::Binary(bytes)) => {
+                Some((MessageKind::Binary, PyBytes::new(py, &bytes).into_any()))
+            }
+            Received::Closed { code, reason } => {
+                Some((MessageKind::Closed, (code, reason).into_bound_py_any(py)?))
+            }
         })
     }
 
     fn notify_when_readable(&self, token: u64) {
-        let queue = Arc::clone(&self.queue);
+        let handoff = Arc::clone(&self.handoff);
         self.channel
-            .when_readable(Box::new(move || queue.notify(token)));
+            .when_readable(Box::new(move || handoff.notify(token)));
     }
 
     /// Starts the close handshake; False when already closing or closed.

@@ -167,3 +167,21 @@ fn quoted_cookies_lose_their_quotes_and_escapes() {
     assert_eq!(unquote_cookie("plain"), "plain");
     assert_eq!(unquote_cookie("\""), "\"");
 }
+
+#[test]
+fn sources_and_scalars_parse_from_their_names() {
+    for name in ["path", "query", "header", "cookie"] {
+        let source: Source = name.parse().expect("a known source");
+        assert_eq!(source.as_str(), name);
+    }
+    assert_eq!("path".parse::<Source>().map(|s| s.at_path_index(2)), Ok(Source::Path(2)));
+    assert_eq!(Source::Query.at_path_index(2), Source::Query);
+    for name in ["str", "int", "float", "bool", "raw"] {
+        let scalar: Scalar = name.parse().expect("a known scalar");
+        assert_eq!(scalar.as_str(), name);
+    }
+    let unknown = "body".parse::<Source>().expect_err("not a core source");
+    assert_eq!(unknown.to_string(), "unknown parameter source \"body\"");
+    let unknown = "date".parse::<Scalar>().expect_err("not a core scalar");
+    assert_eq!(unknown.to_string(), "unknown parameter type \"date\"");
+}

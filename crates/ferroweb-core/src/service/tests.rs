@@ -92,12 +92,12 @@ fn request(method: Method, uri: &str, body: Body) -> Request<Body> {
         .unwrap()
 }
 
-async fn text(response: Response<Body>) -> String {
+async fn text(response: Response<InProcessBody>) -> String {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
-async fn problem(response: Response<Body>) -> serde_json::Value {
+async fn problem(response: Response<InProcessBody>) -> serde_json::Value {
     assert_eq!(
         response.headers()[header::CONTENT_TYPE],
         "application/problem+json"

@@ -1,0 +1,289 @@
+"""Compiles each route, once at start-up, into the function that handles its requests.
+
+A compiled handler takes ``(raw, context)`` (the request, and the context it runs in) and
+returns nothing: it binds the arguments, calls the endpoint and hands whatever the request ends
+with to the responder, or the exception to the exception mapper. Which variant a route gets
+depends on what it declares, so the hot path tests nothing per request:
+
+- a sync endpoint is called directly, on the event loop's thread;
+- an async endpoint's coroutine is driven by a ``RequestTask`` (first step in place);
+- ``blocking=True`` runs the endpoint in the blocking thread pool;
+- a WebSocket endpoint takes the connection and runs as a Task until it closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import dataclasses
+import functools
+import inspect
+import logging
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any
+
+from ferroweb import background
+from ferroweb._exception_handlers import ExceptionMapper
+from ferroweb._params import analyse, compile_binder
+from ferroweb._request_task import start_request_task
+from ferroweb._respond import Problem, Responder
+from ferroweb._response_model import Serialise, compile_response_model
+from ferroweb.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+if TYPE_CHECKING:
+    from ferroweb._ferroweb import ParamSpec as CoreParamSpec
+    from ferroweb._ferroweb import RawRequest
+    from ferroweb._waits import Waits
+    from ferroweb.routing import Route
+
+logger = logging.getLogger("ferroweb.error")
+
+#: What each request of a route is handed to.
+RequestHandler = Callable[["RawRequest", contextvars.Context], None]
+Binder = Callable[..., list[Any]]
+
+NOT_ACCEPTED = Problem(403, "the WebSocket handler did not accept the connection")
+NOT_A_HANDSHAKE = Problem(400, "expected a WebSocket handshake")
+
+
+@dataclasses.dataclass(frozen=True)
+class Services:
+    """What compiled handlers use: one set per app and event loop (built by the dispatcher)."""
+
+    app: Any
+    loop: asyncio.AbstractEventLoop
+    #: Requests still running: shutdown waits for them.
+    live: set[asyncio.Future[Any]]
+    #: Runs a request's remaining work as a tracked Task.
+    track: Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]]
+    blocking_executor: Callable[[], Executor]
+    waits: Waits
+    responder: Responder
+    exceptions: ExceptionMapper
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledRoute:
+    handler: RequestHandler
+    #: The parameters the core extracts for the route (None: nothing to extract).
+    core_params: list[CoreParamSpec] | None
+
+
+def compile_route(route: Route, services: Services) -> CompiledRoute:
+    bind, plan = compile_binder(route, services.app)
+    if route.websocket:
+        return CompiledRoute(_websocket_handler(route, bind, services), plan)
+    return CompiledRoute(_http_handler(route, bind, services), plan)
+
+
+def _is_async(endpoint: Any) -> bool:
+    """``async def`` functions, and callable objects whose ``__call__`` is one."""
+    return inspect.iscoroutinefunction(endpoint) or inspect.iscoroutinefunction(
+        type(endpoint).__call__ if not inspect.isroutine(endpoint) else None
+    )
+
+
+def _http_handler(route: Route, bind: Binder | None, services: Services) -> RequestHandler:
+    endpoint = route.endpoint
+    status = route.status_code or 200
+    send = services.responder.send
+    exceptions = services.exceptions
+    on_error = functools.partial(exceptions.handle, route=route)
+    is_async = _is_async(endpoint)
+    serialise = compile_response_model(route, getattr(services.app, "debug", False))
+    tasks_at = [i for i, spec in enumerate(analyse(route)) if spec.source == "background"]
+    if tasks_at and bind is not None:
+        if serialise is not None:
+            # converted before the tasks are submitted: a value the model refuses is a 500,
+            # and a failed request runs no background tasks
+            endpoint = _through_model(endpoint, serialise, is_async)
+            serialise = None
+        bind = _with_background_tasks(bind)
+        endpoint = _submitting_tasks(endpoint, tasks_at, is_async)
+
+    def outcome(raw: RawRequest, result: Any) -> None:
+        """Sends a return value through the route's response model, when it has one."""
+        if serialise is not None:
+            try:
+                result = serialise(result)
+            except Exception as exc:
+                exceptions.handle(raw, exc, route)
+                return
+        send(raw, result, status, route)
+
+    if is_async:
+        loop = services.loop
+        live = services.live
+        abandoned = exceptions.abandoned
+
+        def report(raw: RawRequest, result: Any, error: BaseException | None) -> None:
+            if error is None:
+                outcome(raw, result)
+            elif isinstance(error, Exception):
+                on_error(raw, error)
+            else:
+                abandoned(raw, error, route)
+
+        def handle_async(raw: RawRequest, context: contextvars.Context) -> None:
+            try:
+                coro = endpoint(*bind(raw)) if bind is not None else endpoint()
+            except Exception as exc:
+                on_error(raw, exc)
+                return
+            start_request_task(coro, loop, context, raw, report, live)
+
+        return handle_async
+
+    if route.blocking:
+        run_in_executor = services.loop.run_in_executor
+        executor = services.blocking_executor
+        track = services.track
+
+        async def finish(raw: RawRequest, future: asyncio.Future[Any]) -> None:
+            try:
+                result = await future
+            except Exception as exc:
+                on_error(raw, exc)
+                return
+            outcome(raw, result)
+
+        def handle_blocking(raw: RawRequest, context: contextvars.Context) -> None:
+            try:
+                args = bind(raw) if bind is not None else []
+            except Exception as exc:
+                on_error(raw, exc)
+                return
+            # a copy: the request's context is still entered on this thread
+            call = functools.partial(context.copy().run, endpoint, *args)
+            track(finish(raw, run_in_executor(executor(), call)))
+
+        return handle_blocking
+
+    if serialise is not None:
+        # the response model is applied here, on the return value, rather than by wrapping
+        # the endpoint: one call less per request
+        model = serialise
+
+        def handle_sync_through_model(raw: RawRequest, context: contextvars.Context) -> None:
+            try:
+                result = model(endpoint(*bind(raw)) if bind is not None else endpoint())
+            except Exception as exc:
+                on_error(raw, exc)
+                return
+            send(raw, result, status, route)
+
+        return handle_sync_through_model
+
+    def handle_sync(raw: RawRequest, context: contextvars.Context) -> None:
+        try:
+            result = endpoint(*bind(raw)) if bind is not None else endpoint()
+        except Exception as exc:
+            on_error(raw, exc)
+            return
+        send(raw, result, status, route)
+
+    return handle_sync
+
+
+# -- WebSockets ---------------------------------------------------------------------------------
+
+
+def _websocket_handler(route: Route, bind: Binder | None, services: Services) -> RequestHandler:
+    endpoint = route.endpoint
+    param_names = route.param_names
+    responder = services.responder
+    exceptions = services.exceptions
+
+    def handle_websocket(raw: RawRequest, context: contextvars.Context) -> None:
+        connection = raw.take_websocket()
+        if connection is None:  # not a handshake (the core sends only handshakes here)
+            responder.send(raw, NOT_A_HANDSHAKE, route=route)
+            return
+        websocket = WebSocket(raw, connection, services.waits, param_names, services.app, responder)
+        try:
+            args = bind(raw, {"websocket": websocket}) if bind is not None else []
+            coro = endpoint(*args)
+        except Exception as exc:  # a validation error refuses the handshake (422)
+            exceptions.handle(raw, exc, route)
+            return
+        services.track(_run_websocket(raw, websocket, coro, route, services))
+
+    return handle_websocket
+
+
+async def _run_websocket(
+    raw: RawRequest, websocket: WebSocket, coro: Any, route: Route, services: Services
+) -> None:
+    try:
+        await coro
+    except WebSocketDisconnect:
+        pass  # the peer left; nothing to report
+    except Exception as exc:
+        if websocket.application_state is WebSocketState.CONNECTING:
+            services.exceptions.handle(raw, exc, route)
+            return
+        logger.error("Exception in WebSocket handler %s for %s", route.name, raw.path, exc_info=exc)
+        await websocket.close(1011, "internal error")
+        return
+    if websocket.application_state is WebSocketState.CONNECTING:
+        # Returned without accepting: the handshake is refused, as Starlette does.
+        services.responder.send(raw, NOT_ACCEPTED, route=route)
+    else:
+        await websocket.close(1000)
+
+
+# -- endpoint wrappers for routes that declare BackgroundTasks ----------------------------------
+
+
+def _with_background_tasks(bind: Binder) -> Callable[[RawRequest], list[Any]]:
+    """The binder, giving each request a fresh ``BackgroundTasks``."""
+
+    def bind_with_tasks(raw: RawRequest) -> list[Any]:
+        return bind(raw, {"background": background.BackgroundTasks()})
+
+    return bind_with_tasks
+
+
+def _submitting_tasks(
+    endpoint: Callable[..., Any], positions: list[int], is_async: bool
+) -> Callable[..., Any]:
+    """The endpoint, handing the tasks it added to the supervisor when it returns; they start
+    on a later loop iteration, after the response went out. A handler that raises runs none."""
+
+    def submit(args: tuple[Any, ...]) -> None:
+        for position in positions:
+            tasks = args[position]
+            if tasks.tasks:
+                background.run(tasks)
+
+    if is_async:
+
+        async def with_tasks_async(*args: Any) -> Any:
+            result = await endpoint(*args)
+            submit(args)
+            return result
+
+        return with_tasks_async
+
+    def with_tasks(*args: Any) -> Any:
+        result = endpoint(*args)
+        submit(args)
+        return result
+
+    return with_tasks
+
+
+def _through_model(endpoint: Callable[..., Any], serialise: Serialise, is_async: bool) -> Callable[..., Any]:
+    """The endpoint with its return value passed through its response model."""
+    if is_async:
+
+        async def through_model_async(*args: Any) -> Any:
+            return serialise(await endpoint(*args))
+
+        return through_model_async
+
+    def through_model(*args: Any) -> Any:
+        return serialise(endpoint(*args))
+
+    return through_model
