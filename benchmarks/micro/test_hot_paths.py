@@ -1,20 +1,25 @@
 """Micro-benchmarks of the Python hot paths (pytest-benchmark; run with `./dev bench-micro`).
 
-They measure only the Python side: binding parameters, encoding a return value, and one full
-request through the in-process TestClient (Rust router included, no socket).
+They measure only the Python side: binding parameters, sending a return value through the
+responder (the one exit of every request), and one full request through the in-process
+TestClient (Rust router included, no socket).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import msgspec
 import pytest
 
 from ferroweb import App, JSONResponse, Request, Response
-from ferroweb._dispatch import render
 from ferroweb._params import compile_binder
+from ferroweb._respond import Responder
 from ferroweb._response_model import compile_response_model
+from ferroweb._waits import Waits
 from ferroweb.routing import Route
 from ferroweb.testing import TestClient
 
@@ -32,7 +37,11 @@ class FakeRaw:
     def query_params(self) -> list[tuple[str, str]]:
         return [("q", "hello"), ("limit", "10")]
 
-    def respond(self, status: int, body: Any, kind: int, headers: Any = None) -> bool:
+    def param_values(self) -> tuple[list[Any], None]:
+        """What the core extracted for the route's plan (path item_id, query q and limit)."""
+        return ["42", "hello", "10"], None
+
+    def respond(self, status: int, body: Any, kind: Any, headers: Any = None) -> bool:
         return True
 
 
@@ -92,9 +101,17 @@ def test_bind_request_only(benchmark: Any) -> None:
     ],
     ids=["dict", "str", "struct", "json-response", "response"],
 )
-def test_render(benchmark: Any, value: object) -> None:
+def test_respond(benchmark: Any, responder: Responder, value: object) -> None:
     raw = FakeRaw()
-    benchmark(render, raw, value, 200)
+    benchmark(responder.send, raw, value, 200)
+
+
+@pytest.fixture
+def responder() -> Iterator[Responder]:
+    loop = asyncio.new_event_loop()
+    with ThreadPoolExecutor(1) as executor:
+        yield Responder(loop, Waits(loop), lambda: executor, loop.create_task)
+    loop.close()
 
 
 @pytest.mark.parametrize(

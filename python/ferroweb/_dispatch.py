@@ -121,8 +121,9 @@ class Dispatcher:
     # -- shutdown -------------------------------------------------------------------------------
 
     async def wait_server_stopped(self) -> None:
-        """Until the network server fed by this queue reports that it stopped."""
-        await self._stopped
+        """Until the network server fed by this queue reports that it stopped. Shielded: a
+        waiter that gives up must not cancel the one future every waiter shares."""
+        await asyncio.shield(self._stopped)
 
     def end_event_streams(self) -> None:
         self.responder.end_event_streams()

@@ -31,16 +31,17 @@ __all__ = [
 
 __version__: str
 
+# Stub-only aliases (private: the extension does not define them).
 #: Where the core reads a parameter from, and what it converts it to ("raw": the strings as
 #: sent, for the binding to convert).
-ParamSource = Literal["path", "query", "header", "cookie"]
-ParamScalar = Literal["str", "int", "float", "bool", "raw"]
+_ParamSource = Literal["path", "query", "header", "cookie"]
+_ParamScalar = Literal["str", "int", "float", "bool", "raw"]
 #: ``(parameter position, occurrence or None, error type, input)`` of a refused value.
-ParamIssue = tuple[int, int | None, str, str]
+_ParamIssue = tuple[int, int | None, str, str]
 #: A response header list: ``(name, value)`` pairs, repeated names kept.
-HeaderList = Sequence[tuple[str, str]]
+_HeaderList = Sequence[tuple[str, str]]
 #: A request's headers as a client sends them: bytes, not re-encoded.
-RawHeaderList = Sequence[tuple[bytes, bytes]]
+_RawHeaderList = Sequence[tuple[bytes, bytes]]
 
 class ResponseAlreadySent(RuntimeError):
     """The request was already answered: a second response cannot be sent."""
@@ -99,9 +100,9 @@ class ParamSpec:
 
     def __new__(
         cls,
-        source: ParamSource,
+        source: _ParamSource,
         key: str,
-        scalar: ParamScalar,
+        scalar: _ParamScalar,
         *,
         many: bool = False,
         path_index: int = 0,
@@ -114,11 +115,11 @@ class ParamSpec:
         max_length: int | None = None,
     ) -> ParamSpec: ...
     @property
-    def source(self) -> ParamSource: ...
+    def source(self) -> _ParamSource: ...
     @property
     def key(self) -> str: ...
     @property
-    def scalar(self) -> ParamScalar: ...
+    def scalar(self) -> _ParamScalar: ...
     @property
     def many(self) -> bool: ...
     @property
@@ -207,7 +208,7 @@ class RawRequest:
     @property
     def http_version(self) -> str: ...
     def query_params(self) -> list[tuple[str, str]]: ...
-    def param_values(self) -> tuple[list[Any], list[ParamIssue] | None]: ...
+    def param_values(self) -> tuple[list[Any], list[_ParamIssue] | None]: ...
     def path_params(self) -> list[str]: ...
     def take_websocket(self) -> WebSocketConnection | None: ...
     def headers(self) -> list[tuple[str, str]]: ...
@@ -221,19 +222,19 @@ class RawRequest:
         status: int,
         body: bytes | str | None,
         kind: ContentKind,
-        headers: HeaderList | None = None,
+        headers: _HeaderList | None = None,
     ) -> bool: ...
     def respond_stream(
         self,
         status: int,
-        headers: HeaderList | None = None,
+        headers: _HeaderList | None = None,
         keep_alive: tuple[float, bytes] | None = None,
     ) -> ResponseStream: ...
     def respond_file(
         self,
         status: int,
         path: str | os.PathLike[str],
-        headers: HeaderList | None = None,
+        headers: _HeaderList | None = None,
         media_type: str | None = None,
         filename: str | None = None,
     ) -> bool: ...
@@ -241,7 +242,7 @@ class RawRequest:
         self,
         status: int,
         detail: str | None = None,
-        headers: HeaderList | None = None,
+        headers: _HeaderList | None = None,
         extensions: bytes | None = None,
     ) -> bool: ...
 
@@ -276,7 +277,7 @@ class TestTransport:
         self,
         method: str,
         url: str,
-        headers: RawHeaderList,
+        headers: _RawHeaderList,
         body: bytes,
         on_head: Callable[[int, list[tuple[str, bytes]]], object],
         on_chunk: Callable[[bytes], object],
@@ -285,7 +286,7 @@ class TestTransport:
     def websocket_connect(
         self,
         url: str,
-        headers: RawHeaderList,
+        headers: _RawHeaderList,
         on_open: Callable[[int, list[tuple[str, bytes]]], object],
         on_reject: Callable[[int, list[tuple[str, bytes]], bytes], object],
         on_message: Callable[[MessageKind, str | bytes], object],
@@ -307,7 +308,7 @@ class TestWebSocket:
 class WebSocketConnection:
     """The server end of one WebSocket; see ``ferroweb.websockets``."""
 
-    def accept(self, subprotocol: str | None = None, headers: HeaderList | None = None) -> bool: ...
+    def accept(self, subprotocol: str | None = None, headers: _HeaderList | None = None) -> bool: ...
     def send_text(self, text: str) -> WriteOutcome: ...
     def send_bytes(self, data: bytes) -> WriteOutcome: ...
     def notify_when_writable(self, token: int) -> None: ...

@@ -6,7 +6,14 @@ use ferroweb_core::{SubmitError, WriteOutcome as CoreWriteOutcome};
 use pyo3::prelude::*;
 
 /// The content type a full response is sent with (`RawRequest.respond`).
-#[pyclass(eq, eq_int, frozen, from_py_object, module = "ferroweb._ferroweb", name = "ContentKind")]
+#[pyclass(
+    eq,
+    eq_int,
+    frozen,
+    from_py_object,
+    module = "ferroweb._ferroweb",
+    name = "ContentKind"
+)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ContentKind {
     #[pyo3(name = "JSON")]
@@ -38,7 +45,14 @@ impl From<ContentKind> for CoreContentKind {
 }
 
 /// What a non-blocking write (a stream chunk, a WebSocket message) did.
-#[pyclass(eq, eq_int, frozen, from_py_object, module = "ferroweb._ferroweb", name = "WriteOutcome")]
+#[pyclass(
+    eq,
+    eq_int,
+    frozen,
+    from_py_object,
+    module = "ferroweb._ferroweb",
+    name = "WriteOutcome"
+)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum WriteOutcome {
     /// Taken.
@@ -63,7 +77,14 @@ impl From<CoreWriteOutcome> for WriteOutcome {
 }
 
 /// What a WebSocket `receive` (or a test client's message callback) carries.
-#[pyclass(eq, eq_int, frozen, from_py_object, module = "ferroweb._ferroweb", name = "MessageKind")]
+#[pyclass(
+    eq,
+    eq_int,
+    frozen,
+    from_py_object,
+    module = "ferroweb._ferroweb",
+    name = "MessageKind"
+)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum MessageKind {
     /// A text message (`str`).
@@ -78,7 +99,14 @@ pub(crate) enum MessageKind {
 }
 
 /// What submitting a background job did.
-#[pyclass(eq, eq_int, frozen, from_py_object, module = "ferroweb._ferroweb", name = "SubmitOutcome")]
+#[pyclass(
+    eq,
+    eq_int,
+    frozen,
+    from_py_object,
+    module = "ferroweb._ferroweb",
+    name = "SubmitOutcome"
+)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SubmitOutcome {
     #[pyo3(name = "QUEUED")]
@@ -102,7 +130,14 @@ impl<T> From<&Result<(), SubmitError<T>>> for SubmitOutcome {
 }
 
 /// How a background job ended.
-#[pyclass(eq, eq_int, frozen, from_py_object, module = "ferroweb._ferroweb", name = "JobOutcome")]
+#[pyclass(
+    eq,
+    eq_int,
+    frozen,
+    from_py_object,
+    module = "ferroweb._ferroweb",
+    name = "JobOutcome"
+)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum JobOutcome {
     #[pyo3(name = "COMPLETED")]

@@ -19,7 +19,9 @@ where
             .repr()
             .map(|repr| repr.to_string())
             .unwrap_or_else(|_| "?".to_owned());
-        PyValueError::new_err(format!("ServerConfig.{name} must be {expected}, got {shown}"))
+        PyValueError::new_err(format!(
+            "ServerConfig.{name} must be {expected}, got {shown}"
+        ))
     })
 }
 
@@ -30,7 +32,9 @@ fn seconds(config: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<Duration>> 
     value
         .map(|secs| {
             Duration::try_from_secs_f64(secs).map_err(|_| {
-                PyValueError::new_err(format!("ServerConfig.{name} must be {EXPECTED}, got {secs}"))
+                PyValueError::new_err(format!(
+                    "ServerConfig.{name} must be {EXPECTED}, got {secs}"
+                ))
             })
         })
         .transpose()

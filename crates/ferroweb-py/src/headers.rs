@@ -42,7 +42,10 @@ pub(crate) fn append_raw_headers(
 }
 
 /// Appends every pair; repeated names are kept (several Set-Cookie, say).
-pub(crate) fn append_headers(target: &mut HeaderMap, headers: Vec<(String, String)>) -> PyResult<()> {
+pub(crate) fn append_headers(
+    target: &mut HeaderMap,
+    headers: Vec<(String, String)>,
+) -> PyResult<()> {
     for (name, value) in headers {
         let (name, value) = header_pair(&name, &value)?;
         target.append(name, value);

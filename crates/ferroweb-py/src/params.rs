@@ -48,7 +48,10 @@ impl PyParamSpec {
         max_length: Option<i64>,
     ) -> PyResult<Self> {
         let invalid = |err: ferroweb_core::UnknownName| PyValueError::new_err(err.to_string());
-        let source = source.parse::<Source>().map_err(invalid)?.at_path_index(path_index);
+        let source = source
+            .parse::<Source>()
+            .map_err(invalid)?
+            .at_path_index(path_index);
         let scalar = scalar.parse::<Scalar>().map_err(invalid)?;
         let bounds = Bounds {
             gt,

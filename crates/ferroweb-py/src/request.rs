@@ -220,7 +220,8 @@ impl RawRequest {
         kind: ContentKind,
         headers: Option<Vec<(String, String)>>,
     ) -> PyResult<bool> {
-        let mut response = HandlerResponse::new(status_code(status)?, kind.into(), body_bytes(body)?);
+        let mut response =
+            HandlerResponse::new(status_code(status)?, kind.into(), body_bytes(body)?);
         if let Some(headers) = headers {
             extend_response_headers(&mut response.headers, headers)?;
         }

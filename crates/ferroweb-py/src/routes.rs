@@ -86,13 +86,20 @@ impl PyRouteSpec {
             self.route.id,
             self.route.path,
             self.methods(),
-            if self.route.websocket { ", websocket=True" } else { "" }
+            if self.route.websocket {
+                ", websocket=True"
+            } else {
+                ""
+            }
         )
     }
 }
 
 fn route_table(routes: &[Py<PyRouteSpec>], error_route: Option<u32>) -> PyResult<RouteTable> {
-    let specs: Vec<RouteSpec> = routes.iter().map(|route| route.get().route.clone()).collect();
+    let specs: Vec<RouteSpec> = routes
+        .iter()
+        .map(|route| route.get().route.clone())
+        .collect();
     let mut table = RouteTable::new(specs).map_err(|err| PyValueError::new_err(err.to_string()))?;
     for route in routes {
         let route = route.get();

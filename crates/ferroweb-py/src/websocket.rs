@@ -67,10 +67,7 @@ impl WebSocketConnection {
 
     /// None when nothing is waiting; else `(TEXT, str)`, `(BINARY, bytes)` or
     /// `(CLOSED, (code, reason))` once the connection is closed.
-    fn receive<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> PyResult<Option<(MessageKind, Bound<'py, PyAny>)>> {
+    fn receive<'py>(&self, py: Python<'py>) -> PyResult<Option<(MessageKind, Bound<'py, PyAny>)>> {
         Ok(match self.channel.receive() {
             Received::Empty => None,
             Received::Message(WsMessage::Text(text)) => {

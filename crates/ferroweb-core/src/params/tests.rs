@@ -174,7 +174,10 @@ fn sources_and_scalars_parse_from_their_names() {
         let source: Source = name.parse().expect("a known source");
         assert_eq!(source.as_str(), name);
     }
-    assert_eq!("path".parse::<Source>().map(|s| s.at_path_index(2)), Ok(Source::Path(2)));
+    assert_eq!(
+        "path".parse::<Source>().map(|s| s.at_path_index(2)),
+        Ok(Source::Path(2))
+    );
     assert_eq!(Source::Query.at_path_index(2), Source::Query);
     for name in ["str", "int", "float", "bool", "raw"] {
         let scalar: Scalar = name.parse().expect("a known scalar");
