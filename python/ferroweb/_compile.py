@@ -34,6 +34,7 @@ from ferroweb.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 if TYPE_CHECKING:
     from ferroweb._ferroweb import ParamSpec as CoreParamSpec
     from ferroweb._ferroweb import RawRequest
+    from ferroweb._served_app import ServedApp
     from ferroweb._waits import Waits
     from ferroweb.routing import Route
 
@@ -51,7 +52,7 @@ NOT_A_HANDSHAKE = Problem(400, "expected a WebSocket handshake")
 class Services:
     """What compiled handlers use: one set per app and event loop (built by the dispatcher)."""
 
-    app: Any
+    app: ServedApp
     loop: asyncio.AbstractEventLoop
     #: Requests still running: shutdown waits for them.
     live: set[asyncio.Future[Any]]

@@ -24,20 +24,17 @@ from ferroweb._waits import Waits
 
 if TYPE_CHECKING:
     from ferroweb._ferroweb import RequestQueue
+    from ferroweb._served_app import ServedApp
 
 _copy_context = contextvars.copy_context
 
 
 class Dispatcher:
-    """Runs one app's handlers on one event loop, fed by one request queue.
-
-    ``app`` is what ``App`` provides: ``routes``, ``config``, ``debug``,
-    ``exception_handler_for`` and ``handles_routing_errors``.
-    """
+    """Runs one app's handlers on one event loop, fed by one request queue."""
 
     def __init__(
         self,
-        app: Any,
+        app: ServedApp,
         queue: RequestQueue,
         loop: asyncio.AbstractEventLoop,
         blocking_executor: Callable[[], Executor],

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ferroweb.applications import App
+    from ferroweb._served_app import ServedApp
 
 logger = logging.getLogger("ferroweb")
 
@@ -29,7 +29,7 @@ async def _call(hook: Any, *args: Any) -> Any:
 class Lifespan:
     """Runs one app's start-up once and its shutdown once, in the documented order."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: ServedApp) -> None:
         self._app = app
         self._context: contextlib.AbstractAsyncContextManager[Any] | None = None
         self._started = False

@@ -33,7 +33,7 @@ from ferroweb._ferroweb import RequestQueue, RouteSpec, Server
 from ferroweb._lifespan import Lifespan
 
 if TYPE_CHECKING:
-    from ferroweb.applications import App
+    from ferroweb._served_app import ServedApp
 
 logger = logging.getLogger("ferroweb")
 
@@ -54,7 +54,7 @@ EngineFactory = Callable[[list[RouteSpec], RequestQueue, "int | None"], Engine]
 class AppRuntime:
     """Runs ``app`` on ``loop``: its request handlers, background tasks and lifespan."""
 
-    def __init__(self, app: App, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, app: ServedApp, loop: asyncio.AbstractEventLoop) -> None:
         self.app = app
         self.loop = loop
         self._executor: ThreadPoolExecutor | None = None

@@ -19,7 +19,7 @@ from ferroweb._runtime import AppRuntime
 from ferroweb.config import ServerConfig
 
 if TYPE_CHECKING:
-    from ferroweb.applications import App
+    from ferroweb._served_app import ServedApp
 
 logger = logging.getLogger("ferroweb")
 
@@ -49,7 +49,7 @@ def new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
-def serve(app: App, config: ServerConfig) -> None:
+def serve(app: ServedApp, config: ServerConfig) -> None:
     """Serves ``app`` until SIGINT/SIGTERM, then shuts down gracefully and returns."""
     configure_logging()
     if config.workers > 1:
@@ -60,7 +60,7 @@ def serve(app: App, config: ServerConfig) -> None:
     run_worker(app, config)
 
 
-def run_worker(app: App, config: ServerConfig) -> None:
+def run_worker(app: ServedApp, config: ServerConfig) -> None:
     loop = new_event_loop(config.loop)
     asyncio.set_event_loop(loop)
     try:
@@ -71,7 +71,7 @@ def run_worker(app: App, config: ServerConfig) -> None:
         loop.close()
 
 
-async def _serve(app: App, config: ServerConfig) -> None:
+async def _serve(app: ServedApp, config: ServerConfig) -> None:
     loop = asyncio.get_running_loop()
     runtime = AppRuntime(app, loop)
     stop = asyncio.Event()
@@ -133,7 +133,7 @@ def _reserve_port(config: ServerConfig) -> tuple[ServerConfig, socket.socket | N
     return config.replace(port=holder.getsockname()[1]), holder
 
 
-def _spawn(app: App, config: ServerConfig) -> int:
+def _spawn(app: ServedApp, config: ServerConfig) -> int:
     pid = os.fork()
     if pid:
         return pid
@@ -152,7 +152,7 @@ def _spawn(app: App, config: ServerConfig) -> int:
         os._exit(code)
 
 
-def supervise(app: App, config: ServerConfig) -> int:
+def supervise(app: ServedApp, config: ServerConfig) -> int:
     """Forks ``config.workers`` workers, restarts any that crash, forwards SIGINT/SIGTERM,
     and returns 0 when all exited cleanly after a signal."""
     config, holder = _reserve_port(config)

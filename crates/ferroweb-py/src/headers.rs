@@ -5,6 +5,7 @@ use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::HeaderMap;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 /// One `(name, value)` pair as the wire wants it: a valid token as the name (lower-cased by
 /// `http`), a value without control characters.
@@ -69,4 +70,15 @@ pub(crate) fn extend_response_headers(
         target.append(name, value);
     }
     Ok(())
+}
+
+/// A response's headers for Python: `(lower-case name, value bytes)` pairs in order.
+pub(crate) fn headers_list<'py>(
+    py: Python<'py>,
+    headers: &http::HeaderMap,
+) -> Vec<(String, Bound<'py, PyBytes>)> {
+    headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), PyBytes::new(py, v.as_bytes())))
+        .collect()
 }

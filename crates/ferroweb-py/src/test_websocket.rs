@@ -25,8 +25,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::codes::MessageKind;
-use crate::headers::append_raw_headers;
-use crate::testing::headers_list;
+use crate::headers::{append_raw_headers, headers_list};
 
 /// The handshake request for `url` (a path with its query), with the caller's headers
 /// (subprotocols among them) after the ones the handshake needs.

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use tokio::sync::Semaphore;
 
-use crate::headers::append_raw_headers;
+use crate::headers::{append_raw_headers, headers_list};
 use crate::queue::RequestQueue;
 use crate::routes::{app_service, PyRouteSpec};
 use crate::test_websocket::{self, TestWebSocket, WebSocketCallbacks};
@@ -217,16 +217,6 @@ impl TestStream {
     fn cancel(&self) {
         self.task.abort();
     }
-}
-
-pub(crate) fn headers_list<'py>(
-    py: Python<'py>,
-    headers: &http::HeaderMap,
-) -> Vec<(String, Bound<'py, PyBytes>)> {
-    headers
-        .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), PyBytes::new(py, v.as_bytes())))
-        .collect()
 }
 
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -15,7 +15,7 @@ from ferroweb.testing._transport import AsyncFerrowebTransport, FerrowebTranspor
 from ferroweb.testing._websocket import AsyncWebSocketSession, WebSocketSession, connect
 
 if TYPE_CHECKING:
-    from ferroweb.applications import App
+    from ferroweb._served_app import ServedApp
 
 #: Sent unless the test sets its own.
 USER_AGENT = "ferroweb-testclient"
@@ -44,7 +44,7 @@ class TestClient(httpx.Client):
 
     def __init__(
         self,
-        app: App,
+        app: ServedApp,
         base_url: str = "http://testserver",
         *,
         headers: httpx._types.HeaderTypes | None = None,
@@ -94,7 +94,7 @@ class AsyncTestClient(httpx.AsyncClient):
 
     def __init__(
         self,
-        app: App,
+        app: ServedApp,
         base_url: str = "http://testserver",
         *,
         headers: httpx._types.HeaderTypes | None = None,

@@ -17,7 +17,7 @@ from ferroweb._runtime import AppRuntime
 from ferroweb.websockets import WebSocketDisconnect
 
 if TYPE_CHECKING:
-    from ferroweb.applications import App
+    from ferroweb._served_app import ServedApp
 
 #: Transports not closed yet. Their runtime threads call back into Python, which must not
 #: happen once the interpreter is finalising: they are closed (threads joined) at exit.
@@ -101,7 +101,7 @@ def wire_headers(status: int, raw_headers: list[tuple[str, bytes]]) -> list[tupl
 class InProcessApp:
     """Serves ``app`` in process on the event loop that first uses it, until ``stop``."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: ServedApp) -> None:
         self.app = app
         self.runtime: AppRuntime | None = None
         self._starting: asyncio.Future[AppRuntime] | None = None

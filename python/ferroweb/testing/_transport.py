@@ -15,7 +15,7 @@ from ferroweb.testing._engine import InProcessApp, ResponseBody
 from ferroweb.testing._response import TestResponse
 
 if TYPE_CHECKING:
-    from ferroweb.applications import App
+    from ferroweb._served_app import ServedApp
 
 T = TypeVar("T")
 #: Runs a coroutine to its end on the sync client's loop.
@@ -73,7 +73,7 @@ class AsyncFerrowebTransport(httpx.AsyncBaseTransport):
     Closing it shuts the app down: in-flight handlers finish, background tasks drain, shutdown
     hooks run."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: ServedApp) -> None:
         self.app = InProcessApp(app)
 
     async def __aenter__(self) -> AsyncFerrowebTransport:
@@ -96,7 +96,7 @@ class FerrowebTransport(httpx.BaseTransport):
     """The synchronous transport: the app runs on a loop of this transport's, driven on the
     calling thread while a request or a streamed body is read."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: ServedApp) -> None:
         self.app = InProcessApp(app)
         self._loop: asyncio.AbstractEventLoop | None = None
 

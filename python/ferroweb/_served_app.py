@@ -1,0 +1,44 @@
+"""``ServedApp``: what running an application reads from it. ``App`` is one; the modules that
+serve an app (the runtime, the dispatcher, the server, the test client) depend on this shape
+rather than on ``ferroweb.applications``, which itself imports the server to ``run``: so
+there is no import cycle between declaring an app and running it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ferroweb.config import ServerConfig
+    from ferroweb.datastructures import State
+    from ferroweb.routing import Route
+
+
+class ServedApp(Protocol):
+    @property
+    def routes(self) -> Sequence[Route]: ...
+
+    @property
+    def config(self) -> ServerConfig: ...
+
+    @property
+    def debug(self) -> bool: ...
+
+    @property
+    def state(self) -> State: ...
+
+    @property
+    def lifespan(self) -> Callable[[Any], AbstractAsyncContextManager[Any]] | None: ...
+
+    @property
+    def startup_hooks(self) -> Sequence[Callable[[], Any]]: ...
+
+    @property
+    def shutdown_hooks(self) -> Sequence[Callable[[], Any]]: ...
+
+    def exception_handler_for(self, exc: BaseException) -> Callable[..., Any] | None:
+        """The app's handler for ``exc``, if it has one."""
+
+    def handles_routing_errors(self) -> bool:
+        """True when an exception handler could answer a 404 or 405 from the router."""
