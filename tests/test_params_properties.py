@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ferroweb import App
-from ferroweb.params import Cookie, Header, Query
+from ferroweb.params import Cookie, Form, Header, Query
 from ferroweb.testing import TestClient
 
 SETTINGS = settings(
@@ -244,3 +244,70 @@ def test_valid_structs_round_trip(client: TestClient, item: Item) -> None:
     )
     assert response.status_code == 200, response.text
     assert msgspec.json.decode(response.content, type=Item) == item
+
+
+# -- the core (query) and Python (form) conversions agree ------------------------------------------
+#
+# Query values are converted and bounds-checked by the Rust core; form values by ferroweb's own
+# converters (which use the core's parsers but check bounds in Python). The same strings must give
+# the same values, or the same errors, through both.
+
+
+def build_twin_app() -> App:
+    app = App()
+
+    @app.get("/query")
+    def by_query(
+        n: Annotated[int, Query(ge=-5, lt=10**6, multiple_of=3)],
+        x: Annotated[float, Query(gt=0.5, le=1e6)],
+        b: bool,
+        s: Annotated[str, Query(min_length=2, max_length=5)],
+    ) -> list[Any]:
+        return [n, x, b, s]
+
+    @app.post("/form")
+    def by_form(
+        n: Annotated[int, Form(ge=-5, lt=10**6, multiple_of=3)],
+        x: Annotated[float, Form(gt=0.5, le=1e6)],
+        b: Annotated[bool, Form()],
+        s: Annotated[str, Form(min_length=2, max_length=5)],
+    ) -> list[Any]:
+        return [n, x, b, s]
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def twin_client() -> Iterator[TestClient]:
+    with TestClient(build_twin_app()) as test_client:
+        yield test_client
+
+
+number_like = st.one_of(
+    st.integers(min_value=-(2**80), max_value=2**80).map(str),
+    st.floats().map(repr),
+    st.floats(width=32).map(str),
+    st.text("0123456789+-.eE_ infinityINFNaN", max_size=10),
+    st.sampled_from(["1", "0", "true", "False", "yes", "off", "on", "t", "n", " 3 ", "\t6\n", "１２", "٣"]),
+    # the bounds themselves and their neighbours
+    st.sampled_from(["-5", "-6", "-3", "999999", "1000000", "0.5", "0.5000001", "1e6", "1000000.0000001"]),
+)
+
+
+def _outcome(response: Any) -> Any:
+    if response.status_code == 200:
+        return response.json()
+    assert response.status_code == 422, response.text
+    return sorted(
+        (error["type"], error["loc"][1:], error["input"], sorted((error.get("ctx") or {}).items()))
+        for error in response.json()["errors"]
+    )
+
+
+@SETTINGS
+@given(n=number_like, x=number_like, b=number_like, s=st.text(max_size=7))
+def test_query_and_form_conversions_agree(twin_client: TestClient, n: str, x: str, b: str, s: str) -> None:
+    values = {"n": n, "x": x, "b": b, "s": s}
+    by_query = twin_client.get("/query", params=values)
+    by_form = twin_client.post("/form", data=values)
+    assert _outcome(by_query) == _outcome(by_form), (values, by_query.text, by_form.text)
