@@ -137,7 +137,7 @@ def test_check_server_config_names_the_bad_field() -> None:
         websocket_ping_interval = None
         websocket_send_queue = 8
 
-    with pytest.raises(ValueError, match="invalid ServerConfig.backlog: must be at least 1"):
+    with pytest.raises(ValueError, match=r"invalid ServerConfig\.backlog: must be at least 1"):
         _ferroweb.check_server_config(Config())
     Config.backlog = 1
     _ferroweb.check_server_config(Config())
