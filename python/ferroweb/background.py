@@ -18,6 +18,10 @@ rest and logs what was dropped.
 
 A handler can also declare ``tasks: BackgroundTasks`` (FastAPI style): what it adds runs in
 order once the response has been sent.
+
+``run`` finds the app's supervisor through the context it is called in: the server and the test
+client bind it with ``with background.use(supervisor):`` around start-up and their request
+handlers, and every handler and task started there inherits it.
 """
 
 from __future__ import annotations
