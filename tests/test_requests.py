@@ -29,8 +29,7 @@ def test_request_view(app: App, client: TestClient) -> None:
     response = client.post(
         "/inspect/n%C3%A9?a=1&b=x+y&a=2",
         json={"k": "v"},
-        headers={"x-custom": "yes", "x-multi": "1"},
-        cookies={"c": "3"},
+        headers={"x-custom": "yes", "x-multi": "1", "cookie": "c=3"},
     )
     data = response.json()
     assert data["method"] == "POST"

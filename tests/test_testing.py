@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from ferroweb import App, Request
+from ferroweb import App, Request, Response
 from ferroweb.testing import AsyncTestClient, TestClient
 
 
@@ -88,3 +88,42 @@ def test_many_clients_in_sequence_do_not_leak_or_hang() -> None:
     for _ in range(30):
         with TestClient(app) as client:
             assert client.get("/echo").status_code == 200
+
+
+def test_httpx_features_work_through_the_transport() -> None:
+    app = App()
+    seen: list[str] = []
+
+    @app.get("/whoami")
+    def whoami(request: Request) -> dict[str, object]:
+        return {"auth": request.headers.get("authorization"), "cookie": request.headers.get("cookie")}
+
+    @app.get("/login")
+    def login() -> Response:
+        response = Response(status_code=303, headers={"location": "/whoami"})
+        response.set_cookie("session", "abc")
+        return response
+
+    @app.get("/slow")
+    async def slow() -> str:
+        await asyncio.sleep(1.0)
+        return "late"
+
+    def record(response: httpx.Response) -> None:
+        seen.append(f"{response.request.method} {response.request.url.path} {response.status_code}")
+
+    with TestClient(app, auth=("ann", "secret"), event_hooks={"response": [record]}) as client:
+        followed = client.get("/login")
+        assert followed.status_code == 200
+        assert [r.status_code for r in followed.history] == [303]
+        assert followed.json() == {"auth": "Basic YW5uOnNlY3JldA==", "cookie": "session=abc"}
+        assert client.cookies["session"] == "abc"
+        assert seen == ["GET /login 303", "GET /whoami 200"]
+        not_followed = client.get("/login", follow_redirects=False)
+        assert not_followed.status_code == 303 and not_followed.next_request is not None
+        with pytest.raises(httpx.ReadTimeout):
+            client.get("/slow", timeout=0.05)
+        # the server keeps serving after a client gave up on a slow request
+        assert client.get("/whoami").status_code == 200
+        with client.stream("GET", "/whoami") as streamed:
+            assert b"".join(streamed.iter_bytes()).startswith(b'{"auth"')
