@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypedDict
 import msgspec
 import pytest
 
-from ferroweb import App, Request
+from ferroweb import App, BackgroundTasks, Request, WebSocket
 from ferroweb.params import Body, Cookie, Form, Header, Path, Query
 from ferroweb.testing import TestClient
 
@@ -281,3 +281,66 @@ def test_defaulted_dataclass_fields_survive_nesting() -> None:
         "weights": [{"label": "a", "weight": 1}, {"label": "b", "weight": 5}],
         "labels": ["x"],
     }
+
+
+def test_keyword_only_parameters_work_like_the_others() -> None:
+    app = App()
+    seen: list[str] = []
+
+    # FastAPI's documented shape: a defaulted marker first, then a required plain parameter
+    @app.get("/items/{item_id}")
+    async def read_items(*, item_id: int = Path(ge=1), q: str) -> dict[str, Any]:
+        return {"item_id": item_id, "q": q}
+
+    @app.post("/mixed/{kind}")
+    def mixed(
+        kind: str,
+        request: Request,
+        /,
+        item: Item,
+        *,
+        tasks: BackgroundTasks,
+        token: Annotated[str, Header(alias="x-token")],
+        limit: int = 10,
+    ) -> dict[str, Any]:
+        tasks.add_task(seen.append, kind)
+        return {"kind": kind, "path": request.url.path, "name": item.name, "token": token, "limit": limit}
+
+    @app.get("/blocking", blocking=True)
+    def blocking(*, n: Annotated[int, Query(le=5)]) -> int:
+        return n * 2
+
+    @app.get("/modelled", response_model=list[int])
+    async def modelled(*, n: int) -> list[Any]:
+        return list(range(n))
+
+    @app.websocket("/ws/{room}")
+    async def chat(websocket: WebSocket, *, room: str, user: str) -> None:
+        await websocket.accept()
+        await websocket.send_json({"room": room, "user": user})
+        await websocket.close()
+
+    with TestClient(app) as client:
+        assert client.get("/items/3?q=x").json() == {"item_id": 3, "q": "x"}
+        assert errors_of(client.get("/items/0")) == [
+            ("greater_than_equal", ["path", "item_id"]),
+            ("missing", ["query", "q"]),
+        ]
+        mixed_response = client.post("/mixed/a?limit=2", json={"name": "n"}, headers={"x-token": "t"})
+        assert mixed_response.json() == {
+            "kind": "a",
+            "path": "/mixed/a",
+            "name": "n",
+            "token": "t",
+            "limit": 2,
+        }
+        assert errors_of(client.post("/mixed/a", json={"name": ""})) == [
+            ("string_too_short", ["body", "name"]),
+            ("missing", ["header", "x-token"]),
+        ]
+        assert client.get("/blocking?n=2").json() == 4
+        assert errors_of(client.get("/blocking?n=6")) == [("less_than_equal", ["query", "n"])]
+        assert client.get("/modelled?n=2").json() == [0, 1]
+        with client.websocket_connect("/ws/r1?user=ann") as session:
+            assert session.receive_json() == {"room": "r1", "user": "ann"}
+    assert seen == ["a"]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ferroweb import background
 from ferroweb._exception_handlers import ExceptionMapper
-from ferroweb._params import analyse, compile_binder
+from ferroweb._params import analyse, compile_binder, positional_endpoint
 from ferroweb._request_task import start_request_task
 from ferroweb._respond import Problem, Responder
 from ferroweb._response_model import Serialise, compile_response_model
@@ -86,12 +86,12 @@ def _is_async(endpoint: Any) -> bool:
 
 
 def _http_handler(route: Route, bind: Binder | None, services: Services) -> RequestHandler:
-    endpoint = route.endpoint
+    is_async = _is_async(route.endpoint)
+    endpoint = positional_endpoint(route.endpoint)
     status = route.status_code or 200
     send = services.responder.send
     exceptions = services.exceptions
     on_error = functools.partial(exceptions.handle, route=route)
-    is_async = _is_async(endpoint)
     serialise = compile_response_model(route, getattr(services.app, "debug", False))
     tasks_at = [i for i, spec in enumerate(analyse(route)) if spec.source == "background"]
     if tasks_at and bind is not None:
@@ -191,7 +191,7 @@ def _http_handler(route: Route, bind: Binder | None, services: Services) -> Requ
 
 
 def _websocket_handler(route: Route, bind: Binder | None, services: Services) -> RequestHandler:
-    endpoint = route.endpoint
+    endpoint = positional_endpoint(route.endpoint)
     param_names = route.param_names
     responder = services.responder
     exceptions = services.exceptions

@@ -210,8 +210,6 @@ def analyse(route: Route) -> list[ParamSpec]:
     for name, parameter in signature.parameters.items():
         if parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
             raise TypeError(f"handler {route.name!r}: *args/**kwargs parameters are not supported")
-        if parameter.kind is inspect.Parameter.KEYWORD_ONLY:
-            raise TypeError(f"handler {route.name!r}: keyword-only parameter {name!r} is not supported")
         annotation = hints.get(name, parameter.annotation)
         if isinstance(annotation, str):
             annotation = _evaluate(endpoint, annotation)
@@ -228,6 +226,24 @@ def analyse(route: Route) -> list[ParamSpec]:
         else:
             specs.append(_resolve(route, name, annotation, parameter.default))
     return specs
+
+
+def positional_endpoint(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """``endpoint`` as the binder calls it: with every argument in signature order, by position.
+
+    Keyword-only parameters (after ``*``) come last in a signature, so the binder's trailing
+    values are theirs; only a handler that has them pays for the keyword call.
+    """
+    parameters = list(inspect.signature(endpoint).parameters.values())
+    keywords = tuple(p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY)
+    if not keywords:
+        return endpoint
+    positional = len(parameters) - len(keywords)
+
+    def call_with_keywords(*args: Any) -> Any:
+        return endpoint(*args[:positional], **dict(zip(keywords, args[positional:], strict=True)))
+
+    return call_with_keywords
 
 
 # -- per request ----------------------------------------------------------------------------------
