@@ -155,6 +155,7 @@ fn bench_in_process(c: &mut Criterion) {
     );
     let get = || {
         Request::get("/api/v1/resource21/42/items/7?q=x")
+            .header("host", "bench")
             .header("accept", "application/json")
             .header("user-agent", "bench")
             .body(Full::default())
@@ -162,6 +163,7 @@ fn bench_in_process(c: &mut Criterion) {
     };
     let post = || {
         Request::post("/api/v1/resource33/12345/items")
+            .header("host", "bench")
             .header("content-type", "application/json")
             .header("content-length", "42")
             .body(Full::new(Bytes::from_static(
@@ -171,6 +173,7 @@ fn bench_in_process(c: &mut Criterion) {
     };
     let miss = || {
         Request::get("/api/v1/nope")
+            .header("host", "bench")
             .body(Full::default())
             .expect("valid request")
     };

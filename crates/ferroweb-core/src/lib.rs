@@ -10,6 +10,7 @@ mod body;
 mod config;
 mod dispatch;
 mod file;
+mod middleware;
 mod params;
 mod pipe;
 mod problem;
@@ -28,6 +29,10 @@ pub use body::{BodyError, InProcessBody};
 pub use config::{ConfigError, ServerConfig, WebSocketSettings};
 pub use dispatch::{Dispatch, Reply};
 pub use file::{FileSpec, RequestConditions};
+pub use middleware::{
+    CompressionPolicy, CorsError, CorsPolicy, Middleware, SecurityHeaderValues, SecurityHeaders,
+    SecurityHeadersError, TimeoutPolicy, TrustedHosts, TrustedHostsError,
+};
 pub use params::{
     parse_bool, parse_float, parse_int, Bounds, ExtractedParams, IssueKind, ParamIssue, ParamPlan,
     ParamSpec, ParamValue, Scalar, Source, UnknownName,

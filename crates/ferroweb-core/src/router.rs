@@ -129,6 +129,9 @@ pub struct RouteTable {
     pub(crate) order: Vec<String>,
     pub(crate) error_route: Option<RouteId>,
     pub(crate) param_plans: HashMap<RouteId, Arc<crate::ParamPlan>>,
+    pub(crate) middleware: HashMap<RouteId, Arc<crate::Middleware>>,
+    /// The app's own middleware: what requests no route matches (404, 405, OPTIONS) get.
+    pub(crate) default_middleware: Option<Arc<crate::Middleware>>,
 }
 
 impl RouteTable {
@@ -194,6 +197,18 @@ impl RouteTable {
     /// request is dispatched ([`crate::PendingRequest::params`]).
     pub fn with_param_plan(mut self, route: RouteId, plan: crate::ParamPlan) -> Self {
         self.param_plans.insert(route, Arc::new(plan));
+        self
+    }
+
+    /// Declares the effective middleware of `route` (see [`crate::Middleware`]).
+    pub fn with_middleware(mut self, route: RouteId, middleware: crate::Middleware) -> Self {
+        self.middleware.insert(route, Arc::new(middleware));
+        self
+    }
+
+    /// Declares the app's middleware, applied to requests that no route serves.
+    pub fn with_default_middleware(mut self, middleware: crate::Middleware) -> Self {
+        self.default_middleware = Some(Arc::new(middleware));
         self
     }
 

@@ -15,7 +15,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
-use tower::Service;
 
 use crate::config::{ConfigError, ServerConfig};
 use crate::request::ClientAddr;
@@ -295,13 +294,12 @@ async fn serve_connection(
         tracing::debug!(%err, "set_nodelay failed");
     }
     let activity = Arc::new(Activity::new());
-    let router = service.router().clone();
     let client = ClientAddr::Socket(addr);
     let track = Arc::clone(&activity);
     let hyper_service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
         request.extensions_mut().insert(client);
         let in_flight = track.begin();
-        let response = router.clone().call(request.map(Body::new));
+        let response = service.route(request.map(Body::new));
         async move {
             let response = response.await;
             drop(in_flight);
@@ -354,10 +352,9 @@ pub async fn serve_in_process<I>(service: AppService, io: I)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let router = service.router().clone();
     let hyper_service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
         request.extensions_mut().insert(ClientAddr::TestClient);
-        router.clone().call(request.map(Body::new))
+        service.route(request.map(Body::new))
     });
     let result = http1::Builder::new()
         .timer(TokioTimer::new())

@@ -15,15 +15,17 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::routing::{MethodFilter, MethodRouter};
 use bytes::{Bytes, BytesMut};
+use futures_util::future::Either;
 use futures_util::FutureExt;
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use tokio::sync::{oneshot, watch};
-use tower::{Service, ServiceExt};
+use tower::Service;
 
 use crate::body::InProcessBody;
 use crate::config::{ServerConfig, WebSocketSettings};
 use crate::dispatch::{Dispatch, Reply};
+use crate::middleware::{self, host_problem, CorsSource, Middleware, TimeoutPolicy};
 use crate::params::ParamPlan;
 use crate::problem::Problem;
 use crate::request::{ClientAddr, PendingRequest, RoutingError};
@@ -36,6 +38,7 @@ pub const TEST_CLIENT_ADDR: ClientAddr = ClientAddr::TestClient;
 
 struct Shared {
     dispatcher: Arc<dyn Dispatch>,
+    /// `ServerConfig::max_body_size`: the limit of routes without a `BodyLimit`.
     max_body_size: Option<u64>,
     websocket: WebSocketSettings,
     /// Tells open WebSocket connections that the server is shutting down.
@@ -70,11 +73,21 @@ impl AppService {
             router = router.route(path, method_router(entry, table, &shared));
         }
         let not_found_shared = Arc::clone(&shared);
-        let router = router
-            .fallback(move |request: Request<Body>| {
-                not_found(Arc::clone(&not_found_shared), request)
-            })
-            .with_state(());
+        let not_found_service = tower::service_fn(move |request: Request<Body>| {
+            let shared = Arc::clone(&not_found_shared);
+            async move { Ok::<_, Infallible>(not_found(shared, request).await) }
+        });
+        let router = match &table.default_middleware {
+            Some(defaults) if !defaults.wraps_nothing() || defaults.cors.is_some() => {
+                let cors = defaults
+                    .cors
+                    .clone()
+                    .map_or(CorsSource::None, CorsSource::Fixed);
+                router.fallback_service(middleware::wrap(not_found_service, defaults, cors))
+            }
+            _ => router.fallback_service(not_found_service),
+        }
+        .with_state(());
         Self {
             router,
             dispatcher,
@@ -87,8 +100,13 @@ impl AppService {
         self.websocket_shutdown.send_replace(true);
     }
 
-    pub(crate) fn router(&self) -> &axum::Router {
-        &self.router
+    /// Serves one request: the `Host` checks every request gets, then the router.
+    pub(crate) fn route(&self, request: Request<Body>) -> RouteFuture {
+        if let Some(problem) = host_problem(&request) {
+            let response = problem.with_instance(request.uri().path()).into_response();
+            return Either::Left(std::future::ready(Ok(response)));
+        }
+        Either::Right(self.router.clone().call(request))
     }
 
     /// The binding's dispatcher, for runtime hooks such as [`Dispatch::runtime_idle`].
@@ -104,18 +122,32 @@ impl AppService {
     {
         let mut request = request.map(Body::new);
         request.extensions_mut().insert(TEST_CLIENT_ADDR);
-        match self.router.clone().oneshot(request).await {
+        match self.route(request).await {
             Ok(response) => response.map(InProcessBody::new),
             Err(never) => match never {},
         }
     }
 }
 
+/// What [`AppService::route`] returns.
+pub(crate) type RouteFuture = Either<
+    std::future::Ready<Result<Response<Body>, Infallible>>,
+    axum::routing::future::RouteFuture<Infallible>,
+>;
+
 fn method_router(entry: &PathEntry, table: &RouteTable, shared: &Arc<Shared>) -> MethodRouter {
-    let target = |route: RouteId, websocket: bool| Target {
-        route,
-        params: table.param_plans.get(&route).cloned(),
-        websocket,
+    let target = |route: RouteId, websocket: bool| {
+        let middleware = table.middleware.get(&route);
+        Target {
+            route,
+            params: table.param_plans.get(&route).cloned(),
+            websocket,
+            max_body_size: middleware
+                .and_then(|m| m.body_limit)
+                .or(shared.max_body_size),
+            // A WebSocket lives as long as its peer wants; only HTTP answers are timed.
+            timeout: middleware.and_then(|m| m.timeout).filter(|_| !websocket),
+        }
     };
     let upgrade = entry.websocket.map(|route| target(route, true));
     let mut methods = MethodRouter::new();
@@ -127,33 +159,75 @@ fn method_router(entry: &PathEntry, table: &RouteTable, shared: &Arc<Shared>) ->
         };
         let is_get = *method == Method::GET;
         serves_get |= is_get;
-        methods = methods.on_service(
-            filter,
-            Endpoint {
-                target: target(*route, false),
-                // An HTTP GET sharing its path with a WebSocket route hands it the handshakes.
-                upgrade: if is_get { upgrade.clone() } else { None },
-                shared: Arc::clone(shared),
-            },
-        );
+        let endpoint = Endpoint {
+            target: target(*route, false),
+            // An HTTP GET sharing its path with a WebSocket route hands it the handshakes.
+            upgrade: if is_get { upgrade.clone() } else { None },
+            shared: Arc::clone(shared),
+        };
+        methods = with_middleware(methods, filter, endpoint, table.middleware.get(route));
     }
     if let (Some(upgrade), false) = (upgrade, serves_get) {
         // A WebSocket route alone: plain GETs reach it too and get the handshake rejection.
-        methods = methods.on_service(
-            MethodFilter::GET,
-            Endpoint {
-                target: upgrade,
-                upgrade: None,
-                shared: Arc::clone(shared),
-            },
-        );
+        let middleware = table.middleware.get(&upgrade.route);
+        let endpoint = Endpoint {
+            target: upgrade,
+            upgrade: None,
+            shared: Arc::clone(shared),
+        };
+        methods = with_middleware(methods, MethodFilter::GET, endpoint, middleware);
     }
     let allow = HeaderValue::from_str(&entry.allow_header())
         .unwrap_or_else(|_| HeaderValue::from_static("OPTIONS"));
-    let shared = Arc::clone(shared);
-    methods.fallback(move |request: Request<Body>| {
-        method_fallback(Arc::clone(&shared), request, allow.clone())
-    })
+    let fallback_shared = Arc::clone(shared);
+    let fallback = tower::service_fn(move |request: Request<Body>| {
+        let shared = Arc::clone(&fallback_shared);
+        let allow = allow.clone();
+        async move { Ok::<_, Infallible>(method_fallback(shared, request, allow).await) }
+    });
+    // Preflights for this path are answered by the CORS policy of the route serving the
+    // method they ask about (they are OPTIONS requests, which rarely have a route of their own).
+    let route_cors: Vec<(Method, Arc<middleware::CorsPolicy>)> = entry
+        .endpoints
+        .iter()
+        .filter_map(|(method, route)| {
+            let cors = table.middleware.get(route)?.cors.clone()?;
+            Some((method.clone(), cors))
+        })
+        .collect();
+    let defaults = table.default_middleware.as_deref();
+    let default_cors = defaults.and_then(|m| m.cors.clone());
+    if route_cors.is_empty()
+        && default_cors.is_none()
+        && defaults.is_none_or(Middleware::wraps_nothing)
+    {
+        return methods.fallback_service(fallback);
+    }
+    let cors = CorsSource::ByRequestedMethod {
+        routes: route_cors,
+        fallback: default_cors,
+    };
+    let empty = Middleware::default();
+    methods.fallback_service(middleware::wrap(fallback, defaults.unwrap_or(&empty), cors))
+}
+
+/// Registers `endpoint` for `filter`, wrapped in its route's middleware when it has any.
+fn with_middleware(
+    methods: MethodRouter,
+    filter: MethodFilter,
+    endpoint: Endpoint,
+    middleware: Option<&Arc<Middleware>>,
+) -> MethodRouter {
+    match middleware {
+        Some(middleware) if !middleware.wraps_nothing() => {
+            let cors = middleware
+                .cors
+                .clone()
+                .map_or(CorsSource::None, CorsSource::Fixed);
+            methods.on_service(filter, middleware::wrap(endpoint, middleware, cors))
+        }
+        _ => methods.on_service(filter, endpoint),
+    }
 }
 
 /// Unserved methods: OPTIONS is answered with the allowed methods, the rest get a 405.
@@ -204,6 +278,8 @@ async fn routing_miss(
                 route,
                 params: None,
                 websocket: false,
+                max_body_size: shared.max_body_size,
+                timeout: None,
             };
             handle(Arc::clone(&shared), target, request, Some(error)).await
         }
@@ -229,6 +305,9 @@ struct Target {
     route: RouteId,
     params: Option<Arc<ParamPlan>>,
     websocket: bool,
+    /// The route's `BodyLimit`, else `ServerConfig::max_body_size`.
+    max_body_size: Option<u64>,
+    timeout: Option<TimeoutPolicy>,
 }
 
 type BoxResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
@@ -296,10 +375,31 @@ async fn handle(
     request: Request<Body>,
     routing_error: Option<RoutingError>,
 ) -> Response<Body> {
+    let Some(timeout) = target.timeout else {
+        return handle_untimed(shared, target, request, routing_error).await;
+    };
+    // The deadline covers reading the body and the handler's start of its answer. When it
+    // passes, the handler's reply slot is dropped: the binding sees the request as gone.
+    let path = request.uri().path().to_owned();
+    let handled = Box::pin(handle_untimed(shared, target, request, routing_error));
+    match tokio::time::timeout(timeout.duration, handled).await {
+        Ok(response) => response,
+        Err(_) => timeout.expired(&path),
+    }
+}
+
+async fn handle_untimed(
+    shared: Arc<Shared>,
+    target: Target,
+    request: Request<Body>,
+    routing_error: Option<RoutingError>,
+) -> Response<Body> {
     let Target {
         route,
         params,
         websocket,
+        max_body_size,
+        timeout: _,
     } = target;
     let (mut parts, body) = request.into_parts();
     let path_params = match RawPathParams::from_request_parts(&mut parts, &()).await {
@@ -325,7 +425,7 @@ async fn handle(
     } else {
         None
     };
-    let body = match read_body(body, &parts.headers, shared.max_body_size).await {
+    let body = match read_body(body, &parts.headers, max_body_size).await {
         Ok(body) => body,
         Err(problem) => return problem.with_instance(parts.uri.path()).into_response(),
     };

@@ -88,6 +88,7 @@ fn request(method: Method, uri: &str, body: Body) -> Request<Body> {
     Request::builder()
         .method(method)
         .uri(uri)
+        .header(header::HOST, "testserver")
         .body(body)
         .unwrap()
 }
@@ -271,6 +272,7 @@ async fn handshakes_go_to_the_websocket_route_sharing_a_get_path() {
     // handshake rejection itself, which shows the request went there and not to route 0.
     let handshake = Request::builder()
         .uri("/chat")
+        .header(header::HOST, "testserver")
         .header(header::CONNECTION, "upgrade")
         .header(header::UPGRADE, "WebSocket")
         .header(header::SEC_WEBSOCKET_VERSION, "13")
@@ -298,6 +300,8 @@ fn request_future_stays_small() {
         route: 0,
         params: None,
         websocket: false,
+        max_body_size: None,
+        timeout: None,
     };
     let request = request(Method::GET, "/items/1", Body::empty());
     let future = handle(shared, target, request, None);

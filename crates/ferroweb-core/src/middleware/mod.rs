@@ -1,0 +1,222 @@
+//! HTTP middleware that runs in the core, without the binding: trusted hosts, CORS, security
+//! headers, compression, body limits and timeouts.
+//!
+//! The binding computes each route's effective [`Middleware`] once at start-up; the router
+//! wraps that route's endpoint in it. A route with none is served exactly as before (no
+//! wrapper, no boxing). The order is fixed, outermost first: trusted hosts, CORS, security
+//! headers, compression, body limit, timeout, then the handler. Body limit and timeout are
+//! applied by the endpoint itself (they need the request's body and its answer).
+
+mod compression;
+mod cors;
+mod hosts;
+mod security_headers;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Body;
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use tower::util::BoxCloneSyncService;
+use tower::{Layer, Service, ServiceExt};
+
+pub use compression::CompressionPolicy;
+pub use cors::{CorsError, CorsPolicy};
+pub(crate) use hosts::host_problem;
+pub use hosts::{TrustedHosts, TrustedHostsError};
+pub use security_headers::{SecurityHeaderValues, SecurityHeaders, SecurityHeadersError};
+
+use crate::problem::Problem;
+use cors::CorsRequest;
+
+/// How long a handler may take to start its response, and the status sent when it does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeoutPolicy {
+    pub duration: Duration,
+    pub status: StatusCode,
+}
+
+impl TimeoutPolicy {
+    pub(crate) fn expired(&self, path: &str) -> Response<Body> {
+        Problem::new(self.status)
+            .with_detail(format!(
+                "the handler did not answer within {} s",
+                format_seconds(self.duration)
+            ))
+            .with_instance(path)
+            .into_response()
+    }
+}
+
+fn format_seconds(duration: Duration) -> String {
+    let seconds = duration.as_secs_f64();
+    if seconds.fract() == 0.0 {
+        format!("{seconds:.0}")
+    } else {
+        format!("{seconds}")
+    }
+}
+
+/// The effective middleware of one route (or of the app, for requests no route matches).
+#[derive(Debug, Clone, Default)]
+pub struct Middleware {
+    pub trusted_hosts: Option<Arc<TrustedHosts>>,
+    pub cors: Option<Arc<CorsPolicy>>,
+    pub security_headers: Option<Arc<SecurityHeaders>>,
+    pub compression: Option<CompressionPolicy>,
+    /// Replaces `ServerConfig::max_body_size` for this route.
+    pub body_limit: Option<u64>,
+    pub timeout: Option<TimeoutPolicy>,
+}
+
+impl Middleware {
+    /// True when nothing needs wrapping around the endpoint.
+    pub(crate) fn wraps_nothing(&self) -> bool {
+        self.trusted_hosts.is_none()
+            && self.cors.is_none()
+            && self.security_headers.is_none()
+            && self.compression.is_none()
+    }
+}
+
+/// A route's endpoint with its middleware, type-erased for the router.
+pub(crate) type RouteService = BoxCloneSyncService<Request<Body>, Response<Body>, Infallible>;
+
+/// Where the CORS policy of a request comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum CorsSource {
+    None,
+    Fixed(Arc<CorsPolicy>),
+    /// A path's answer to unrouted methods: a preflight asks about the method it names, so
+    /// the route serving that method decides; else the app's policy, else any route's at
+    /// this path (which then refuses a method no route serves).
+    ByRequestedMethod {
+        routes: Vec<(Method, Arc<CorsPolicy>)>,
+        fallback: Option<Arc<CorsPolicy>>,
+    },
+}
+
+impl CorsSource {
+    fn policy_for<B>(&self, request: &Request<B>) -> Option<&Arc<CorsPolicy>> {
+        match self {
+            Self::None => None,
+            Self::Fixed(policy) => Some(policy),
+            Self::ByRequestedMethod { routes, fallback } => {
+                let requested = request
+                    .headers()
+                    .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+                    .and_then(|value| Method::from_bytes(value.as_bytes()).ok());
+                let by_route = requested.and_then(|method| {
+                    routes
+                        .iter()
+                        .find(|(served, _)| *served == method)
+                        .map(|(_, policy)| policy)
+                });
+                by_route
+                    .or(fallback.as_ref())
+                    .or_else(|| routes.first().map(|(_, policy)| policy))
+            }
+        }
+    }
+}
+
+/// Wraps `endpoint` in the parts of `middleware` that act around it.
+pub(crate) fn wrap<S>(endpoint: S, middleware: &Middleware, cors: CorsSource) -> RouteService
+where
+    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let inner = match &middleware.compression {
+        Some(policy) => BoxCloneSyncService::new(
+            policy
+                .layer()
+                .layer(endpoint)
+                .map_response(|response| response.map(Body::new)),
+        ),
+        None => BoxCloneSyncService::new(endpoint),
+    };
+    if middleware.trusted_hosts.is_none()
+        && matches!(cors, CorsSource::None)
+        && middleware.security_headers.is_none()
+    {
+        return inner;
+    }
+    BoxCloneSyncService::new(Guard {
+        policies: Arc::new(Guards {
+            trusted_hosts: middleware.trusted_hosts.clone(),
+            cors,
+            security_headers: middleware.security_headers.clone(),
+        }),
+        inner,
+    })
+}
+
+struct Guards {
+    trusted_hosts: Option<Arc<TrustedHosts>>,
+    cors: CorsSource,
+    security_headers: Option<Arc<SecurityHeaders>>,
+}
+
+/// Trusted hosts, CORS and security headers around the rest of the stack.
+#[derive(Clone)]
+struct Guard {
+    policies: Arc<Guards>,
+    inner: RouteService,
+}
+
+type GuardFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+impl Service<Request<Body>> for Guard {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = GuardFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let policies = Arc::clone(&self.policies);
+        if let Some(refusal) = policies
+            .trusted_hosts
+            .as_ref()
+            .and_then(|hosts| hosts.refuse(&request))
+        {
+            return Box::pin(std::future::ready(Ok(refusal)));
+        }
+        let cors = policies.cors.policy_for(&request).cloned();
+        let origin: Option<HeaderValue> = match &cors {
+            Some(policy) => match policy.classify(&request) {
+                CorsRequest::Preflight => {
+                    return Box::pin(std::future::ready(Ok(policy.preflight(&request))))
+                }
+                CorsRequest::Actual(origin) => origin,
+                CorsRequest::None => None,
+            },
+            None => None,
+        };
+        let https = request.uri().scheme_str() == Some("https");
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let Ok(mut response) = response.await;
+            if let Some(headers) = &policies.security_headers {
+                headers.apply(https, response.headers_mut());
+            }
+            if let Some(policy) = &cors {
+                policy.decorate(origin.as_ref(), response.headers_mut());
+            }
+            Ok(response)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
