@@ -21,6 +21,7 @@ from ferroweb._exception_handlers import ExceptionMapper
 from ferroweb._ferroweb import RouteSpec
 from ferroweb._respond import Responder
 from ferroweb._waits import Waits
+from ferroweb.middleware import core_stack
 
 if TYPE_CHECKING:
     from ferroweb._ferroweb import RequestQueue
@@ -69,13 +70,20 @@ class Dispatcher:
             compiled = compile_route(route, services)
             self.route_specs.append(
                 RouteSpec(
-                    index, route.router_path, route.methods, compiled.core_params, websocket=route.websocket
+                    index,
+                    route.router_path,
+                    route.methods,
+                    compiled.core_params,
+                    websocket=route.websocket,
+                    middleware=core_stack(route.middleware),
                 )
             )
             self._handlers.append(compiled.handler)
         #: The route id routing misses (404/405) are sent to, when the app has exception
         #: handlers that could answer them; otherwise Rust answers them without Python.
         self.error_route: int | None = None
+        #: The app's own middleware, for requests no route serves (404, 405, OPTIONS).
+        self.default_middleware = core_stack(app.middleware)
         if app.handles_routing_errors():
             self.error_route = len(self._handlers)
             routing_error = self.exceptions.routing_error

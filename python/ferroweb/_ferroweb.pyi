@@ -6,20 +6,25 @@ from typing import Any, ClassVar, Literal, final
 
 __all__ = [
     "BackgroundSupervisor",
+    "CompressionPolicy",
     "ContentKind",
+    "CorsPolicy",
     "JobOutcome",
     "MessageKind",
+    "MiddlewareStack",
     "ParamSpec",
     "RawRequest",
     "RequestQueue",
     "ResponseAlreadySent",
     "ResponseStream",
     "RouteSpec",
+    "SecurityHeadersPolicy",
     "Server",
     "SubmitOutcome",
     "TestStream",
     "TestTransport",
     "TestWebSocket",
+    "TrustedHostsPolicy",
     "WebSocketConnection",
     "WriteOutcome",
     "__version__",
@@ -137,6 +142,7 @@ class RouteSpec:
         params: Sequence[ParamSpec] | None = None,
         *,
         websocket: bool = False,
+        middleware: MiddlewareStack | None = None,
     ) -> RouteSpec: ...
     @property
     def id(self) -> int: ...
@@ -147,7 +153,69 @@ class RouteSpec:
     @property
     def params(self) -> list[ParamSpec] | None: ...
     @property
+    def middleware(self) -> MiddlewareStack | None: ...
+    @property
     def websocket(self) -> bool: ...
+
+@final
+class CorsPolicy:
+    """A checked CORS configuration (``ferroweb.middleware.CORS``)."""
+
+    def __new__(
+        cls,
+        allow_origins: Sequence[str],
+        allow_origin_regex: str | None,
+        allow_methods: Sequence[str],
+        allow_headers: Sequence[str],
+        allow_credentials: bool,
+        expose_headers: Sequence[str],
+        max_age: int,
+    ) -> CorsPolicy: ...
+
+@final
+class CompressionPolicy:
+    """Checked compression settings (``ferroweb.middleware.Compression``)."""
+
+    def __new__(
+        cls, minimum_size: int, gzip: bool, brotli: bool, zstd: bool, level: int | None
+    ) -> CompressionPolicy: ...
+
+@final
+class TrustedHostsPolicy:
+    """Checked host patterns (``ferroweb.middleware.TrustedHosts``)."""
+
+    def __new__(cls, hosts: Sequence[str], www_redirect: bool) -> TrustedHostsPolicy: ...
+
+@final
+class SecurityHeadersPolicy:
+    """Checked security header values (``ferroweb.middleware.SecurityHeaders``)."""
+
+    def __new__(
+        cls,
+        hsts: str | None,
+        content_type_options: bool,
+        frame_options: str | None,
+        referrer_policy: str | None,
+        csp: str | None,
+        permissions_policy: str | None,
+        cross_origin_opener_policy: str | None,
+    ) -> SecurityHeadersPolicy: ...
+
+@final
+class MiddlewareStack:
+    """The effective middleware of one route, as the core applies it."""
+
+    def __new__(
+        cls,
+        *,
+        trusted_hosts: TrustedHostsPolicy | None = None,
+        cors: CorsPolicy | None = None,
+        security_headers: SecurityHeadersPolicy | None = None,
+        compression: CompressionPolicy | None = None,
+        body_limit: int | None = None,
+        timeout: float | None = None,
+        timeout_status: int = 408,
+    ) -> MiddlewareStack: ...
 
 def check_server_config(config: Any) -> None: ...
 def parse_int(text: str) -> int | None: ...
@@ -256,6 +324,8 @@ class Server:
         routes: Sequence[RouteSpec],
         queue: RequestQueue,
         error_route: int | None = None,
+        *,
+        middleware: MiddlewareStack | None = None,
     ) -> Server: ...
     @property
     def local_addr(self) -> tuple[str, int]: ...
@@ -272,6 +342,8 @@ class TestTransport:
         routes: Sequence[RouteSpec],
         queue: RequestQueue,
         error_route: int | None = None,
+        *,
+        middleware: MiddlewareStack | None = None,
     ) -> TestTransport: ...
     def send_streaming(
         self,

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ferroweb import background
 from ferroweb._dispatch import Dispatcher
-from ferroweb._ferroweb import RequestQueue, RouteSpec, Server
+from ferroweb._ferroweb import MiddlewareStack, RequestQueue, RouteSpec, Server
 from ferroweb._lifespan import Lifespan
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class Engine(Protocol):
 
 #: Builds the engine for a route table and the queue it feeds (``error_route``: where routing
 #: misses go when the app's exception handlers may answer them).
-EngineFactory = Callable[[list[RouteSpec], RequestQueue, "int | None"], Engine]
+EngineFactory = Callable[[list[RouteSpec], RequestQueue, "int | None", "MiddlewareStack | None"], Engine]
 
 
 class AppRuntime:
@@ -88,7 +88,12 @@ class AppRuntime:
             self.dispatcher.attach()
         self._make_engine = make_engine
         try:
-            self.engine = make_engine(self.dispatcher.route_specs, self.queue, self.dispatcher.error_route)
+            self.engine = make_engine(
+                self.dispatcher.route_specs,
+                self.queue,
+                self.dispatcher.error_route,
+                self.dispatcher.default_middleware,
+            )
         except BaseException:
             self.dispatcher.detach()
             await self.lifespan.shutdown()
@@ -118,7 +123,9 @@ class AppRuntime:
         self._routing_errors = self.app.handles_routing_errors()
         with background.use(self.background):
             dispatcher.attach()
-        self.engine = self._make_engine(dispatcher.route_specs, self.queue, dispatcher.error_route)
+        self.engine = self._make_engine(
+            dispatcher.route_specs, self.queue, dispatcher.error_route, dispatcher.default_middleware
+        )
 
     async def stop(self, *, force: asyncio.Event | None = None, in_flight_timeout: float = 5.0) -> bool:
         """Shuts down in the order of the module's docstring. Returns True when it was forced

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from ferroweb.config import ServerConfig
     from ferroweb.datastructures import State
+    from ferroweb.middleware import Middleware
     from ferroweb.routing import Route
 
 
@@ -24,6 +25,10 @@ class ServedApp(Protocol):
 
     @property
     def debug(self) -> bool: ...
+
+    @property
+    def middleware(self) -> Sequence[Middleware]:
+        """The app's own middleware: also what requests no route serves get."""
 
     @property
     def state(self) -> State: ...

@@ -9,6 +9,7 @@ from typing import Any, TypeVar, Union
 from ferroweb.config import ServerConfig
 from ferroweb.datastructures import State
 from ferroweb.exceptions import HTTPException
+from ferroweb.middleware import Middleware
 from ferroweb.routing import Router
 
 ExceptionHandler = Callable[..., Any]
@@ -36,8 +37,9 @@ class App(Router):
         lifespan: Callable[[App], AbstractAsyncContextManager[Any]] | None = None,
         on_startup: Sequence[Callable[[], Any]] | None = None,
         on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        middleware: Sequence[Middleware] | None = None,
     ) -> None:
-        super().__init__(tags=tags)
+        super().__init__(tags=tags, middleware=middleware)
         #: ``lifespan(app)`` is entered before the server accepts connections and exited
         #: after it stopped; a mapping it yields is merged into ``app.state``.
         self.lifespan = lifespan

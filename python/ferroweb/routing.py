@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from ferroweb.middleware import Middleware, check_list, merge
+
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 _PARAM = re.compile(r"\{([^{}]*)\}")
@@ -65,6 +67,9 @@ class Route:
     #: What the response is serialised (and in debug mode validated) as; defaults to the
     #: handler's return annotation. ``None`` there means "not declared".
     response_model: Any = None
+    #: The route's effective middleware: its own entries, then its routers' and the app's of
+    #: other classes (see ``ferroweb.middleware``).
+    middleware: tuple[Middleware, ...] = ()
     router_path: str = field(init=False, default="")
     param_names: tuple[str, ...] = field(init=False, default=())
 
@@ -100,11 +105,19 @@ def _join(prefix: str, path: str) -> str:
 class Router:
     """A group of routes under a common prefix and tags; include it into an app or router."""
 
-    def __init__(self, prefix: str = "", tags: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        prefix: str = "",
+        tags: Sequence[str] | None = None,
+        *,
+        middleware: Sequence[Middleware] | None = None,
+    ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError(f"router prefix must start with '/' and not end with '/': {prefix!r}")
         self.prefix = prefix
         self.tags = tuple(tags or ())
+        #: Applied to every route of this router (a route's own entry of a class wins).
+        self.middleware = check_list(middleware, f"router {prefix or '/'!r}")
         self.routes: list[Route] = []
 
     def add_route(
@@ -122,6 +135,7 @@ class Router:
         blocking: bool = False,
         response_model: Any = None,
         websocket: bool = False,
+        middleware: Sequence[Middleware] | None = None,
     ) -> Route:
         if not callable(endpoint):
             raise TypeError(f"route handler for {path!r} must be callable")
@@ -140,6 +154,7 @@ class Router:
             blocking=blocking,
             response_model=response_model,
             websocket=websocket,
+            middleware=merge(self.middleware, check_list(middleware, f"route {path!r}")),
         )
         self.routes.append(route)
         return route
@@ -157,6 +172,7 @@ class Router:
         include_in_schema: bool = True,
         blocking: bool = False,
         response_model: Any = None,
+        middleware: Sequence[Middleware] | None = None,
     ) -> Callable[[E], E]:
         def decorator(endpoint: E) -> E:
             self.add_route(
@@ -171,6 +187,7 @@ class Router:
                 include_in_schema=include_in_schema,
                 blocking=blocking,
                 response_model=response_model,
+                middleware=middleware,
             )
             return endpoint
 
@@ -197,7 +214,9 @@ class Router:
     def options(self, path: str, **options: Any) -> Callable[[E], E]:
         return self.route(path, ("OPTIONS",), **options)
 
-    def websocket(self, path: str, *, name: str | None = None) -> Callable[[E], E]:
+    def websocket(
+        self, path: str, *, name: str | None = None, middleware: Sequence[Middleware] | None = None
+    ) -> Callable[[E], E]:
         """Registers an ``async def handler(websocket: WebSocket, ...)`` for WebSocket
         connections to ``path``; path, query, header and cookie parameters work as for HTTP
         routes (a refusal answers the handshake with 422)."""
@@ -205,7 +224,15 @@ class Router:
         def decorator(endpoint: E) -> E:
             if not inspect.iscoroutinefunction(endpoint):
                 raise TypeError(f"WebSocket handler for {path!r} must be an async def function")
-            self.add_route(path, endpoint, ("GET",), name=name, include_in_schema=False, websocket=True)
+            self.add_route(
+                path,
+                endpoint,
+                ("GET",),
+                name=name,
+                include_in_schema=False,
+                websocket=True,
+                middleware=middleware,
+            )
             return endpoint
 
         return decorator
@@ -229,5 +256,6 @@ class Router:
                     route,
                     path=_join(self.prefix + prefix, route.path),
                     tags=tuple(dict.fromkeys(merged_tags)),
+                    middleware=merge(self.middleware, route.middleware),
                 )
             )

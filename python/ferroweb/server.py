@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ferroweb import background
-from ferroweb._ferroweb import RequestQueue, RouteSpec, Server
+from ferroweb._ferroweb import MiddlewareStack, RequestQueue, RouteSpec, Server
 from ferroweb._lifespan import StartupFailed
 from ferroweb._runtime import AppRuntime
 from ferroweb.config import ServerConfig
@@ -83,8 +83,13 @@ async def _serve(app: ServedApp, config: ServerConfig) -> None:
             force.set()
         stop.set()
 
-    def start_server(routes: list[RouteSpec], queue: RequestQueue, error_route: int | None) -> Server:
-        return Server(config, routes, queue, error_route)
+    def start_server(
+        routes: list[RouteSpec],
+        queue: RequestQueue,
+        error_route: int | None,
+        middleware: MiddlewareStack | None,
+    ) -> Server:
+        return Server(config, routes, queue, error_route, middleware=middleware)
 
     # The one app of this process: background.run works from any thread of it.
     with background.use(runtime.background, process_wide=True):

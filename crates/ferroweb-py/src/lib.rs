@@ -15,6 +15,7 @@ mod config;
 mod errors;
 mod handoff;
 mod headers;
+mod middleware;
 mod params;
 mod queue;
 mod request;
@@ -33,6 +34,7 @@ fn _ferroweb(module: &Bound<'_, PyModule>) -> PyResult<()> {
     codes::register(module)?;
     config::register(module)?;
     errors::register(module)?;
+    middleware::register(module)?;
     params::register(module)?;
     queue::register(module)?;
     request::register(module)?;

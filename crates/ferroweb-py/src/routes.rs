@@ -10,6 +10,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::config::server_config;
+use crate::middleware::PyMiddlewareStack;
 use crate::params::{param_plan, PyParamSpec};
 use crate::queue::RequestQueue;
 
@@ -21,18 +22,20 @@ pub(crate) struct PyRouteSpec {
     route: RouteSpec,
     plan: Option<ParamPlan>,
     params: Option<Vec<Py<PyParamSpec>>>,
+    middleware: Option<Py<PyMiddlewareStack>>,
 }
 
 #[pymethods]
 impl PyRouteSpec {
     #[new]
-    #[pyo3(signature = (id, path, methods, params=None, *, websocket=false))]
+    #[pyo3(signature = (id, path, methods, params=None, *, websocket=false, middleware=None))]
     fn new(
         id: u32,
         path: String,
         methods: Vec<String>,
         params: Option<Vec<Py<PyParamSpec>>>,
         websocket: bool,
+        middleware: Option<Py<PyMiddlewareStack>>,
     ) -> PyResult<Self> {
         let methods = methods
             .iter()
@@ -44,6 +47,7 @@ impl PyRouteSpec {
         Ok(Self {
             plan: params.as_deref().map(param_plan),
             params,
+            middleware,
             route: RouteSpec {
                 id,
                 path,
@@ -76,6 +80,11 @@ impl PyRouteSpec {
     }
 
     #[getter]
+    fn middleware(&self, py: Python<'_>) -> Option<Py<PyMiddlewareStack>> {
+        self.middleware.as_ref().map(|stack| stack.clone_ref(py))
+    }
+
+    #[getter]
     fn websocket(&self) -> bool {
         self.route.websocket
     }
@@ -95,7 +104,11 @@ impl PyRouteSpec {
     }
 }
 
-fn route_table(routes: &[Py<PyRouteSpec>], error_route: Option<u32>) -> PyResult<RouteTable> {
+fn route_table(
+    routes: &[Py<PyRouteSpec>],
+    error_route: Option<u32>,
+    default_middleware: Option<&Py<PyMiddlewareStack>>,
+) -> PyResult<RouteTable> {
     let specs: Vec<RouteSpec> = routes
         .iter()
         .map(|route| route.get().route.clone())
@@ -106,6 +119,12 @@ fn route_table(routes: &[Py<PyRouteSpec>], error_route: Option<u32>) -> PyResult
         if let Some(plan) = &route.plan {
             table = table.with_param_plan(route.route.id, plan.clone());
         }
+        if let Some(stack) = &route.middleware {
+            table = table.with_middleware(route.route.id, stack.get().middleware.clone());
+        }
+    }
+    if let Some(stack) = default_middleware {
+        table = table.with_default_middleware(stack.get().middleware.clone());
     }
     Ok(match error_route {
         Some(route) => table.with_error_route(route),
@@ -119,9 +138,10 @@ pub(crate) fn app_service(
     routes: &[Py<PyRouteSpec>],
     queue: &RequestQueue,
     error_route: Option<u32>,
+    default_middleware: Option<&Py<PyMiddlewareStack>>,
 ) -> PyResult<(ServerConfig, AppService)> {
     let config = server_config(config)?;
-    let table = route_table(routes, error_route)?;
+    let table = route_table(routes, error_route, default_middleware)?;
     let dispatcher: Arc<dyn Dispatch> = queue.handoff.clone();
     let service = AppService::new(&table, dispatcher, &config);
     Ok((config, service))

@@ -8,6 +8,7 @@ use parking_lot::Mutex;
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
+use crate::middleware::PyMiddlewareStack;
 use crate::queue::RequestQueue;
 use crate::routes::{app_service, PyRouteSpec};
 
@@ -27,17 +28,20 @@ fn start_error(err: ServerError) -> PyErr {
 #[pymethods]
 impl PyServer {
     /// Binds and starts serving at once; requests go to `queue`. With `error_route`, routing
-    /// misses (404/405) are dispatched to that route instead of answered by the core.
+    /// misses (404/405) are dispatched to that route instead of answered by the core;
+    /// `middleware` is the app's own, for requests no route serves.
     #[new]
-    #[pyo3(signature = (config, routes, queue, error_route=None))]
+    #[pyo3(signature = (config, routes, queue, error_route=None, *, middleware=None))]
     fn new(
         py: Python<'_>,
         config: &Bound<'_, PyAny>,
         routes: Vec<Py<PyRouteSpec>>,
         queue: &RequestQueue,
         error_route: Option<u32>,
+        middleware: Option<Py<PyMiddlewareStack>>,
     ) -> PyResult<Self> {
-        let (config, service) = app_service(config, &routes, queue, error_route)?;
+        let (config, service) =
+            app_service(config, &routes, queue, error_route, middleware.as_ref())?;
         let notify = Arc::clone(&queue.handoff);
         let handle = py
             .detach(|| {

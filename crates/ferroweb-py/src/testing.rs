@@ -14,6 +14,7 @@ use pyo3::types::PyBytes;
 use tokio::sync::Semaphore;
 
 use crate::headers::{append_raw_headers, headers_list};
+use crate::middleware::PyMiddlewareStack;
 use crate::queue::RequestQueue;
 use crate::routes::{app_service, PyRouteSpec};
 use crate::test_websocket::{self, TestWebSocket, WebSocketCallbacks};
@@ -70,14 +71,15 @@ impl TestTransport {
     }
 
     #[new]
-    #[pyo3(signature = (config, routes, queue, error_route=None))]
+    #[pyo3(signature = (config, routes, queue, error_route=None, *, middleware=None))]
     fn new(
         config: &Bound<'_, PyAny>,
         routes: Vec<Py<PyRouteSpec>>,
         queue: &RequestQueue,
         error_route: Option<u32>,
+        middleware: Option<Py<PyMiddlewareStack>>,
     ) -> PyResult<Self> {
-        let (_, service) = app_service(config, &routes, queue, error_route)?;
+        let (_, service) = app_service(config, &routes, queue, error_route, middleware.as_ref())?;
         let idle = service.dispatcher();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)

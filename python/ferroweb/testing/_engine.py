@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ferroweb._ferroweb import MessageKind, RequestQueue, RouteSpec, TestStream, TestTransport, TestWebSocket
+from ferroweb._ferroweb import (
+    MessageKind,
+    MiddlewareStack,
+    RequestQueue,
+    RouteSpec,
+    TestStream,
+    TestTransport,
+    TestWebSocket,
+)
 from ferroweb._runtime import AppRuntime
 from ferroweb.websockets import WebSocketDisconnect
 
@@ -130,9 +138,13 @@ class InProcessApp:
         return runtime
 
     def _make_transport(
-        self, routes: list[RouteSpec], queue: RequestQueue, error_route: int | None
+        self,
+        routes: list[RouteSpec],
+        queue: RequestQueue,
+        error_route: int | None,
+        middleware: MiddlewareStack | None,
     ) -> TestTransport:
-        transport = TestTransport(self.app.config, routes, queue, error_route)
+        transport = TestTransport(self.app.config, routes, queue, error_route, middleware=middleware)
         _open_transports.add(transport)
         return transport
 

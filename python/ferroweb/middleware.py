@@ -1,0 +1,324 @@
+"""HTTP middleware that runs in the Rust core, without the GIL, configured here.
+
+Give a list to ``App(middleware=...)``, ``Router(middleware=...)`` or a route decorator. A
+route's entry replaces an app or router entry of the same class; each route's effective
+stack is computed once, at start-up. Whatever order the list is written in, the core applies
+them in one fixed order, outermost first:
+
+    TrustedHosts -> CORS -> SecurityHeaders -> Compression -> BodyLimit -> Timeout -> handler
+
+so a refused host never reaches CORS, a preflight never reaches the handler, security headers
+and CORS headers are on every answer (errors included), and compression sees the final body.
+A route with no middleware costs exactly what it cost before.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+
+from ferroweb._ferroweb import (
+    CompressionPolicy,
+    CorsPolicy,
+    MiddlewareStack,
+    SecurityHeadersPolicy,
+    TrustedHostsPolicy,
+)
+
+__all__ = [
+    "CORS",
+    "BodyLimit",
+    "Compression",
+    "Middleware",
+    "SecurityHeaders",
+    "Timeout",
+    "TrustedHosts",
+]
+
+#: ``SecurityHeaders(hsts=True)``: two years, subdomains included (what browsers' preload lists ask).
+DEFAULT_HSTS: Final = "max-age=63072000; includeSubDomains"
+
+
+def _strings(value: Iterable[str], name: str) -> list[str]:
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a list of strings, not a single string (write [{value!r}])")
+    items = list(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"{name} must contain strings, got {type(item).__name__}")
+    return items
+
+
+class Middleware(abc.ABC):
+    """Base of the middleware classes; each contributes one part of a route's stack."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def _stack_entry(self) -> dict[str, Any]:
+        """This middleware's arguments of the core's ``MiddlewareStack``."""
+
+    def __repr__(self) -> str:
+        names: tuple[str, ...] = self.__slots__
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in names if not name.startswith("_"))
+        return f"{type(self).__name__}({fields})"
+
+
+class CORS(Middleware):
+    """Cross-origin resource sharing, with Starlette's meaning of each argument.
+
+    - ``allow_origins``: origins allowed (``["*"]``: any); ``allow_origin_regex`` matches the
+      whole origin (e.g. ``r"https://.*\\.example\\.com"``).
+    - ``allow_methods`` / ``allow_headers``: what a preflight may ask for (``"*"``: any); the
+      CORS-safelisted headers (Accept, Accept-Language, Content-Language, Content-Type) are
+      always allowed.
+    - ``allow_credentials``: cookies and auth may be sent; the allowed origin is then echoed,
+      never ``*``.
+    - ``expose_headers``: response headers browsers may read; ``max_age``: seconds a browser
+      may cache a preflight answer.
+
+    Preflights are answered by the core (204, or 400 without any ``Access-Control-Allow-*``
+    header when the origin, method or a header is not allowed); the handler is not called.
+    Other responses to an allowed origin, errors included, carry the allow/expose/credentials
+    headers, and ``Vary: Origin`` whenever the answer depends on the origin.
+    """
+
+    __slots__ = (
+        "_policy",
+        "allow_credentials",
+        "allow_headers",
+        "allow_methods",
+        "allow_origin_regex",
+        "allow_origins",
+        "expose_headers",
+        "max_age",
+    )
+
+    def __init__(
+        self,
+        allow_origins: Sequence[str] = (),
+        allow_origin_regex: str | None = None,
+        allow_methods: Sequence[str] = ("GET",),
+        allow_headers: Sequence[str] = (),
+        allow_credentials: bool = False,
+        expose_headers: Sequence[str] = (),
+        max_age: int = 600,
+    ) -> None:
+        self.allow_origins = tuple(_strings(allow_origins, "allow_origins"))
+        self.allow_origin_regex = allow_origin_regex
+        self.allow_methods = tuple(_strings(allow_methods, "allow_methods"))
+        self.allow_headers = tuple(_strings(allow_headers, "allow_headers"))
+        self.allow_credentials = bool(allow_credentials)
+        self.expose_headers = tuple(_strings(expose_headers, "expose_headers"))
+        if not isinstance(max_age, int) or max_age < 0:
+            raise ValueError(f"max_age must be a number of seconds >= 0, got {max_age!r}")
+        self.max_age = max_age
+        self._policy = CorsPolicy(
+            list(self.allow_origins),
+            allow_origin_regex,
+            list(self.allow_methods),
+            list(self.allow_headers),
+            self.allow_credentials,
+            list(self.expose_headers),
+            max_age,
+        )
+
+    def _stack_entry(self) -> dict[str, Any]:
+        return {"cors": self._policy}
+
+
+class Compression(Middleware):
+    """Compresses responses with gzip, brotli or zstd, as ``Accept-Encoding`` prefers.
+
+    Bodies smaller than ``minimum_size`` bytes are sent as they are; streams (size unknown)
+    are compressed as they stream, each chunk flushed. Never compressed: ``text/event-stream``,
+    images, audio, video, fonts and archives, responses that already have a
+    ``Content-Encoding``, ``Cache-Control: no-transform`` and ranges. ``level`` is each
+    algorithm's own scale (gzip 0-9, brotli 0-11, zstd 1-22; clamped), ``None`` its default.
+    Responses get ``Vary: Accept-Encoding``.
+    """
+
+    __slots__ = ("_policy", "brotli", "gzip", "level", "minimum_size", "zstd")
+
+    def __init__(
+        self,
+        minimum_size: int = 500,
+        gzip: bool = True,
+        brotli: bool = True,
+        zstd: bool = True,
+        level: int | None = None,
+    ) -> None:
+        if not isinstance(minimum_size, int) or minimum_size < 0:
+            raise ValueError(f"minimum_size must be a number of bytes >= 0, got {minimum_size!r}")
+        self.minimum_size = minimum_size
+        self.gzip, self.brotli, self.zstd = bool(gzip), bool(brotli), bool(zstd)
+        self.level = level
+        self._policy = CompressionPolicy(minimum_size, self.gzip, self.brotli, self.zstd, level)
+
+    def _stack_entry(self) -> dict[str, Any]:
+        return {"compression": self._policy}
+
+
+class Timeout(Middleware):
+    """Answers ``status_code`` (408 unless told) with a problem+json when the handler has not
+    started its response within ``seconds``.
+
+    An async handler is then cancelled at its current ``await`` (its ``finally`` runs); a sync
+    handler cannot be interrupted, so its late result is discarded and logged. For a stream
+    the timeout covers the time until the handler starts it. Background tasks are not affected.
+    """
+
+    __slots__ = ("seconds", "status_code")
+
+    def __init__(self, seconds: float, status_code: int = 408) -> None:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+            raise ValueError(f"Timeout needs a positive number of seconds, got {seconds!r}")
+        if not isinstance(status_code, int) or not 400 <= status_code <= 599:
+            raise ValueError(f"Timeout status_code must be a 4xx or 5xx status, got {status_code!r}")
+        self.seconds = float(seconds)
+        self.status_code = status_code
+
+    def _stack_entry(self) -> dict[str, Any]:
+        return {"timeout": self.seconds, "timeout_status": self.status_code}
+
+
+class TrustedHosts(Middleware):
+    """Answers 400 to requests whose ``Host`` is not one of ``allowed_hosts``.
+
+    ``"example.com"`` is that host, ``"*.example.com"`` any of its subdomains (not the domain
+    itself), ``"*"`` any host. With ``www_redirect=True``, a request for ``example.com`` is
+    redirected (301) to ``www.example.com`` when that is an allowed host. Independently of this,
+    every request must carry exactly one valid ``Host`` (HTTP/1.1), or it gets 400.
+    """
+
+    __slots__ = ("_policy", "allowed_hosts", "www_redirect")
+
+    def __init__(self, allowed_hosts: Sequence[str], www_redirect: bool = False) -> None:
+        self.allowed_hosts = tuple(_strings(allowed_hosts, "allowed_hosts"))
+        self.www_redirect = bool(www_redirect)
+        self._policy = TrustedHostsPolicy(list(self.allowed_hosts), self.www_redirect)
+
+    def _stack_entry(self) -> dict[str, Any]:
+        return {"trusted_hosts": self._policy}
+
+
+class SecurityHeaders(Middleware):
+    """Adds security headers to every response that does not set them itself.
+
+    - ``hsts``: ``Strict-Transport-Security`` (``True``: two years with subdomains; a string:
+      that value; ``None``/``False``: off). Sent only on responses to HTTPS requests.
+    - ``content_type_options``: ``X-Content-Type-Options: nosniff``.
+    - ``frame_options`` (``X-Frame-Options``), ``referrer_policy`` (``Referrer-Policy``),
+      ``csp`` (``Content-Security-Policy``), ``permissions_policy`` (``Permissions-Policy``),
+      ``cross_origin_opener_policy`` (``Cross-Origin-Opener-Policy``): the value, or ``None``
+      for none.
+    """
+
+    __slots__ = (
+        "_policy",
+        "content_type_options",
+        "cross_origin_opener_policy",
+        "csp",
+        "frame_options",
+        "hsts",
+        "permissions_policy",
+        "referrer_policy",
+    )
+
+    def __init__(
+        self,
+        hsts: str | bool | None = True,
+        content_type_options: bool = True,
+        frame_options: str | None = "DENY",
+        referrer_policy: str | None = "strict-origin-when-cross-origin",
+        csp: str | None = None,
+        permissions_policy: str | None = None,
+        cross_origin_opener_policy: str | None = None,
+    ) -> None:
+        if hsts is True:
+            hsts = DEFAULT_HSTS
+        elif hsts is False:
+            hsts = None
+        self.hsts = hsts
+        self.content_type_options = bool(content_type_options)
+        self.frame_options = frame_options
+        self.referrer_policy = referrer_policy
+        self.csp = csp
+        self.permissions_policy = permissions_policy
+        self.cross_origin_opener_policy = cross_origin_opener_policy
+        self._policy = SecurityHeadersPolicy(
+            hsts,
+            self.content_type_options,
+            frame_options,
+            referrer_policy,
+            csp,
+            permissions_policy,
+            cross_origin_opener_policy,
+        )
+
+    def _stack_entry(self) -> dict[str, Any]:
+        return {"security_headers": self._policy}
+
+
+class BodyLimit(Middleware):
+    """The largest request body this route accepts, in bytes (replacing
+    ``ServerConfig.max_body_size`` for it). Larger bodies get 413 problem+json and the handler is
+    not called; a declared ``Content-Length`` over the limit (``Expect: 100-continue`` included)
+    is refused before any of the body is read."""
+
+    __slots__ = ("max_bytes",)
+
+    def __init__(self, max_bytes: int) -> None:
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+            raise ValueError(f"BodyLimit needs a number of bytes >= 0, got {max_bytes!r}")
+        self.max_bytes = max_bytes
+
+    def _stack_entry(self) -> dict[str, Any]:
+        return {"body_limit": self.max_bytes}
+
+
+# -- resolution (start-up only) -----------------------------------------------------------------
+
+
+def check_list(middleware: Iterable[Middleware] | None, where: str) -> tuple[Middleware, ...]:
+    """A declared ``middleware=`` list, checked: middleware objects, one of each class."""
+    if middleware is None:
+        return ()
+    if isinstance(middleware, Middleware):
+        example = f"middleware=[{type(middleware).__name__}(...)]"
+        raise TypeError(f"{where}: middleware= takes a list, e.g. {example}")
+    items = tuple(middleware)
+    seen: set[type[Middleware]] = set()
+    for item in items:
+        if not isinstance(item, Middleware):
+            raise TypeError(f"{where}: {item!r} is not a ferroweb.middleware class instance")
+        if type(item) in seen:
+            raise ValueError(f"{where}: {type(item).__name__} is given twice")
+        seen.add(type(item))
+    return items
+
+
+def merge(outer: Sequence[Middleware], inner: Sequence[Middleware]) -> tuple[Middleware, ...]:
+    """``inner``'s entries, plus ``outer``'s of classes ``inner`` does not have."""
+    if not outer:
+        return tuple(inner)
+    classes = {type(item) for item in inner}
+    return tuple(item for item in outer if type(item) not in classes) + tuple(inner)
+
+
+def core_stack(middleware: Sequence[Middleware]) -> MiddlewareStack | None:
+    """The core's form of an effective stack (None when it is empty)."""
+    if not middleware:
+        return None
+    entries: dict[str, Any] = {}
+    for item in middleware:
+        entries.update(item._stack_entry())
+    return MiddlewareStack(**entries)
+
+
+def timeout_of(middleware: Sequence[Middleware]) -> Timeout | None:
+    for item in middleware:
+        if isinstance(item, Timeout):
+            return item
+    return None
