@@ -108,3 +108,16 @@ def test_cookie_parser_is_tolerant() -> None:
         "": "flag",
         "c": "x=y",
     }
+
+
+def test_url_scheme_follows_the_request() -> None:
+    app = App()
+
+    @app.get("/where")
+    def where(request: Request) -> str:
+        return str(request.url)
+
+    with TestClient(app) as client:
+        assert client.get("/where?a=1").text == "http://testserver/where?a=1"
+    with TestClient(app, base_url="https://testserver") as secure:
+        assert secure.get("/where").text == "https://testserver/where"

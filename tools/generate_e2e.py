@@ -43,6 +43,7 @@ from typing import Any
 
 import e2e_background
 import e2e_lifespan
+import e2e_middleware
 import e2e_streams
 import e2e_websockets
 from e2e_source import Behaviours, Definition, FixtureError, identifier, kwargs, lit, pascal
@@ -97,6 +98,7 @@ RESERVED = {
     *PARAMS_NAMES,
     *SUPPORT_NAMES,
     *(name for plugin in PLUGINS for name in plugin.module_names),
+    *e2e_middleware.MODULE_NAMES,
     "APPS",
     "FIXTURE_APP",
 }
@@ -239,6 +241,7 @@ def handler_source(writer: ModuleWriter, fixture: dict[str, Any], app_var: str, 
     decorator_args = [lit(handler["route"])]
     if "status_code" in handler:
         decorator_args.append(f"status_code={handler['status_code']}")
+    decorator_args += e2e_middleware.decorator_arguments(fixture)
     method = "websocket" if websocket else DECORATORS[handler["method"]]
     lines = [f"@{app_var}.{method}({', '.join(decorator_args)})"]
     # Python wants parameters without a default first; the echo keeps the declaration order.
@@ -253,6 +256,7 @@ def handler_source(writer: ModuleWriter, fixture: dict[str, Any], app_var: str, 
     prefix = "async def" if is_async else "def"
     lines.append(f"{prefix} {func_name}({', '.join(signature)}) -> {returns}:")
     lines.append(f'    """{fixture_docstring(fixture)}"""')
+    lines += [f"    {line}" for line in e2e_middleware.delay_lines(fixture, is_async)]
 
     def echo_value(p: Parameter) -> str:
         if not p.upload:
@@ -344,7 +348,7 @@ def conflicts(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def config_key(fixture: dict[str, Any]) -> str:
-    key = json.dumps(fixture["handler"].get("config", {}), sort_keys=True)
+    key = json.dumps(fixture["handler"].get("config", {}), sort_keys=True) + e2e_middleware.app_key(fixture)
     # a start-up and a shutdown are the app's own: such a fixture gets an app to itself
     return f"{key} {fixture['name']}" if e2e_lifespan.needs_own_app(fixture) else key
 
@@ -356,7 +360,7 @@ def group_fixtures(fixtures: list[dict[str, Any]]) -> list[list[dict[str, Any]]]
     by_config: dict[str, list[dict[str, Any]]] = {}
     for fixture in fixtures:
         by_config.setdefault(config_key(fixture), []).append(fixture)
-    for key in sorted(by_config, key=lambda k: (k != "{}", k)):
+    for key in sorted(by_config, key=lambda k: (k != "{}[]", k)):
         members = by_config[key]
         degree = {f["name"]: sum(conflicts(f, g) for g in members if g is not f) for f in members}
         order = sorted(members, key=lambda f: (-degree[f["name"]], f["name"]))
@@ -416,6 +420,7 @@ def app_module(category: str, fixtures: list[dict[str, Any]]) -> str:
         "from ferroweb import App, BackgroundConfig, HTTPException, JSONResponse, ServerConfig",
         "from ferroweb.params import Body, Cookie, File, Form, Header, Path, Query, UploadFile",
         *(line for plugin in PLUGINS for line in plugin.imports),
+        *e2e_middleware.IMPORTS,
     ]
     doc = (
         f'"""ferroweb apps serving the {category} fixtures: one handler per fixture, declaring its'
@@ -479,7 +484,8 @@ def app_blocks(
             define(writer, Definition(name, ""))
         blocks.append(source)
     else:
-        blocks.append(f"{app_var} = App({config or ''})\n")
+        arguments = ([config] if config else []) + e2e_middleware.app_arguments(group[0])
+        blocks.append(f"{app_var} = App({', '.join(arguments)})\n")
     for fixture in group:
         func_name = func_names[fixture["name"]]
         plugin = BY_BEHAVIOUR.get(fixture["handler"].get("behaviour", "echo"))

@@ -29,6 +29,8 @@ from ferroweb._params import analyse, compile_binder, positional_endpoint
 from ferroweb._request_task import start_request_task
 from ferroweb._respond import Problem, Responder
 from ferroweb._response_model import Serialise, compile_response_model
+from ferroweb._timeouts import AsyncDeadline, discarding_late_results
+from ferroweb.middleware import timeout_of
 from ferroweb.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 if TYPE_CHECKING:
@@ -92,6 +94,9 @@ def _http_handler(route: Route, bind: Binder | None, services: Services) -> Requ
     send = services.responder.send
     exceptions = services.exceptions
     on_error = functools.partial(exceptions.handle, route=route)
+    timeout = timeout_of(route.middleware)
+    if timeout is not None and not is_async:
+        endpoint = discarding_late_results(endpoint, timeout.seconds, route)
     serialise = compile_response_model(route, getattr(services.app, "debug", False))
     tasks_at = [i for i, spec in enumerate(analyse(route)) if spec.source == "background"]
     if tasks_at and bind is not None:
@@ -134,7 +139,21 @@ def _http_handler(route: Route, bind: Binder | None, services: Services) -> Requ
                 return
             start_request_task(coro, loop, context, raw, report, live)
 
-        return handle_async
+        if timeout is None:
+            return handle_async
+        deadline = AsyncDeadline(timeout, loop, route, report, lambda raw, problem: send(raw, problem, route=route))
+        report_timed = deadline.report
+        watch = deadline.watch
+
+        def handle_async_timed(raw: RawRequest, context: contextvars.Context) -> None:
+            try:
+                coro = endpoint(*bind(raw)) if bind is not None else endpoint()
+            except Exception as exc:
+                on_error(raw, exc)
+                return
+            watch(start_request_task(coro, loop, context, raw, report_timed, live), raw)
+
+        return handle_async_timed
 
     if route.blocking:
         run_in_executor = services.loop.run_in_executor

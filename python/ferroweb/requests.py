@@ -103,7 +103,7 @@ class Request:
     @property
     def url(self) -> URL:
         host = self._raw.header("host") or "localhost"
-        return URL("http", host, self._raw.path, self._raw.query_string)
+        return URL(self._raw.scheme, host, self._raw.path, self._raw.query_string)
 
     @property
     def path_params(self) -> dict[str, str]:

@@ -125,6 +125,12 @@ impl RawRequest {
         self.uri.path()
     }
 
+    /// `https` when the request came over TLS (or, in process, for an `https` URL).
+    #[getter]
+    fn scheme(&self) -> &str {
+        self.uri.scheme_str().unwrap_or("http")
+    }
+
     #[getter]
     fn query_string(&self) -> &str {
         self.uri.query().unwrap_or("")

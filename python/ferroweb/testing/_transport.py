@@ -23,8 +23,13 @@ Runner = Callable[[Coroutine[Any, Any, T]], T]
 
 
 def _target(request: httpx.Request) -> str:
-    """The request target as sent on the wire: path and query, already percent-encoded."""
-    return request.url.raw_path.decode("ascii")
+    """The request target as sent on the wire: path and query, already percent-encoded; in
+    absolute form for ``https`` URLs, so the app sees the request as a secure one (as it does
+    behind TLS: ``request.url.scheme``, HSTS)."""
+    target = request.url.raw_path.decode("ascii")
+    if request.url.scheme == "https":
+        return f"https://{request.url.netloc.decode('ascii')}{target}"
+    return target
 
 
 def _read_timeout(request: httpx.Request) -> float | None:
