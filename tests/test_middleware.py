@@ -52,7 +52,9 @@ def cors_app(calls: list[str]) -> App:
     return app
 
 
-def preflight(client: TestClient, path: str, method: str, headers: str = "", origin: str = ORIGIN) -> httpx.Response:
+def preflight(
+    client: TestClient, path: str, method: str, headers: str = "", origin: str = ORIGIN
+) -> httpx.Response:
     return client.options(
         path,
         headers={
@@ -254,7 +256,9 @@ def test_host_header_rules_and_trusted_hosts() -> None:
     def open_route() -> str:
         return "ok"
 
-    @app.get("/guarded", middleware=[TrustedHosts(["api.example", "*.api.example", "www.shop.example"], True)])
+    @app.get(
+        "/guarded", middleware=[TrustedHosts(["api.example", "*.api.example", "www.shop.example"], True)]
+    )
     def guarded() -> str:
         return "ok"
 
@@ -350,12 +354,19 @@ def test_route_entries_replace_router_and_app_entries_of_their_class() -> None:
     by_path = {route.path: route for route in app.routes}
     assert [type(m).__name__ for m in by_path["/api/a"].middleware] == ["SecurityHeaders", "Timeout", "CORS"]
     timeouts = {
-        path: next(m.seconds for m in route.middleware if isinstance(m, Timeout)) for path, route in by_path.items()
+        path: next(m.seconds for m in route.middleware if isinstance(m, Timeout))
+        for path, route in by_path.items()
     }
     assert timeouts == {"/api/a": 5.0, "/api/b": 120.0, "/plain": 30.0}
     with TestClient(app) as client:
-        assert client.get("/api/a", headers={"origin": "https://x.test"}).headers["access-control-allow-origin"] == "*"
-        assert "access-control-allow-origin" not in client.get("/plain", headers={"origin": "https://x.test"}).headers
+        assert (
+            client.get("/api/a", headers={"origin": "https://x.test"}).headers["access-control-allow-origin"]
+            == "*"
+        )
+        assert (
+            "access-control-allow-origin"
+            not in client.get("/plain", headers={"origin": "https://x.test"}).headers
+        )
 
 
 def test_routes_without_middleware_are_untouched() -> None:

@@ -141,7 +141,9 @@ def _http_handler(route: Route, bind: Binder | None, services: Services) -> Requ
 
         if timeout is None:
             return handle_async
-        deadline = AsyncDeadline(timeout, loop, route, report, lambda raw, problem: send(raw, problem, route=route))
+        deadline = AsyncDeadline(
+            timeout, loop, route, report, lambda raw, problem: send(raw, problem, route=route)
+        )
         report_timed = deadline.report
         watch = deadline.watch
 

@@ -20,8 +20,8 @@ from ferroweb._respond import Problem
 
 if TYPE_CHECKING:
     from ferroweb._ferroweb import RawRequest
-    from ferroweb.middleware import Timeout
     from ferroweb._request_task import RequestTask
+    from ferroweb.middleware import Timeout
     from ferroweb.routing import Route
 
 logger = logging.getLogger("ferroweb.error")
