@@ -876,7 +876,8 @@ class LiveServerPool:
                     request = WireRequest(request.method, request.target, headers, request.body)
                 with send(request.method, request.target, request.headers, request.body) as response:
                     try:
-                        for chunk in response.iter_raw():
+                        # iter_bytes: the body as the app wrote it, any Content-Encoding undone
+                        for chunk in response.iter_bytes():
                             if reader.feed(chunk):
                                 break
                         else:
