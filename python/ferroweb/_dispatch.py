@@ -17,8 +17,9 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 from ferroweb._compile import RequestHandler, Services, compile_route
+from ferroweb._engine_plan import EnginePlan
 from ferroweb._exception_handlers import ExceptionMapper
-from ferroweb._ferroweb import RouteSpec
+from ferroweb._ferroweb import MountSpec, RouteSpec
 from ferroweb._respond import Responder
 from ferroweb._waits import Waits
 from ferroweb.middleware import core_stack
@@ -84,10 +85,19 @@ class Dispatcher:
         self.error_route: int | None = None
         #: The app's own middleware, for requests no route serves (404, 405, OPTIONS).
         self.default_middleware = core_stack(app.middleware)
+        #: The static directories, under their prefixes.
+        self.mounts = [
+            MountSpec(mount.path, mount.app._directory, middleware=core_stack(mount.middleware))
+            for mount in app.mounts
+        ]
         if app.handles_routing_errors():
             self.error_route = len(self._handlers)
             routing_error = self.exceptions.routing_error
             self._handlers.append(lambda raw, context: routing_error(raw))
+
+    def plan(self, queue: RequestQueue) -> EnginePlan:
+        """What an engine feeding ``queue`` serves for this app."""
+        return EnginePlan(self.route_specs, queue, self.error_route, self.default_middleware, self.mounts)
 
     # -- wiring -----------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, ClassVar, Literal, final
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "JobOutcome",
     "MessageKind",
     "MiddlewareStack",
+    "MountSpec",
     "ParamSpec",
     "RawRequest",
     "RequestQueue",
@@ -20,6 +22,7 @@ __all__ = [
     "RouteSpec",
     "SecurityHeadersPolicy",
     "Server",
+    "StaticDirectory",
     "SubmitOutcome",
     "TestStream",
     "TestTransport",
@@ -156,6 +159,33 @@ class RouteSpec:
     def middleware(self) -> MiddlewareStack | None: ...
     @property
     def websocket(self) -> bool: ...
+
+@final
+class StaticDirectory:
+    """A checked static directory (``ferroweb.staticfiles.StaticFiles``)."""
+
+    def __new__(
+        cls,
+        directory: str | os.PathLike[str],
+        *,
+        html: bool,
+        index: str,
+        cache_control: str | None,
+        precompressed: bool,
+        follow_symlinks: bool,
+    ) -> StaticDirectory: ...
+    @property
+    def root(self) -> Path: ...
+
+@final
+class MountSpec:
+    """A static directory served under a path prefix, with its effective middleware."""
+
+    def __new__(
+        cls, prefix: str, directory: StaticDirectory, *, middleware: MiddlewareStack | None = None
+    ) -> MountSpec: ...
+    @property
+    def prefix(self) -> str: ...
 
 @final
 class CorsPolicy:
@@ -328,6 +358,7 @@ class Server:
         error_route: int | None = None,
         *,
         middleware: MiddlewareStack | None = None,
+        mounts: Sequence[MountSpec] = ...,
     ) -> Server: ...
     @property
     def local_addr(self) -> tuple[str, int]: ...
@@ -346,6 +377,7 @@ class TestTransport:
         error_route: int | None = None,
         *,
         middleware: MiddlewareStack | None = None,
+        mounts: Sequence[MountSpec] = ...,
     ) -> TestTransport: ...
     def send_streaming(
         self,

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from ferroweb import background
 from ferroweb._dispatch import Dispatcher
-from ferroweb._ferroweb import MiddlewareStack, RequestQueue, RouteSpec, Server
+from ferroweb._engine_plan import EnginePlan
+from ferroweb._ferroweb import RequestQueue, Server
 from ferroweb._lifespan import Lifespan
 
 if TYPE_CHECKING:
@@ -46,9 +47,8 @@ class Engine(Protocol):
     def close(self, grace: float = ...) -> None: ...
 
 
-#: Builds the engine for a route table and the queue it feeds (``error_route``: where routing
-#: misses go when the app's exception handlers may answer them).
-EngineFactory = Callable[[list[RouteSpec], RequestQueue, "int | None", "MiddlewareStack | None"], Engine]
+#: Builds the engine for a plan.
+EngineFactory = Callable[[EnginePlan], Engine]
 
 
 class AppRuntime:
@@ -66,6 +66,7 @@ class AppRuntime:
         # serve fails at once.
         self.dispatcher = Dispatcher(app, self.queue, loop, self.blocking_executor)
         self._routes = list(app.routes)
+        self._mounts = list(app.mounts)
         self._routing_errors = app.handles_routing_errors()
         self._make_engine: EngineFactory | None = None
         self.engine: Engine | None = None
@@ -88,12 +89,7 @@ class AppRuntime:
             self.dispatcher.attach()
         self._make_engine = make_engine
         try:
-            self.engine = make_engine(
-                self.dispatcher.route_specs,
-                self.queue,
-                self.dispatcher.error_route,
-                self.dispatcher.default_middleware,
-            )
+            self.engine = make_engine(self.dispatcher.plan(self.queue))
         except BaseException:
             self.dispatcher.detach()
             await self.lifespan.shutdown()
@@ -106,6 +102,7 @@ class AppRuntime:
             self.app.handles_routing_errors() != self._routing_errors
             or len(routes) != len(self._routes)
             or not all(map(operator.is_, routes, self._routes))
+            or list(self.app.mounts) != self._mounts
         )
 
     def reload_routes(self) -> None:
@@ -120,12 +117,11 @@ class AppRuntime:
         self.dispatcher = dispatcher
         self.queue = queue
         self._routes = list(self.app.routes)
+        self._mounts = list(self.app.mounts)
         self._routing_errors = self.app.handles_routing_errors()
         with background.use(self.background):
             dispatcher.attach()
-        self.engine = self._make_engine(
-            dispatcher.route_specs, self.queue, dispatcher.error_route, dispatcher.default_middleware
-        )
+        self.engine = self._make_engine(dispatcher.plan(self.queue))
 
     async def stop(self, *, force: asyncio.Event | None = None, in_flight_timeout: float = 5.0) -> bool:
         """Shuts down in the order of the module's docstring. Returns True when it was forced

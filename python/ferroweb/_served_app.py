@@ -13,12 +13,15 @@ if TYPE_CHECKING:
     from ferroweb.config import ServerConfig
     from ferroweb.datastructures import State
     from ferroweb.middleware import Middleware
-    from ferroweb.routing import Route
+    from ferroweb.routing import Mount, Route
 
 
 class ServedApp(Protocol):
     @property
     def routes(self) -> Sequence[Route]: ...
+
+    @property
+    def mounts(self) -> Sequence[Mount]: ...
 
     @property
     def config(self) -> ServerConfig: ...

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from ferroweb.middleware import Middleware, check_list, merge
+from ferroweb.staticfiles import StaticFiles
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -83,6 +84,26 @@ class Route:
             object.__setattr__(self, "description", (self.endpoint.__doc__ or "").strip() or None)
 
 
+@dataclass(frozen=True)
+class Mount:
+    """A static directory served under ``path`` (``""`` for the root: the paths no route
+    takes)."""
+
+    path: str
+    app: StaticFiles
+    name: str | None = None
+    #: The mount's effective middleware, merged as a route's is.
+    middleware: tuple[Middleware, ...] = ()
+
+
+def _mount_path(path: str) -> str:
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise ValueError(f"mount path must start with '/': {path!r}")
+    if "{" in path or "}" in path:
+        raise ValueError(f"mount path takes no parameters: {path!r}")
+    return path.rstrip("/")
+
+
 def _normalise_methods(methods: Iterable[str]) -> tuple[str, ...]:
     result: list[str] = []
     for method in methods:
@@ -119,6 +140,7 @@ class Router:
         #: Applied to every route of this router (a route's own entry of a class wins).
         self.middleware = check_list(middleware, f"router {prefix or '/'!r}")
         self.routes: list[Route] = []
+        self.mounts: list[Mount] = []
 
     def add_route(
         self,
@@ -237,6 +259,34 @@ class Router:
 
         return decorator
 
+    def mount(
+        self,
+        path: str,
+        app: StaticFiles,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Middleware] | None = None,
+    ) -> Mount:
+        """Serves ``app`` (a ``ferroweb.staticfiles.StaticFiles``) under ``path``: ``/static``
+        answers ``/static/css/site.css`` from ``css/site.css`` in its directory. ``"/"`` mounts
+        at the root, answering the paths no route takes. The mount gets this router's (and the
+        app's) middleware, and its own ``middleware`` entries replace those of their class."""
+        if not isinstance(app, StaticFiles):
+            raise TypeError(
+                f"mount {path!r}: only ferroweb.staticfiles.StaticFiles can be mounted,"
+                f" not {type(app).__name__}"
+            )
+        mount = Mount(
+            path=self.prefix + _mount_path(path),
+            app=app,
+            name=name,
+            middleware=merge(self.middleware, check_list(middleware, f"mount {path!r}")),
+        )
+        if any(existing.path == mount.path for existing in self.mounts):
+            raise ValueError(f"a directory is already mounted at {path!r}")
+        self.mounts.append(mount)
+        return mount
+
     def include_router(
         self,
         router: Router,
@@ -257,5 +307,13 @@ class Router:
                     path=_join(self.prefix + prefix, route.path),
                     tags=tuple(dict.fromkeys(merged_tags)),
                     middleware=merge(self.middleware, route.middleware),
+                )
+            )
+        for mount in router.mounts:
+            self.mounts.append(
+                replace(
+                    mount,
+                    path=self.prefix + prefix + mount.path,
+                    middleware=merge(self.middleware, mount.middleware),
                 )
             )

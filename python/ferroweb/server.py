@@ -13,12 +13,13 @@ import time
 from typing import TYPE_CHECKING
 
 from ferroweb import background
-from ferroweb._ferroweb import MiddlewareStack, RequestQueue, RouteSpec, Server
+from ferroweb._ferroweb import Server
 from ferroweb._lifespan import StartupFailed
 from ferroweb._runtime import AppRuntime
 from ferroweb.config import ServerConfig
 
 if TYPE_CHECKING:
+    from ferroweb._engine_plan import EnginePlan
     from ferroweb._served_app import ServedApp
 
 logger = logging.getLogger("ferroweb")
@@ -83,13 +84,10 @@ async def _serve(app: ServedApp, config: ServerConfig) -> None:
             force.set()
         stop.set()
 
-    def start_server(
-        routes: list[RouteSpec],
-        queue: RequestQueue,
-        error_route: int | None,
-        middleware: MiddlewareStack | None,
-    ) -> Server:
-        return Server(config, routes, queue, error_route, middleware=middleware)
+    def start_server(plan: EnginePlan) -> Server:
+        return Server(
+            config, plan.routes, plan.queue, plan.error_route, middleware=plan.middleware, mounts=plan.mounts
+        )
 
     # The one app of this process: background.run works from any thread of it.
     with background.use(runtime.background, process_wide=True):

@@ -48,11 +48,28 @@ impl RouteSpec {
 /// Why a route table could not be built. Raised at start-up, never per request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouteError {
-    InvalidPath { path: String, message: String },
-    DuplicateRoute { path: String, method: Method },
-    DuplicateWebSocket { path: String },
-    UnsupportedMethod { path: String, method: Method },
-    NoMethods { path: String },
+    InvalidPath {
+        path: String,
+        message: String,
+    },
+    DuplicateRoute {
+        path: String,
+        method: Method,
+    },
+    DuplicateWebSocket {
+        path: String,
+    },
+    UnsupportedMethod {
+        path: String,
+        method: Method,
+    },
+    NoMethods {
+        path: String,
+    },
+    /// Two directories mounted at the same prefix.
+    DuplicateMount {
+        prefix: String,
+    },
 }
 
 impl fmt::Display for RouteError {
@@ -71,6 +88,9 @@ impl fmt::Display for RouteError {
                 write!(f, "WebSocket route {path:?} is registered twice")
             }
             Self::NoMethods { path } => write!(f, "route {path:?} has no methods"),
+            Self::DuplicateMount { prefix } => {
+                write!(f, "a directory is mounted at {prefix:?} twice")
+            }
         }
     }
 }
@@ -132,6 +152,31 @@ pub struct RouteTable {
     pub(crate) middleware: HashMap<RouteId, Arc<crate::Middleware>>,
     /// The app's own middleware: what requests no route matches (404, 405, OPTIONS) get.
     pub(crate) default_middleware: Option<Arc<crate::Middleware>>,
+    pub(crate) mounts: Vec<StaticMount>,
+}
+
+/// A directory served under a prefix (`""`: at the root, for paths no route takes).
+#[derive(Debug, Clone)]
+pub(crate) struct StaticMount {
+    pub(crate) prefix: String,
+    pub(crate) files: Arc<crate::StaticFiles>,
+    pub(crate) middleware: Option<Arc<crate::Middleware>>,
+}
+
+impl StaticMount {
+    /// The router patterns that reach the mount: the prefix itself, the prefix with a slash,
+    /// and everything below it. A root mount has none: it is the router's fallback.
+    pub(crate) fn patterns(&self) -> Vec<String> {
+        if self.prefix.is_empty() {
+            return Vec::new();
+        }
+        let prefix = &self.prefix;
+        vec![
+            prefix.clone(),
+            format!("{prefix}/"),
+            format!("{prefix}/{{*path}}"),
+        ]
+    }
 }
 
 impl RouteTable {
@@ -210,6 +255,49 @@ impl RouteTable {
     pub fn with_default_middleware(mut self, middleware: crate::Middleware) -> Self {
         self.default_middleware = Some(Arc::new(middleware));
         self
+    }
+
+    /// Serves `files` under `prefix` (`"/static"`; `"/"` or `""` for the root, which then
+    /// answers the paths no route takes), with the mount's effective `middleware`.
+    pub fn with_static_files(
+        mut self,
+        prefix: &str,
+        files: Arc<crate::StaticFiles>,
+        middleware: Option<crate::Middleware>,
+    ) -> Result<Self, RouteError> {
+        let prefix = prefix.trim_end_matches('/').to_owned();
+        let invalid = |message: &str| RouteError::InvalidPath {
+            path: prefix.clone(),
+            message: message.to_owned(),
+        };
+        if !prefix.is_empty() && !prefix.starts_with('/') {
+            return Err(invalid("must start with '/'"));
+        }
+        if prefix.contains(['{', '}']) {
+            return Err(invalid("a mount prefix takes no parameters"));
+        }
+        if self.mounts.iter().any(|mount| mount.prefix == prefix) {
+            return Err(RouteError::DuplicateMount { prefix });
+        }
+        let mount = StaticMount {
+            prefix,
+            files,
+            middleware: middleware.map(Arc::new),
+        };
+        // Conflicts with routes and other mounts surface here, as they do for routes.
+        let mut checker = matchit::Router::new();
+        let existing = self.order.iter().cloned();
+        let mounted = self.mounts.iter().flat_map(StaticMount::patterns);
+        for pattern in existing.chain(mounted).chain(mount.patterns()) {
+            checker
+                .insert(pattern.as_str(), ())
+                .map_err(|err| RouteError::InvalidPath {
+                    path: pattern.clone(),
+                    message: err.to_string(),
+                })?;
+        }
+        self.mounts.push(mount);
+        Ok(self)
     }
 
     pub fn len(&self) -> usize {

@@ -32,6 +32,9 @@ use crate::request::{ClientAddr, PendingRequest, RoutingError};
 use crate::response::HandlerResponse;
 use crate::router::{PathEntry, RouteId, RouteTable};
 use crate::websocket::{self, Accept};
+use static_mount::StaticEndpoint;
+
+mod static_mount;
 
 /// The address reported for requests made through [`AppService::call_in_process`].
 pub const TEST_CLIENT_ADDR: ClientAddr = ClientAddr::TestClient;
@@ -71,6 +74,36 @@ impl AppService {
                 continue;
             };
             router = router.route(path, method_router(entry, table, &shared));
+        }
+        let mut root_mount = None;
+        for mount in &table.mounts {
+            let endpoint = StaticEndpoint::new(mount, &shared);
+            let service = match mount.middleware.as_deref() {
+                Some(stack) if !stack.wraps_nothing() => {
+                    let cors = stack
+                        .cors
+                        .clone()
+                        .map_or(CorsSource::None, CorsSource::Fixed);
+                    middleware::wrap(endpoint, stack, cors)
+                }
+                _ => tower::util::BoxCloneSyncService::new(endpoint),
+            };
+            let patterns = mount.patterns();
+            if patterns.is_empty() {
+                root_mount = Some(service);
+                continue;
+            }
+            for pattern in patterns {
+                router = router.route_service(&pattern, service.clone());
+            }
+        }
+        if let Some(root) = root_mount {
+            // The root mount answers every path no route takes, its misses included.
+            return Self {
+                router: router.fallback_service(root).with_state(()),
+                dispatcher,
+                websocket_shutdown: Arc::new(websocket_shutdown),
+            };
         }
         let not_found_shared = Arc::clone(&shared);
         let not_found_service = tower::service_fn(move |request: Request<Body>| {

@@ -22,6 +22,7 @@ mod request;
 mod routes;
 mod scalars;
 mod server;
+mod static_files;
 mod stream;
 mod test_websocket;
 mod testing;
@@ -41,6 +42,7 @@ fn _ferroweb(module: &Bound<'_, PyModule>) -> PyResult<()> {
     routes::register(module)?;
     scalars::register(module)?;
     server::register(module)?;
+    static_files::register(module)?;
     stream::register(module)?;
     test_websocket::register(module)?;
     testing::register(module)?;

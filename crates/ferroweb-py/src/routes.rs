@@ -13,6 +13,7 @@ use crate::config::server_config;
 use crate::middleware::PyMiddlewareStack;
 use crate::params::{param_plan, PyParamSpec};
 use crate::queue::RequestQueue;
+use crate::static_files::PyMountSpec;
 
 /// A route: its id (the index Python dispatches on), the router template, its methods, the
 /// typed parameters the core extracts for it (None: nothing to extract), and whether it is a
@@ -108,6 +109,7 @@ fn route_table(
     routes: &[Py<PyRouteSpec>],
     error_route: Option<u32>,
     default_middleware: Option<&Py<PyMiddlewareStack>>,
+    mounts: &[Py<PyMountSpec>],
 ) -> PyResult<RouteTable> {
     let specs: Vec<RouteSpec> = routes
         .iter()
@@ -126,6 +128,20 @@ fn route_table(
     if let Some(stack) = default_middleware {
         table = table.with_default_middleware(stack.get().middleware.clone());
     }
+    for mount in mounts {
+        let mount = mount.get();
+        let middleware = mount
+            .middleware
+            .as_ref()
+            .map(|m| m.get().middleware.clone());
+        table = table
+            .with_static_files(
+                &mount.prefix,
+                Arc::clone(&mount.directory.get().files),
+                middleware,
+            )
+            .map_err(|err| PyValueError::new_err(err.to_string()))?;
+    }
     Ok(match error_route {
         Some(route) => table.with_error_route(route),
         None => table,
@@ -139,9 +155,10 @@ pub(crate) fn app_service(
     queue: &RequestQueue,
     error_route: Option<u32>,
     default_middleware: Option<&Py<PyMiddlewareStack>>,
+    mounts: &[Py<PyMountSpec>],
 ) -> PyResult<(ServerConfig, AppService)> {
     let config = server_config(config)?;
-    let table = route_table(routes, error_route, default_middleware)?;
+    let table = route_table(routes, error_route, default_middleware, mounts)?;
     let dispatcher: Arc<dyn Dispatch> = queue.handoff.clone();
     let service = AppService::new(&table, dispatcher, &config);
     Ok((config, service))

@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use crate::middleware::PyMiddlewareStack;
 use crate::queue::RequestQueue;
 use crate::routes::{app_service, PyRouteSpec};
+use crate::static_files::PyMountSpec;
 
 #[pyclass(frozen, module = "ferroweb._ferroweb", name = "Server")]
 pub(crate) struct PyServer {
@@ -29,9 +30,10 @@ fn start_error(err: ServerError) -> PyErr {
 impl PyServer {
     /// Binds and starts serving at once; requests go to `queue`. With `error_route`, routing
     /// misses (404/405) are dispatched to that route instead of answered by the core;
-    /// `middleware` is the app's own, for requests no route serves.
+    /// `middleware` is the app's own, for requests no route serves; `mounts` are the static
+    /// directories served under their prefixes.
     #[new]
-    #[pyo3(signature = (config, routes, queue, error_route=None, *, middleware=None))]
+    #[pyo3(signature = (config, routes, queue, error_route=None, *, middleware=None, mounts=Vec::new()))]
     fn new(
         py: Python<'_>,
         config: &Bound<'_, PyAny>,
@@ -39,9 +41,16 @@ impl PyServer {
         queue: &RequestQueue,
         error_route: Option<u32>,
         middleware: Option<Py<PyMiddlewareStack>>,
+        mounts: Vec<Py<PyMountSpec>>,
     ) -> PyResult<Self> {
-        let (config, service) =
-            app_service(config, &routes, queue, error_route, middleware.as_ref())?;
+        let (config, service) = app_service(
+            config,
+            &routes,
+            queue,
+            error_route,
+            middleware.as_ref(),
+            &mounts,
+        )?;
         let notify = Arc::clone(&queue.handoff);
         let handle = py
             .detach(|| {

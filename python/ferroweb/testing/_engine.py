@@ -14,9 +14,6 @@ import httpx
 
 from ferroweb._ferroweb import (
     MessageKind,
-    MiddlewareStack,
-    RequestQueue,
-    RouteSpec,
     TestStream,
     TestTransport,
     TestWebSocket,
@@ -25,6 +22,7 @@ from ferroweb._runtime import AppRuntime
 from ferroweb.websockets import WebSocketDisconnect
 
 if TYPE_CHECKING:
+    from ferroweb._engine_plan import EnginePlan
     from ferroweb._served_app import ServedApp
 
 #: Transports not closed yet. Their runtime threads call back into Python, which must not
@@ -137,14 +135,15 @@ class InProcessApp:
         self._starting.set_result(runtime)
         return runtime
 
-    def _make_transport(
-        self,
-        routes: list[RouteSpec],
-        queue: RequestQueue,
-        error_route: int | None,
-        middleware: MiddlewareStack | None,
-    ) -> TestTransport:
-        transport = TestTransport(self.app.config, routes, queue, error_route, middleware=middleware)
+    def _make_transport(self, plan: EnginePlan) -> TestTransport:
+        transport = TestTransport(
+            self.app.config,
+            plan.routes,
+            plan.queue,
+            plan.error_route,
+            middleware=plan.middleware,
+            mounts=plan.mounts,
+        )
         _open_transports.add(transport)
         return transport
 

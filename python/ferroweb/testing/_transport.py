@@ -25,7 +25,12 @@ Runner = Callable[[Coroutine[Any, Any, T]], T]
 def _target(request: httpx.Request) -> str:
     """The request target as sent on the wire: path and query, already percent-encoded; in
     absolute form for ``https`` URLs, so the app sees the request as a secure one (as it does
-    behind TLS: ``request.url.scheme``, HSTS)."""
+    behind TLS: ``request.url.scheme``, HSTS). The ``target`` request extension replaces it
+    exactly as written, as it does for httpx's network transports (to send paths that URL
+    normalisation would change, such as ``/a/../b``)."""
+    raw = request.extensions.get("target")
+    if isinstance(raw, bytes):
+        return raw.decode("ascii")
     target = request.url.raw_path.decode("ascii")
     if request.url.scheme == "https":
         return f"https://{request.url.netloc.decode('ascii')}{target}"
