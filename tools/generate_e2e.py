@@ -44,6 +44,7 @@ from typing import Any
 import e2e_background
 import e2e_lifespan
 import e2e_middleware
+import e2e_static
 import e2e_streams
 import e2e_websockets
 from e2e_source import Behaviours, Definition, FixtureError, identifier, kwargs, lit, pascal
@@ -99,6 +100,7 @@ RESERVED = {
     *SUPPORT_NAMES,
     *(name for plugin in PLUGINS for name in plugin.module_names),
     *e2e_middleware.MODULE_NAMES,
+    *e2e_static.MODULE_NAMES,
     "APPS",
     "FIXTURE_APP",
 }
@@ -421,6 +423,7 @@ def app_module(category: str, fixtures: list[dict[str, Any]]) -> str:
         "from ferroweb.params import Body, Cookie, File, Form, Header, Path, Query, UploadFile",
         *(line for plugin in PLUGINS for line in plugin.imports),
         *e2e_middleware.IMPORTS,
+        *e2e_static.IMPORTS,
     ]
     doc = (
         f'"""ferroweb apps serving the {category} fixtures: one handler per fixture, declaring its'
@@ -488,6 +491,13 @@ def app_blocks(
         blocks.append(f"{app_var} = App({', '.join(arguments)})\n")
     for fixture in group:
         func_name = func_names[fixture["name"]]
+        if e2e_static.is_static(fixture):
+            try:
+                directory = define(writer, Definition(f"{func_name}_directory", ""))
+                blocks.append(directory + e2e_static.mount_source(fixture, app_var, f"{func_name}_directory"))
+            except (FixtureError, KeyError) as exc:
+                raise FixtureError(f"{fixture['name']}: {exc}") from exc
+            continue
         plugin = BY_BEHAVIOUR.get(fixture["handler"].get("behaviour", "echo"))
         try:
             for definition in plugin.definitions(fixture, func_name) if plugin else []:

@@ -571,14 +571,20 @@ class TestClientPool:
         write_files(fixture, self._files_root)
         headers = request.headers
         if needs_validators(headers):
-            plain = client.request("GET", request.target, follow_redirects=False)
+            plain = client.request(
+                "GET", request.target, follow_redirects=False, extensions=_as_written(request.target)
+            )
             headers = fill_validators(headers, {k.lower(): v for k, v in plain.headers.multi_items()})
             request = WireRequest(request.method, request.target, headers, request.body)
         expected = fixture["expected_response"]
         parse_events = "events" in expected and not any(key in expected for key in RAW_EXPECTATIONS)
         reader = BodyReader(fixture["request"].get("read"))
         with client.stream(
-            request.method, request.target, headers=dict(headers), content=request.body or None
+            request.method,
+            request.target,
+            headers=dict(headers),
+            content=request.body or None,
+            extensions=_as_written(request.target),
         ) as response:
             _read_testclient(response, reader, parse_events)
             status = response.status_code
@@ -601,6 +607,11 @@ class TestClientPool:
             handler_support.use_files_root(None)
 
 
+def _as_written(target: str) -> dict[str, Any]:
+    """Sends the target as the fixture wrote it: httpx would resolve ``..`` segments first."""
+    return {"target": target.encode("ascii")}
+
+
 def _send_testclient(client: TestClient, request: WireRequest) -> Answer:
     response = client.request(
         request.method,
@@ -608,6 +619,7 @@ def _send_testclient(client: TestClient, request: WireRequest) -> Answer:
         headers=dict(request.headers),
         content=request.body or None,
         follow_redirects=False,
+        extensions=_as_written(request.target),
     )
     return Answer(
         response.status_code,

@@ -202,3 +202,54 @@ def note(fixture: str, event: Any) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         with open(directory / NOTES_FILE, "a", encoding="utf-8") as file:
             file.write(json.dumps(event) + "\n")
+
+
+# -- static files -------------------------------------------------------------------------------
+
+_static_base: Path | None = None
+
+
+def _encode(encoding: str, text: str) -> bytes:
+    data = text.encode()
+    if encoding == "gzip":
+        import gzip
+
+        return gzip.compress(data, mtime=0)
+    if encoding == "br":
+        import brotli
+
+        return bytes(brotli.compress(data))
+    if encoding == "zstd":
+        import zstandard
+
+        return zstandard.ZstdCompressor().compress(data)
+    raise ValueError(f"unknown encoding {encoding!r}")
+
+
+def static_tree(fixture: str, public: dict[str, Any], outside: dict[str, str]) -> Path:
+    """Writes a ``static_files`` fixture's tree and returns the directory to mount:
+    ``<base>/<fixture>/public`` holds ``public`` (text, or ``{"encoding", "text"}`` for a
+    precompressed sibling), ``<base>/<fixture>`` the ``outside`` files a traversal would be
+    after. Each process (the test run, a live server) writes its own copy when the app module
+    is imported, and removes it when it exits."""
+    global _static_base
+    if _static_base is None:
+        import atexit
+        import shutil
+        import tempfile
+
+        _static_base = Path(tempfile.mkdtemp(prefix="ferroweb-e2e-static-"))
+        atexit.register(shutil.rmtree, _static_base, True)
+    root = _static_base / fixture
+    directory = root / "public"
+    directory.mkdir(parents=True, exist_ok=True)
+    for relative, content in outside.items():
+        (root / relative).write_text(content)
+    for relative, content in public.items():
+        path = directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content)
+        else:
+            path.write_bytes(_encode(content["encoding"], content["text"]))
+    return directory

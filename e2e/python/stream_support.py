@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-STREAMED_BEHAVIOURS = ("stream", "sse", "file")
+STREAMED_BEHAVIOURS = ("stream", "sse", "file", "static_files")
 PROBE_ROUTE = "/__e2e__/probes/{name}"
 PROBE_TIMEOUT = 5.0
 VALIDATOR_TOKENS = {"<<etag>>": "etag", "<<last-modified>>": "last-modified"}

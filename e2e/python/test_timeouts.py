@@ -14,6 +14,7 @@ FIXTURES = [
     "timeout_covers_time_to_response_head",
     "timeout_custom_status",
     "timeout_fast_handler_unaffected",
+    "timeout_stream_first_chunk_late",
     "timeout_sync_handler",
     "timeout_app_default_applies",
     "timeout_route_overrides_app",

@@ -52,6 +52,21 @@ async def timeout_fast_handler_unaffected(q: Annotated[str, Query()]) -> dict:
     return {"q": q}
 
 
+@app_1.get("/timeouts/stream-late", middleware=[Timeout(seconds=0.2)])
+def timeout_stream_first_chunk_late() -> StreamingResponse:
+    """A stream whose first chunk comes after the Timeout is answered with the timeout problem: the limit covers the time to the first chunk."""
+
+    def produce() -> Iterator[str]:
+        yield "too late"
+
+    async def chunks() -> AsyncIterator[str]:
+        for item in produce():
+            await asyncio.sleep(0.8)
+            yield item
+
+    return StreamingResponse(chunks())
+
+
 @app_1.get("/timeouts/sync", middleware=[Timeout(seconds=0.2)])
 def timeout_sync_handler() -> dict:
     """A sync handler slower than its Timeout is answered 408 at the deadline (its late result is discarded)."""
@@ -84,5 +99,6 @@ FIXTURE_APP: dict[str, str] = {
     "timeout_custom_status": "app_1",
     "timeout_fast_handler_unaffected": "app_1",
     "timeout_route_overrides_app": "app_2",
+    "timeout_stream_first_chunk_late": "app_1",
     "timeout_sync_handler": "app_1",
 }
