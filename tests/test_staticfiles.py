@@ -292,3 +292,22 @@ def test_repr_names_the_settings(tree: Path) -> None:
     files = StaticFiles(tree, html=True)
     assert repr(files).startswith(f"StaticFiles(directory={str(tree.resolve())!r}, html=True")
     assert files.directory == tree.resolve()
+
+
+def test_a_body_compressed_on_the_fly_gets_a_weak_etag(tree: Path) -> None:
+    app = App(middleware=[Compression()])
+    app.mount("/static", StaticFiles(tree))
+    with TestClient(app) as client:
+        plain = client.get("/static/big.txt", headers={"accept-encoding": "identity"})
+        compressed = client.get("/static/big.txt", headers={"accept-encoding": "gzip"})
+        assert compressed.headers["content-encoding"] == "gzip"
+        assert compressed.headers["etag"] == "W/" + plain.headers["etag"]
+        revalidated = client.get(
+            "/static/big.txt",
+            headers={"accept-encoding": "gzip", "if-none-match": compressed.headers["etag"]},
+        )
+        assert revalidated.status_code == 304
+        # a precompressed sibling is its own file, with its own strong tag
+        sibling = client.get("/static/app.css", headers={"accept-encoding": "gzip"})
+        assert sibling.headers["content-encoding"] == "gzip"
+        assert sibling.headers["etag"].startswith('"')

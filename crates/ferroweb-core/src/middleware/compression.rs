@@ -6,7 +6,7 @@
 //! `Cache-Control: no-transform`, small bodies. tower-http itself skips responses that already
 //! have a `Content-Encoding` and ranges (`Content-Range`).
 
-use http::{header, HeaderMap, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use http_body::Body;
 use tower_http::compression::predicate::Predicate;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
@@ -53,6 +53,38 @@ impl CompressionPolicy {
                 minimum_size: self.minimum_size,
             })
     }
+}
+
+/// Marks a response that left the handler with a `Content-Encoding` of its own (a
+/// precompressed file, say), which compression passes through untouched.
+#[derive(Debug, Clone, Copy)]
+struct EncodedByHandler;
+
+pub(crate) fn mark_encoded<B>(mut response: Response<B>) -> Response<B> {
+    if response.headers().contains_key(header::CONTENT_ENCODING) {
+        response.extensions_mut().insert(EncodedByHandler);
+    }
+    response
+}
+
+/// A body we compressed is another representation of the resource, so its strong `ETag`
+/// (which promises byte-identical bodies, RFC 9110 section 8.8.3) becomes weak, as nginx does
+/// when it gzips; conditional requests with either form still match by weak comparison.
+pub(crate) fn weaken_etag<B>(mut response: Response<B>) -> Response<B> {
+    if response.extensions().get::<EncodedByHandler>().is_some()
+        || !response.headers().contains_key(header::CONTENT_ENCODING)
+    {
+        return response;
+    }
+    let strong = response
+        .headers()
+        .get(header::ETAG)
+        .filter(|tag| tag.as_bytes().first() == Some(&b'"'))
+        .map(|tag| [b"W/", tag.as_bytes()].concat());
+    if let Some(weak) = strong.and_then(|tag| HeaderValue::from_bytes(&tag).ok()) {
+        response.headers_mut().insert(header::ETAG, weak);
+    }
+    response
 }
 
 /// Media types whose bodies are already compressed (or gain nothing): never re-compressed.

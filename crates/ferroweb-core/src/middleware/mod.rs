@@ -138,8 +138,8 @@ where
         Some(policy) => BoxCloneSyncService::new(
             policy
                 .layer()
-                .layer(endpoint)
-                .map_response(|response| response.map(Body::new)),
+                .layer(endpoint.map_response(compression::mark_encoded))
+                .map_response(|response| compression::weaken_etag(response.map(Body::new))),
         ),
         None => BoxCloneSyncService::new(endpoint),
     };

@@ -52,3 +52,29 @@ fn what_is_never_compressed() {
     assert!(!Compressible { minimum_size: 0 }.allows(StatusCode::NO_CONTENT, &headers, None));
     assert!(!Compressible { minimum_size: 0 }.allows(StatusCode::NOT_MODIFIED, &headers, None));
 }
+
+fn tagged(etag: &str, encoding: Option<&'static str>) -> Response<()> {
+    let mut response = Response::new(());
+    response
+        .headers_mut()
+        .insert(header::ETAG, HeaderValue::from_str(etag).unwrap());
+    if let Some(encoding) = encoding {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
+    response
+}
+
+#[test]
+fn only_bodies_we_compressed_get_a_weak_etag() {
+    let ours = weaken_etag(tagged("\"abc\"", Some("gzip")));
+    assert_eq!(ours.headers()[header::ETAG], "W/\"abc\"");
+    let already_weak = weaken_etag(tagged("W/\"abc\"", Some("br")));
+    assert_eq!(already_weak.headers()[header::ETAG], "W/\"abc\"");
+    let uncompressed = weaken_etag(tagged("\"abc\"", None));
+    assert_eq!(uncompressed.headers()[header::ETAG], "\"abc\"");
+    // the handler's own encoding (a precompressed file): its tag is its own
+    let handlers = weaken_etag(mark_encoded(tagged("\"abc\"", Some("gzip"))));
+    assert_eq!(handlers.headers()[header::ETAG], "\"abc\"");
+}
