@@ -144,3 +144,21 @@ def test_duplicate_route_fails_when_the_app_starts(app: App) -> None:
 def test_unsupported_method_rejected() -> None:
     with pytest.raises(ValueError):
         App().route("/x", methods=["TRACE"])(lambda: None)
+
+
+def test_redirect_slashes_is_on_by_default_and_can_be_turned_off() -> None:
+    for enabled in (True, False):
+        app = App(redirect_slashes=enabled)
+
+        @app.get("/items")
+        def items() -> list[int]:
+            return [1]
+
+        with TestClient(app, follow_redirects=False) as client:
+            response = client.get("/items/?page=2")
+            if enabled:
+                assert response.status_code == 307
+                assert response.headers["location"] == "/items?page=2"
+                assert client.get("/items/", follow_redirects=True).json() == [1]
+            else:
+                assert response.status_code == 404

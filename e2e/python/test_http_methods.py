@@ -14,15 +14,16 @@ FIXTURES = [
     "method_405_get_on_post_route",
     "method_head_explicit_handler",
     "method_head_on_get_route_with_query",
+    "method_missing_slash_redirects_with_query",
+    "method_trailing_slash_without_twin_is_404",
     "method_404_options_unknown_path",
     "method_405_head_on_post_route",
     "method_404_post_unknown_path",
     "method_options_automatic_post_route",
-    "method_404_trailing_slash",
-    "method_options_explicit_handler",
     "method_404_unknown_path",
-    "method_post_json_echo",
+    "method_options_explicit_handler",
     "method_405_before_validation",
+    "method_post_json_echo",
     "method_405_delete_on_put_route",
     "method_405_patch_on_get_route",
     "method_405_put_on_get_route",
@@ -35,6 +36,7 @@ FIXTURES = [
     "method_options_automatic_get_route",
     "method_patch_partial_body",
     "method_put_path_and_body",
+    "method_trailing_slash_redirects",
 ]
 
 

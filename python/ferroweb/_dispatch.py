@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ferroweb._compile import RequestHandler, Services, compile_route
 from ferroweb._engine_plan import EnginePlan
 from ferroweb._exception_handlers import ExceptionMapper
-from ferroweb._ferroweb import MountSpec, RouteSpec
+from ferroweb._ferroweb import MountSpec, RouteSpec, RoutingPlan
 from ferroweb._respond import Responder
 from ferroweb._waits import Waits
 from ferroweb.middleware import core_stack
@@ -85,6 +85,7 @@ class Dispatcher:
         self.error_route: int | None = None
         #: The app's own middleware, for requests no route serves (404, 405, OPTIONS).
         self.default_middleware = core_stack(app.middleware)
+        self._redirect_slashes = bool(app.redirect_slashes)
         #: The static directories, under their prefixes.
         self.mounts = [
             MountSpec(mount.path, mount.app._directory, middleware=core_stack(mount.middleware))
@@ -97,7 +98,14 @@ class Dispatcher:
 
     def plan(self, queue: RequestQueue) -> EnginePlan:
         """What an engine feeding ``queue`` serves for this app."""
-        return EnginePlan(self.route_specs, queue, self.error_route, self.default_middleware, self.mounts)
+        routing = RoutingPlan(
+            self.route_specs,
+            error_route=self.error_route,
+            middleware=self.default_middleware,
+            mounts=self.mounts,
+            redirect_slashes=self._redirect_slashes,
+        )
+        return EnginePlan(routing, queue)
 
     # -- wiring -----------------------------------------------------------------------------
 

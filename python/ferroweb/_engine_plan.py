@@ -6,18 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ferroweb._ferroweb import MiddlewareStack, MountSpec, RequestQueue, RouteSpec
+from ferroweb._ferroweb import RequestQueue, RoutingPlan
 
 
 @dataclass(frozen=True, slots=True)
 class EnginePlan:
-    """What an engine serves: the route table and the queue it feeds."""
+    """What an engine serves (routes, the error route, the app's middleware, static mounts,
+    the slash rule) and the queue it feeds."""
 
-    routes: list[RouteSpec]
+    routing: RoutingPlan
     queue: RequestQueue
-    #: Where routing misses go when the app's exception handlers may answer them.
-    error_route: int | None
-    #: The app's own middleware, for requests no route serves.
-    middleware: MiddlewareStack | None
-    #: Static directories and their prefixes.
-    mounts: list[MountSpec]

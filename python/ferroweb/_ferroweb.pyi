@@ -20,6 +20,7 @@ __all__ = [
     "ResponseAlreadySent",
     "ResponseStream",
     "RouteSpec",
+    "RoutingPlan",
     "SecurityHeadersPolicy",
     "Server",
     "StaticDirectory",
@@ -159,6 +160,25 @@ class RouteSpec:
     def middleware(self) -> MiddlewareStack | None: ...
     @property
     def websocket(self) -> bool: ...
+
+@final
+class RoutingPlan:
+    """What the core routes for an app: routes, where misses go (``error_route``), the app's
+    own middleware, static mounts, and whether misses redirect to the other slash form."""
+
+    def __new__(
+        cls,
+        routes: Sequence[RouteSpec],
+        *,
+        error_route: int | None = None,
+        middleware: MiddlewareStack | None = None,
+        mounts: Sequence[MountSpec] = ...,
+        redirect_slashes: bool = False,
+    ) -> RoutingPlan: ...
+    @property
+    def routes(self) -> list[RouteSpec]: ...
+    @property
+    def redirect_slashes(self) -> bool: ...
 
 @final
 class StaticDirectory:
@@ -353,12 +373,8 @@ class Server:
     def __new__(
         cls,
         config: Any,
-        routes: Sequence[RouteSpec],
+        plan: RoutingPlan,
         queue: RequestQueue,
-        error_route: int | None = None,
-        *,
-        middleware: MiddlewareStack | None = None,
-        mounts: Sequence[MountSpec] = ...,
     ) -> Server: ...
     @property
     def local_addr(self) -> tuple[str, int]: ...
@@ -372,12 +388,8 @@ class TestTransport:
     def __new__(
         cls,
         config: Any,
-        routes: Sequence[RouteSpec],
+        plan: RoutingPlan,
         queue: RequestQueue,
-        error_route: int | None = None,
-        *,
-        middleware: MiddlewareStack | None = None,
-        mounts: Sequence[MountSpec] = ...,
     ) -> TestTransport: ...
     def send_streaming(
         self,

@@ -30,6 +30,9 @@ class ServedApp(Protocol):
     def debug(self) -> bool: ...
 
     @property
+    def redirect_slashes(self) -> bool: ...
+
+    @property
     def middleware(self) -> Sequence[Middleware]:
         """The app's own middleware: also what requests no route serves get."""
 

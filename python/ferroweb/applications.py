@@ -38,8 +38,13 @@ class App(Router):
         on_startup: Sequence[Callable[[], Any]] | None = None,
         on_shutdown: Sequence[Callable[[], Any]] | None = None,
         middleware: Sequence[Middleware] | None = None,
+        redirect_slashes: bool = True,
     ) -> None:
         super().__init__(tags=tags, middleware=middleware)
+        #: A request that matches no route, when the same path with (or without) a trailing
+        #: slash does, is redirected there with 307 (by the core, without Python), as in
+        #: Starlette; ``False`` answers it 404.
+        self.redirect_slashes = redirect_slashes
         #: ``lifespan(app)`` is entered before the server accepts connections and exited
         #: after it stopped; a mapping it yields is merged into ``app.state``.
         self.lifespan = lifespan

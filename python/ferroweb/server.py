@@ -85,9 +85,7 @@ async def _serve(app: ServedApp, config: ServerConfig) -> None:
         stop.set()
 
     def start_server(plan: EnginePlan) -> Server:
-        return Server(
-            config, plan.routes, plan.queue, plan.error_route, middleware=plan.middleware, mounts=plan.mounts
-        )
+        return Server(config, plan.routing, plan.queue)
 
     # The one app of this process: background.run works from any thread of it.
     with background.use(runtime.background, process_wide=True):

@@ -153,6 +153,7 @@ pub struct RouteTable {
     /// The app's own middleware: what requests no route matches (404, 405, OPTIONS) get.
     pub(crate) default_middleware: Option<Arc<crate::Middleware>>,
     pub(crate) mounts: Vec<StaticMount>,
+    pub(crate) redirect_slashes: bool,
 }
 
 /// A directory served under a prefix (`""`: at the root, for paths no route takes).
@@ -298,6 +299,13 @@ impl RouteTable {
         }
         self.mounts.push(mount);
         Ok(self)
+    }
+
+    /// A request that matches no route, when the same path with (or without) a trailing
+    /// slash does, is redirected there with 307 (as Starlette does) instead of a 404.
+    pub fn with_redirect_slashes(mut self, enabled: bool) -> Self {
+        self.redirect_slashes = enabled;
+        self
     }
 
     pub fn len(&self) -> usize {

@@ -48,6 +48,8 @@ struct Shared {
     websocket_shutdown: watch::Receiver<bool>,
     /// Where routing misses go when the binding wants to answer them itself.
     error_route: Option<RouteId>,
+    /// The route patterns, to find the other form of a missed path (`RouteTable::with_redirect_slashes`).
+    slash_twins: Option<matchit::Router<()>>,
 }
 
 /// The whole application as one tower service. Cheap to clone (one `Arc` inside axum).
@@ -67,6 +69,7 @@ impl AppService {
             websocket: config.websocket.clone(),
             websocket_shutdown: websocket_shutdown_signal,
             error_route: table.error_route,
+            slash_twins: table.redirect_slashes.then(|| slash_matcher(table)),
         });
         let mut router = axum::Router::new();
         for path in &table.order {
@@ -289,12 +292,69 @@ async fn method_fallback(
 }
 
 async fn not_found(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
+    if let Some(location) = shared
+        .slash_twins
+        .as_ref()
+        .and_then(|twins| slash_twin(twins, request.uri()))
+    {
+        return redirect(StatusCode::TEMPORARY_REDIRECT, &location);
+    }
+    nothing_here(shared, request).await
+}
+
+/// The 404 itself (also for a path below a static mount that names no file: mounts take
+/// every path below their prefix, so a slash redirect there could only loop).
+async fn nothing_here(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
     let error = RoutingError {
         status: StatusCode::NOT_FOUND,
         detail: format!("no route matches {}", request.uri().path()),
         allow: None,
     };
     routing_miss(shared, request, error, HeaderMap::new()).await
+}
+
+/// Every route pattern, in a matcher of its own: only misses consult it. Mounts are left out:
+/// they match every path below their prefix, whatever its slash.
+fn slash_matcher(table: &RouteTable) -> matchit::Router<()> {
+    let mut matcher = matchit::Router::new();
+    let mounts = table
+        .mounts
+        .iter()
+        .flat_map(crate::router::StaticMount::patterns);
+    for pattern in table.order.iter().cloned().chain(mounts) {
+        // The table already inserted these without error; a failure here only means one
+        // pattern is not considered for a redirect.
+        let _ = matcher.insert(pattern.as_str(), ());
+    }
+    matcher
+}
+
+/// `/items/` for `/items` and the reverse, when that form is routed: the target a 307 sends
+/// the client to, query kept. The root never loses its slash.
+fn slash_twin(matcher: &matchit::Router<()>, uri: &http::Uri) -> Option<String> {
+    let path = uri.path();
+    let twin = match path.strip_suffix('/') {
+        Some("") => return None,
+        Some(stripped) => stripped.to_owned(),
+        None => format!("{path}/"),
+    };
+    // `//evil.example` would be read as another host by the client.
+    if twin.starts_with("//") || matcher.at(&twin).is_err() {
+        return None;
+    }
+    Some(match uri.query() {
+        Some(query) => format!("{twin}?{query}"),
+        None => twin,
+    })
+}
+
+fn redirect(status: StatusCode, location: &str) -> Response<Body> {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }
 
 /// Answers a routing miss here, or hands it to the binding's error route when it has one

@@ -105,65 +105,112 @@ impl PyRouteSpec {
     }
 }
 
-fn route_table(
-    routes: &[Py<PyRouteSpec>],
+/// What the core routes for an app: its routes, where misses go, the app's own middleware,
+/// the static mounts and the trailing-slash rule. Checked into a route table when an engine
+/// is built from it.
+#[pyclass(frozen, module = "ferroweb._ferroweb", name = "RoutingPlan")]
+pub(crate) struct PyRoutingPlan {
+    routes: Vec<Py<PyRouteSpec>>,
     error_route: Option<u32>,
-    default_middleware: Option<&Py<PyMiddlewareStack>>,
-    mounts: &[Py<PyMountSpec>],
-) -> PyResult<RouteTable> {
-    let specs: Vec<RouteSpec> = routes
-        .iter()
-        .map(|route| route.get().route.clone())
-        .collect();
-    let mut table = RouteTable::new(specs).map_err(|err| PyValueError::new_err(err.to_string()))?;
-    for route in routes {
-        let route = route.get();
-        if let Some(plan) = &route.plan {
-            table = table.with_param_plan(route.route.id, plan.clone());
-        }
-        if let Some(stack) = &route.middleware {
-            table = table.with_middleware(route.route.id, stack.get().middleware.clone());
-        }
-    }
-    if let Some(stack) = default_middleware {
-        table = table.with_default_middleware(stack.get().middleware.clone());
-    }
-    for mount in mounts {
-        let mount = mount.get();
-        let middleware = mount
-            .middleware
-            .as_ref()
-            .map(|m| m.get().middleware.clone());
-        table = table
-            .with_static_files(
-                &mount.prefix,
-                Arc::clone(&mount.directory.get().files),
-                middleware,
-            )
-            .map_err(|err| PyValueError::new_err(err.to_string()))?;
-    }
-    Ok(match error_route {
-        Some(route) => table.with_error_route(route),
-        None => table,
-    })
+    middleware: Option<Py<PyMiddlewareStack>>,
+    mounts: Vec<Py<PyMountSpec>>,
+    redirect_slashes: bool,
 }
 
-/// Reads the Python config and builds the service that routes into `queue`.
+#[pymethods]
+impl PyRoutingPlan {
+    /// With `error_route`, routing misses (404/405) are dispatched to that route instead of
+    /// answered by the core; `middleware` is the app's own, for requests no route serves;
+    /// `mounts` are the static directories served under their prefixes.
+    #[new]
+    #[pyo3(signature = (
+        routes, *, error_route=None, middleware=None, mounts=Vec::new(), redirect_slashes=false
+    ))]
+    fn new(
+        routes: Vec<Py<PyRouteSpec>>,
+        error_route: Option<u32>,
+        middleware: Option<Py<PyMiddlewareStack>>,
+        mounts: Vec<Py<PyMountSpec>>,
+        redirect_slashes: bool,
+    ) -> Self {
+        Self {
+            routes,
+            error_route,
+            middleware,
+            mounts,
+            redirect_slashes,
+        }
+    }
+
+    #[getter]
+    fn routes(&self, py: Python<'_>) -> Vec<Py<PyRouteSpec>> {
+        self.routes
+            .iter()
+            .map(|route| route.clone_ref(py))
+            .collect()
+    }
+
+    #[getter]
+    fn redirect_slashes(&self) -> bool {
+        self.redirect_slashes
+    }
+}
+
+impl PyRoutingPlan {
+    fn route_table(&self) -> PyResult<RouteTable> {
+        let invalid = |err: ferroweb_core::RouteError| PyValueError::new_err(err.to_string());
+        let specs: Vec<RouteSpec> = self
+            .routes
+            .iter()
+            .map(|route| route.get().route.clone())
+            .collect();
+        let mut table = RouteTable::new(specs)
+            .map_err(invalid)?
+            .with_redirect_slashes(self.redirect_slashes);
+        for route in &self.routes {
+            let route = route.get();
+            if let Some(plan) = &route.plan {
+                table = table.with_param_plan(route.route.id, plan.clone());
+            }
+            if let Some(stack) = &route.middleware {
+                table = table.with_middleware(route.route.id, stack.get().middleware.clone());
+            }
+        }
+        if let Some(stack) = &self.middleware {
+            table = table.with_default_middleware(stack.get().middleware.clone());
+        }
+        for mount in &self.mounts {
+            let mount = mount.get();
+            let middleware = mount
+                .middleware
+                .as_ref()
+                .map(|m| m.get().middleware.clone());
+            let files = Arc::clone(&mount.directory.get().files);
+            table = table
+                .with_static_files(&mount.prefix, files, middleware)
+                .map_err(invalid)?;
+        }
+        Ok(match self.error_route {
+            Some(route) => table.with_error_route(route),
+            None => table,
+        })
+    }
+}
+
+/// Reads the Python config and builds the service that routes `plan` into `queue`.
 pub(crate) fn app_service(
     config: &Bound<'_, PyAny>,
-    routes: &[Py<PyRouteSpec>],
+    plan: &PyRoutingPlan,
     queue: &RequestQueue,
-    error_route: Option<u32>,
-    default_middleware: Option<&Py<PyMiddlewareStack>>,
-    mounts: &[Py<PyMountSpec>],
 ) -> PyResult<(ServerConfig, AppService)> {
     let config = server_config(config)?;
-    let table = route_table(routes, error_route, default_middleware, mounts)?;
+    let table = plan.route_table()?;
     let dispatcher: Arc<dyn Dispatch> = queue.handoff.clone();
     let service = AppService::new(&table, dispatcher, &config);
     Ok((config, service))
 }
 
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
-    module.add_class::<PyRouteSpec>()
+    module.add_class::<PyRouteSpec>()?;
+    module.add_class::<PyRoutingPlan>()
 }

@@ -8,10 +8,8 @@ use parking_lot::Mutex;
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::middleware::PyMiddlewareStack;
 use crate::queue::RequestQueue;
-use crate::routes::{app_service, PyRouteSpec};
-use crate::static_files::PyMountSpec;
+use crate::routes::{app_service, PyRoutingPlan};
 
 #[pyclass(frozen, module = "ferroweb._ferroweb", name = "Server")]
 pub(crate) struct PyServer {
@@ -28,29 +26,16 @@ fn start_error(err: ServerError) -> PyErr {
 
 #[pymethods]
 impl PyServer {
-    /// Binds and starts serving at once; requests go to `queue`. With `error_route`, routing
-    /// misses (404/405) are dispatched to that route instead of answered by the core;
-    /// `middleware` is the app's own, for requests no route serves; `mounts` are the static
-    /// directories served under their prefixes.
+    /// Binds and starts serving `plan` at once; requests go to `queue`.
     #[new]
-    #[pyo3(signature = (config, routes, queue, error_route=None, *, middleware=None, mounts=Vec::new()))]
+    #[pyo3(signature = (config, plan, queue))]
     fn new(
         py: Python<'_>,
         config: &Bound<'_, PyAny>,
-        routes: Vec<Py<PyRouteSpec>>,
+        plan: PyRef<'_, PyRoutingPlan>,
         queue: &RequestQueue,
-        error_route: Option<u32>,
-        middleware: Option<Py<PyMiddlewareStack>>,
-        mounts: Vec<Py<PyMountSpec>>,
     ) -> PyResult<Self> {
-        let (config, service) = app_service(
-            config,
-            &routes,
-            queue,
-            error_route,
-            middleware.as_ref(),
-            &mounts,
-        )?;
+        let (config, service) = app_service(config, &plan, queue)?;
         let notify = Arc::clone(&queue.handoff);
         let handle = py
             .detach(|| {

@@ -14,10 +14,8 @@ use pyo3::types::PyBytes;
 use tokio::sync::Semaphore;
 
 use crate::headers::{append_raw_headers, headers_list};
-use crate::middleware::PyMiddlewareStack;
 use crate::queue::RequestQueue;
-use crate::routes::{app_service, PyRouteSpec};
-use crate::static_files::PyMountSpec;
+use crate::routes::{app_service, PyRoutingPlan};
 use crate::test_websocket::{self, TestWebSocket, WebSocketCallbacks};
 
 #[pyclass(frozen, weakref, module = "ferroweb._ferroweb")]
@@ -72,23 +70,13 @@ impl TestTransport {
     }
 
     #[new]
-    #[pyo3(signature = (config, routes, queue, error_route=None, *, middleware=None, mounts=Vec::new()))]
+    #[pyo3(signature = (config, plan, queue))]
     fn new(
         config: &Bound<'_, PyAny>,
-        routes: Vec<Py<PyRouteSpec>>,
+        plan: PyRef<'_, PyRoutingPlan>,
         queue: &RequestQueue,
-        error_route: Option<u32>,
-        middleware: Option<Py<PyMiddlewareStack>>,
-        mounts: Vec<Py<PyMountSpec>>,
     ) -> PyResult<Self> {
-        let (_, service) = app_service(
-            config,
-            &routes,
-            queue,
-            error_route,
-            middleware.as_ref(),
-            &mounts,
-        )?;
+        let (_, service) = app_service(config, &plan, queue)?;
         let idle = service.dispatcher();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)

@@ -50,6 +50,18 @@ def method_head_on_get_route_with_query(
     return {"q": q, "limit": limit}
 
 
+@app_1.post("/slashed/")
+def method_missing_slash_redirects_with_query(q: Annotated[str, Query()]) -> dict:
+    """The reverse: a route declared with a trailing slash gets requests without it redirected there, the query kept; 307 keeps the method and body."""
+    return {"q": q}
+
+
+@app_1.get("/lonely")
+def method_trailing_slash_without_twin_is_404() -> dict:
+    """A trailing-slash path whose other form is not routed either is a plain 404."""
+    return {}
+
+
 app_2 = App()
 
 
@@ -84,8 +96,8 @@ app_4 = App()
 
 
 @app_4.get("/items/{item_id}")
-def method_404_trailing_slash(item_id: Annotated[int, Path()]) -> dict:
-    """A trailing slash is a different path: 404, no redirect (unlike FastAPI's redirect_slashes)."""
+def method_404_unknown_path(item_id: Annotated[int, Path()]) -> dict:
+    """An unknown path -> 404 problem+json naming the path."""
     return {"item_id": item_id}
 
 
@@ -99,8 +111,8 @@ app_5 = App()
 
 
 @app_5.get("/items/{item_id}")
-def method_404_unknown_path(item_id: Annotated[int, Path()]) -> dict:
-    """An unknown path -> 404 problem+json naming the path."""
+def method_405_before_validation(item_id: Annotated[int, Path()]) -> dict:
+    """Routing comes before conversion: a wrong method on a path whose parameter would not convert is 405, not 422."""
     return {"item_id": item_id}
 
 
@@ -113,54 +125,54 @@ def method_post_json_echo(item: Item) -> dict:
 app_6 = App()
 
 
-@app_6.get("/items/{item_id}")
-def method_405_before_validation(item_id: Annotated[int, Path()]) -> dict:
-    """Routing comes before conversion: a wrong method on a path whose parameter would not convert is 405, not 422."""
-    return {"item_id": item_id}
+@app_6.put("/items/{item_id}")
+def method_405_delete_on_put_route(item_id: Annotated[int, Path()], item: Item) -> dict:
+    """DELETE on a PUT-only route -> 405 with Allow PUT, OPTIONS."""
+    return {"item_id": item_id, "item": item}
 
 
 app_7 = App()
 
 
-@app_7.put("/items/{item_id}")
-def method_405_delete_on_put_route(item_id: Annotated[int, Path()], item: Item) -> dict:
-    """DELETE on a PUT-only route -> 405 with Allow PUT, OPTIONS."""
-    return {"item_id": item_id, "item": item}
+@app_7.get("/items/{item_id}")
+def method_405_patch_on_get_route(item_id: Annotated[int, Path()]) -> dict:
+    """PATCH on a GET route -> 405."""
+    return {"item_id": item_id}
 
 
 app_8 = App()
 
 
 @app_8.get("/items/{item_id}")
-def method_405_patch_on_get_route(item_id: Annotated[int, Path()]) -> dict:
-    """PATCH on a GET route -> 405."""
+def method_405_put_on_get_route(item_id: Annotated[int, Path()]) -> dict:
+    """A method the path does not serve -> 405 problem with an Allow header."""
     return {"item_id": item_id}
 
 
 app_9 = App()
 
 
-@app_9.get("/items/{item_id}")
-def method_405_put_on_get_route(item_id: Annotated[int, Path()]) -> dict:
-    """A method the path does not serve -> 405 problem with an Allow header."""
+@app_9.delete("/items/{item_id}")
+def method_delete_path_param(item_id: Annotated[int, Path()]) -> dict:
+    """A DELETE handler with a path parameter."""
     return {"item_id": item_id}
 
 
 app_10 = App()
 
 
-@app_10.delete("/items/{item_id}")
-def method_delete_path_param(item_id: Annotated[int, Path()]) -> dict:
-    """A DELETE handler with a path parameter."""
+@app_10.delete("/items/{item_id}", status_code=204)
+def method_delete_with_204(item_id: Annotated[int, Path()]) -> dict:
+    """A DELETE route with status_code 204 answers an empty body."""
     return {"item_id": item_id}
 
 
 app_11 = App()
 
 
-@app_11.delete("/items/{item_id}", status_code=204)
-def method_delete_with_204(item_id: Annotated[int, Path()]) -> dict:
-    """A DELETE route with status_code 204 answers an empty body."""
+@app_11.get("/items/{item_id}")
+def method_get_echo(item_id: Annotated[int, Path()]) -> dict:
+    """A GET handler answers its converted parameters."""
     return {"item_id": item_id}
 
 
@@ -168,8 +180,8 @@ app_12 = App()
 
 
 @app_12.get("/items/{item_id}")
-def method_get_echo(item_id: Annotated[int, Path()]) -> dict:
-    """A GET handler answers its converted parameters."""
+def method_head_on_get_route(item_id: Annotated[int, Path()]) -> dict:
+    """HEAD is answered from the GET route: same status and headers (content-length of the GET body, {"item_id":5} = 13 bytes), empty body."""
     return {"item_id": item_id}
 
 
@@ -177,54 +189,54 @@ app_13 = App()
 
 
 @app_13.get("/items/{item_id}")
-def method_head_on_get_route(item_id: Annotated[int, Path()]) -> dict:
-    """HEAD is answered from the GET route: same status and headers (content-length of the GET body, {"item_id":5} = 13 bytes), empty body."""
+def method_head_validation_error_has_no_body(item_id: Annotated[int, Path()]) -> dict:
+    """A HEAD request whose parameters fail gets the 422 status and problem headers, without a body."""
     return {"item_id": item_id}
 
 
 app_14 = App()
 
 
-@app_14.get("/items/{item_id}")
-def method_head_validation_error_has_no_body(item_id: Annotated[int, Path()]) -> dict:
-    """A HEAD request whose parameters fail gets the 422 status and problem headers, without a body."""
+@app_14.delete("/items/{item_id}")
+def method_options_automatic_delete_route(item_id: Annotated[int, Path()]) -> dict:
+    """OPTIONS on a DELETE route: Allow is DELETE, OPTIONS; the path parameter is not converted."""
     return {"item_id": item_id}
 
 
 app_15 = App()
 
 
-@app_15.delete("/items/{item_id}")
-def method_options_automatic_delete_route(item_id: Annotated[int, Path()]) -> dict:
-    """OPTIONS on a DELETE route: Allow is DELETE, OPTIONS; the path parameter is not converted."""
+@app_15.get("/items/{item_id}")
+def method_options_automatic_get_route(item_id: Annotated[int, Path()]) -> dict:
+    """OPTIONS on a GET route is answered automatically: 204, empty body, Allow listing GET, HEAD, OPTIONS."""
     return {"item_id": item_id}
 
 
 app_16 = App()
 
 
-@app_16.get("/items/{item_id}")
-def method_options_automatic_get_route(item_id: Annotated[int, Path()]) -> dict:
-    """OPTIONS on a GET route is answered automatically: 204, empty body, Allow listing GET, HEAD, OPTIONS."""
-    return {"item_id": item_id}
-
-
-app_17 = App()
-
-
-@app_17.patch("/items/{item_id}")
+@app_16.patch("/items/{item_id}")
 def method_patch_partial_body(item_id: Annotated[int, Path()], patch: ItemPatch) -> dict:
     """A PATCH handler with an all-optional Struct: members not sent are null in the echo."""
     return {"item_id": item_id, "patch": patch}
 
 
-app_18 = App()
+app_17 = App()
 
 
-@app_18.put("/items/{item_id}")
+@app_17.put("/items/{item_id}")
 def method_put_path_and_body(item_id: Annotated[int, Path()], item: Item) -> dict:
     """A PUT handler with a path parameter and a JSON body."""
     return {"item_id": item_id, "item": item}
+
+
+app_18 = App()
+
+
+@app_18.get("/items/{item_id}")
+def method_trailing_slash_redirects(item_id: Annotated[int, Path()]) -> dict:
+    """redirect_slashes (on by default, as in Starlette/FastAPI): /items/5/ matches no route but /items/5 does, so the core answers 307 to it without calling Python."""
+    return {"item_id": item_id}
 
 
 APPS: dict[str, App] = {
@@ -251,26 +263,28 @@ FIXTURE_APP: dict[str, str] = {
     "method_404_extra_segment": "app_1",
     "method_404_options_unknown_path": "app_2",
     "method_404_post_unknown_path": "app_3",
-    "method_404_trailing_slash": "app_4",
-    "method_404_unknown_path": "app_5",
-    "method_405_before_validation": "app_6",
-    "method_405_delete_on_put_route": "app_7",
+    "method_404_unknown_path": "app_4",
+    "method_405_before_validation": "app_5",
+    "method_405_delete_on_put_route": "app_6",
     "method_405_get_on_post_route": "app_1",
     "method_405_head_on_post_route": "app_2",
-    "method_405_patch_on_get_route": "app_8",
-    "method_405_put_on_get_route": "app_9",
-    "method_delete_path_param": "app_10",
-    "method_delete_with_204": "app_11",
-    "method_get_echo": "app_12",
+    "method_405_patch_on_get_route": "app_7",
+    "method_405_put_on_get_route": "app_8",
+    "method_delete_path_param": "app_9",
+    "method_delete_with_204": "app_10",
+    "method_get_echo": "app_11",
     "method_head_explicit_handler": "app_1",
-    "method_head_on_get_route": "app_13",
+    "method_head_on_get_route": "app_12",
     "method_head_on_get_route_with_query": "app_1",
-    "method_head_validation_error_has_no_body": "app_14",
-    "method_options_automatic_delete_route": "app_15",
-    "method_options_automatic_get_route": "app_16",
+    "method_head_validation_error_has_no_body": "app_13",
+    "method_missing_slash_redirects_with_query": "app_1",
+    "method_options_automatic_delete_route": "app_14",
+    "method_options_automatic_get_route": "app_15",
     "method_options_automatic_post_route": "app_3",
     "method_options_explicit_handler": "app_4",
-    "method_patch_partial_body": "app_17",
+    "method_patch_partial_body": "app_16",
     "method_post_json_echo": "app_5",
-    "method_put_path_and_body": "app_18",
+    "method_put_path_and_body": "app_17",
+    "method_trailing_slash_redirects": "app_18",
+    "method_trailing_slash_without_twin_is_404": "app_1",
 }

@@ -136,14 +136,7 @@ class InProcessApp:
         return runtime
 
     def _make_transport(self, plan: EnginePlan) -> TestTransport:
-        transport = TestTransport(
-            self.app.config,
-            plan.routes,
-            plan.queue,
-            plan.error_route,
-            middleware=plan.middleware,
-            mounts=plan.mounts,
-        )
+        transport = TestTransport(self.app.config, plan.routing, plan.queue)
         _open_transports.add(transport)
         return transport
 

@@ -10,7 +10,7 @@ use axum::body::Body;
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use tower::Service;
 
-use super::{not_found, routing_miss, BoxResponseFuture, Shared};
+use super::{not_found, nothing_here, routing_miss, BoxResponseFuture, Shared};
 use crate::request::RoutingError;
 use crate::router::StaticMount;
 use crate::static_files::{Answer, StaticFiles};
@@ -22,6 +22,9 @@ pub(super) struct StaticEndpoint {
     files: Arc<StaticFiles>,
     /// Bytes of the request path before the part looked up in the directory.
     prefix_len: usize,
+    /// A root mount's misses may still be a route's other slash form; a prefixed mount's
+    /// never are (see `nothing_here`).
+    at_root: bool,
     shared: Arc<Shared>,
 }
 
@@ -30,6 +33,7 @@ impl StaticEndpoint {
         Self {
             files: Arc::clone(&mount.files),
             prefix_len: mount.prefix.len(),
+            at_root: mount.prefix.is_empty(),
             shared: Arc::clone(shared),
         }
     }
@@ -66,7 +70,10 @@ impl StaticEndpoint {
         let (parts, body) = request.into_parts();
         match self.files.respond(&parts, &relative).await {
             Answer::Response(response) => response,
-            Answer::NotFound => not_found(self.shared, Request::from_parts(parts, body)).await,
+            Answer::NotFound if self.at_root => {
+                not_found(self.shared, Request::from_parts(parts, body)).await
+            }
+            Answer::NotFound => nothing_here(self.shared, Request::from_parts(parts, body)).await,
         }
     }
 }

@@ -295,6 +295,7 @@ fn request_future_stays_small() {
         websocket: WebSocketSettings::default(),
         websocket_shutdown: watch::channel(false).1,
         error_route: None,
+        slash_twins: None,
     });
     let target = Target {
         route: 0,
@@ -308,4 +309,45 @@ fn request_future_stays_small() {
     let size = std::mem::size_of_val(&future);
     // 4280 bytes before the rare paths were boxed; 1600 after (rustc 1.95, debug).
     assert!(size <= 2560, "the request future grew to {size} bytes");
+}
+
+#[tokio::test]
+async fn misses_redirect_to_the_other_slash_form_when_enabled() {
+    let table = || {
+        RouteTable::new([
+            RouteSpec::http(0, "/items", vec![Method::GET]),
+            RouteSpec::http(1, "/users/", vec![Method::POST]),
+            RouteSpec::http(2, "/files/{*rest}", vec![Method::GET]),
+        ])
+        .unwrap()
+    };
+    let recorder = Arc::new(Recorder::default());
+    let on = AppService::new(
+        &table().with_redirect_slashes(true),
+        recorder.clone(),
+        &ServerConfig::default(),
+    );
+    let off = AppService::new(&table(), recorder.clone(), &ServerConfig::default());
+    for (method, uri, location) in [
+        (Method::GET, "/items/?a=1", "/items?a=1"),
+        (Method::POST, "/users", "/users/"),
+        (Method::DELETE, "/items/", "/items"),
+    ] {
+        let response = on
+            .call_in_process(request(method, uri, Body::empty()))
+            .await;
+        assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT, "{uri}");
+        assert_eq!(response.headers()[header::LOCATION], location);
+    }
+    for uri in ["/nothing/", "/", "//items/"] {
+        let response = on
+            .call_in_process(request(Method::GET, uri, Body::empty()))
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{uri}");
+    }
+    let response = off
+        .call_in_process(request(Method::GET, "/items/", Body::empty()))
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(recorder.calls.load(Ordering::SeqCst), 0);
 }
