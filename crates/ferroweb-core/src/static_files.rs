@@ -18,7 +18,7 @@ use axum::body::Body;
 use http::request::Parts;
 use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 
-use crate::file::{serve_file, FileSpec, RequestConditions};
+use crate::file::{serve_file_blocking, FileSpec, RequestConditions};
 use negotiate::Variant;
 
 /// How a directory is served (see [`StaticFiles::new`]).
@@ -173,21 +173,44 @@ impl StaticFiles {
         };
         let files = Arc::clone(self);
         let relative = relative.to_owned();
-        let found = tokio::task::spawn_blocking(move || files.lookup(&relative, &variants))
-            .await
-            .unwrap_or_else(|error| {
-                tracing::error!(%error, "a static file lookup failed");
-                Found::Nothing
-            });
         let conditions = RequestConditions::from_request(&request.method, &request.headers);
-        match found {
-            Found::Nothing => Answer::NotFound,
-            Found::AddSlash => Answer::Response(add_slash(request)),
+        let head_only = head_only(&request.method);
+        // One blocking step for the lookup and the file itself (a small one read whole).
+        let answered = tokio::task::spawn_blocking(move || {
+            let found = files.lookup(&relative, &variants);
+            files.answer(found, conditions, head_only)
+        })
+        .await;
+        match answered {
+            Ok(Some(response)) => Answer::Response(response),
+            Ok(None) => Answer::NotFound,
+            Err(error) => {
+                tracing::error!(%error, "a static file lookup failed");
+                Answer::NotFound
+            }
+        }
+        .or_add_slash(request)
+    }
+
+    /// Blocking: the response for what the lookup found (`None`: nothing, the router's 404).
+    fn answer(
+        &self,
+        found: Found,
+        conditions: RequestConditions,
+        head_only: RequestConditions,
+    ) -> Option<Response<Body>> {
+        let spec = match found {
+            Found::Nothing => return None,
+            Found::AddSlash => {
+                let mut response = Response::new(Body::empty());
+                *response.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+                return Some(response);
+            }
             Found::NotFoundPage(path) => {
                 let mut spec = FileSpec::new(path);
                 spec.status = StatusCode::NOT_FOUND;
-                spec.conditions = head_only(&request.method);
-                Answer::Response(serve_file(spec).await)
+                spec.conditions = head_only;
+                spec
             }
             Found::File {
                 path,
@@ -215,9 +238,10 @@ impl StaticFiles {
                             .to_owned(),
                     );
                 }
-                Answer::Response(serve_file(spec).await)
+                spec
             }
-        }
+        };
+        Some(serve_file_blocking(spec))
     }
 
     /// The blocking part: where `relative` leads, confined to the directory.
@@ -293,20 +317,25 @@ impl StaticFiles {
     }
 }
 
-/// `/dir` -> `/dir/`, the query kept, as a relative reference so that it survives proxies
-/// that rewrite the host.
-fn add_slash(request: &Parts) -> Response<Body> {
-    let uri = &request.uri;
-    let location = match uri.query() {
-        Some(query) => format!("{}/?{query}", uri.path()),
-        None => format!("{}/", uri.path()),
-    };
-    let mut response = Response::new(Body::empty());
-    *response.status_mut() = StatusCode::TEMPORARY_REDIRECT;
-    if let Ok(value) = HeaderValue::try_from(location) {
-        response.headers_mut().insert(header::LOCATION, value);
+impl Answer {
+    /// The directory redirect of HTML mode gets its `Location` here, from the request:
+    /// `/dir` -> `/dir/`, the query kept, as a relative reference so that it survives proxies
+    /// that rewrite the host.
+    fn or_add_slash(mut self, request: &Parts) -> Self {
+        if let Self::Response(response) = &mut self {
+            if response.status() == StatusCode::TEMPORARY_REDIRECT {
+                let uri = &request.uri;
+                let location = match uri.query() {
+                    Some(query) => format!("{}/?{query}", uri.path()),
+                    None => format!("{}/", uri.path()),
+                };
+                if let Ok(value) = HeaderValue::try_from(location) {
+                    response.headers_mut().insert(header::LOCATION, value);
+                }
+            }
+        }
+        self
     }
-    response
 }
 
 /// A 404 page takes no validators or ranges; only HEAD still matters.
