@@ -1,6 +1,9 @@
 //! Response compression (gzip, brotli, zstd) by tower-http, negotiated by `Accept-Encoding`
 //! q-values, with our own rules for what is never compressed.
 //!
+//! Complete in-memory bodies are compressed in one call by [`whole`]; tower-http compresses
+//! streams and bodies larger than [`whole::WHOLE_BODY_LIMIT`].
+//!
 //! tower-http's `compress_when` replaces its default predicate (the one that skips SSE), so
 //! [`Compressible`] repeats every exclusion we need: event streams, media and archives,
 //! `Cache-Control: no-transform`, small bodies. tower-http itself skips responses that already
@@ -10,6 +13,11 @@ use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use http_body::Body;
 use tower_http::compression::predicate::Predicate;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
+
+mod accept;
+mod whole;
+
+pub(crate) use whole::{prepare, WholeBodyCompression};
 
 /// The compression settings of a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,13 +67,6 @@ impl CompressionPolicy {
 /// precompressed file, say), which compression passes through untouched.
 #[derive(Debug, Clone, Copy)]
 struct EncodedByHandler;
-
-pub(crate) fn mark_encoded<B>(mut response: Response<B>) -> Response<B> {
-    if response.headers().contains_key(header::CONTENT_ENCODING) {
-        response.extensions_mut().insert(EncodedByHandler);
-    }
-    response
-}
 
 /// A body we compressed is another representation of the resource, so its strong `ETag`
 /// (which promises byte-identical bodies, RFC 9110 section 8.8.3) becomes weak, as nginx does
@@ -170,6 +171,10 @@ impl Predicate for Compressible {
     where
         B: Body,
     {
+        // Complete bodies are compressed by `WholeBodyCompression`, outside tower-http.
+        if response.extensions().get::<whole::WholeBody>().is_some() {
+            return false;
+        }
         self.allows(
             response.status(),
             response.headers(),

@@ -135,12 +135,13 @@ where
     S::Future: Send + 'static,
 {
     let inner = match &middleware.compression {
-        Some(policy) => BoxCloneSyncService::new(
-            policy
+        Some(policy) => BoxCloneSyncService::new(compression::WholeBodyCompression {
+            inner: policy
                 .layer()
-                .layer(endpoint.map_response(compression::mark_encoded))
+                .layer(endpoint.map_response(compression::prepare))
                 .map_response(|response| compression::weaken_etag(response.map(Body::new))),
-        ),
+            policy: *policy,
+        }),
         None => BoxCloneSyncService::new(endpoint),
     };
     if middleware.trusted_hosts.is_none()

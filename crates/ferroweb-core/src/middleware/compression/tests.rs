@@ -75,6 +75,8 @@ fn only_bodies_we_compressed_get_a_weak_etag() {
     let uncompressed = weaken_etag(tagged("\"abc\"", None));
     assert_eq!(uncompressed.headers()[header::ETAG], "\"abc\"");
     // the handler's own encoding (a precompressed file): its tag is its own
-    let handlers = weaken_etag(mark_encoded(tagged("\"abc\"", Some("gzip"))));
+    let handlers = weaken_etag(prepare(
+        tagged("\"abc\"", Some("gzip")).map(|()| axum::body::Body::empty()),
+    ));
     assert_eq!(handlers.headers()[header::ETAG], "\"abc\"");
 }

@@ -1,0 +1,259 @@
+//! Complete bodies compressed in one call.
+//!
+//! Most API responses leave the handler whole (JSON, a small file read in one step). Sending
+//! them through a streaming encoder costs a fresh encoder state per response (hundreds of
+//! kilobytes to allocate and clear), an async read adapter and chunked transfer coding. Here a
+//! body that is already in memory and at most [`WHOLE_BODY_LIMIT`] long is compressed by one
+//! call into an encoder kept per thread and reset between uses, and is sent with a
+//! `Content-Length`. Streams, and bodies larger than the limit, still go through tower-http,
+//! which compresses them chunk by chunk.
+
+use std::cell::RefCell;
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use axum::body::Body;
+use bytes::Bytes;
+use flate2::{Compress, Compression, FlushCompress, Status};
+use futures_util::StreamExt;
+use http::{header, HeaderValue, Request, Response};
+use http_body::Body as _;
+use http_body_util::{BodyStream, StreamBody};
+use tower::Service;
+
+use super::accept::{self, Coding};
+use super::{Compressible, CompressionPolicy, EncodedByHandler};
+
+/// The largest body compressed in one call. Compressing a megabyte at gzip's default level
+/// takes a few milliseconds of a runtime thread; larger bodies are streamed so other
+/// connections on that thread are served in between.
+pub(crate) const WHOLE_BODY_LIMIT: u64 = 1024 * 1024;
+
+/// Marks a response whose body is complete in memory; it holds the body's bytes.
+#[derive(Debug, Clone)]
+pub(crate) struct WholeBody(Bytes);
+
+/// Runs between the handler and tower-http: marks handler-encoded responses, and complete
+/// in-memory bodies (which tower-http then leaves alone, see [`Compressible`]).
+pub(crate) fn prepare(response: Response<Body>) -> Response<Body> {
+    let (mut parts, mut body) = response.into_parts();
+    if parts.headers.contains_key(header::CONTENT_ENCODING) {
+        parts.extensions.insert(EncodedByHandler);
+        return Response::from_parts(parts, body);
+    }
+    let Some(size) = body.size_hint().exact() else {
+        return Response::from_parts(parts, body);
+    };
+    if size == 0 || size > WHOLE_BODY_LIMIT {
+        return Response::from_parts(parts, body);
+    }
+    // An in-memory body yields everything on its first poll; a body that would wait (a file
+    // still being read, a stream) answers Pending, which consumes nothing, and stays a stream.
+    let mut context = Context::from_waker(Waker::noop());
+    let body = match Pin::new(&mut body).poll_frame(&mut context) {
+        Poll::Pending => body,
+        Poll::Ready(None) => Body::empty(),
+        Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+            Ok(data) if body.is_end_stream() => {
+                parts.extensions.insert(WholeBody(data.clone()));
+                Body::from(data)
+            }
+            Ok(data) => prepend(http_body::Frame::data(data), body),
+            Err(frame) => prepend(frame, body),
+        },
+        Poll::Ready(Some(Err(error))) => {
+            Body::new(StreamBody::new(futures_util::stream::iter([Err(error)])))
+        }
+    };
+    Response::from_parts(parts, body)
+}
+
+/// Puts a frame already taken from `rest` back in front of it.
+fn prepend(first: http_body::Frame<Bytes>, rest: Body) -> Body {
+    let head = futures_util::stream::iter([Ok::<_, axum::Error>(first)]);
+    Body::new(StreamBody::new(head.chain(BodyStream::new(rest))))
+}
+
+/// The outermost part of compression: negotiates the request's coding and compresses the
+/// complete bodies [`prepare`] marked.
+#[derive(Clone)]
+pub(crate) struct WholeBodyCompression<S> {
+    pub(crate) inner: S,
+    pub(crate) policy: CompressionPolicy,
+}
+
+type ResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+impl<S> Service<Request<Body>> for WholeBodyCompression<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let coding = accept::preferred(request.headers(), &self.policy);
+        let policy = self.policy;
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let Ok(response) = response.await;
+            Ok(compress(response, coding, &policy))
+        })
+    }
+}
+
+/// Compresses a marked response with `coding`, under the same rules tower-http applies.
+fn compress(
+    mut response: Response<Body>,
+    coding: Coding,
+    policy: &CompressionPolicy,
+) -> Response<Body> {
+    let Some(WholeBody(data)) = response.extensions_mut().remove::<WholeBody>() else {
+        return response;
+    };
+    let headers = response.headers();
+    let compressible = !headers.contains_key(header::CONTENT_ENCODING)
+        && !headers.contains_key(header::CONTENT_RANGE)
+        && response.body().size_hint().exact() == Some(data.len() as u64)
+        && Compressible {
+            minimum_size: policy.minimum_size,
+        }
+        .allows(response.status(), headers, Some(data.len() as u64));
+    if !compressible {
+        return response;
+    }
+    let varies = response
+        .headers()
+        .get_all(header::VARY)
+        .iter()
+        .any(|value| {
+            value
+                .as_bytes()
+                .split(|byte| *byte == b',')
+                .any(|name| name.trim_ascii().eq_ignore_ascii_case(b"accept-encoding"))
+        });
+    if !varies {
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if coding == Coding::Identity {
+        return response;
+    }
+    let encoded = match encode(coding, policy.level, &data) {
+        Ok(encoded) => encoded,
+        Err(error) => {
+            // The uncompressed body is still a correct answer.
+            tracing::warn!(%error, ?coding, "compression failed; sending the body as it is");
+            return response;
+        }
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::ACCEPT_RANGES);
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(encoded.len()));
+    parts
+        .headers
+        .insert(header::CONTENT_ENCODING, coding.header_value());
+    super::weaken_etag(Response::from_parts(parts, Body::from(encoded)))
+}
+
+/// Each algorithm's level: tower-http's defaults (gzip 6, brotli 4 as nginx uses on the fly,
+/// zstd 3) and its clamping of explicit levels, so both paths compress alike.
+fn encode(coding: Coding, level: Option<i32>, data: &[u8]) -> io::Result<Vec<u8>> {
+    match coding {
+        Coding::Identity => Ok(data.to_vec()),
+        Coding::Gzip => gzip(level.map_or(6, |level| level.clamp(0, 9)), data),
+        Coding::Brotli => brotli(level.map_or(4, |level| level.clamp(0, 11)), data),
+        Coding::Zstd => {
+            let range = zstd::compression_level_range();
+            zstd(
+                level.map_or(zstd::DEFAULT_COMPRESSION_LEVEL, |level| {
+                    level.clamp(*range.start(), *range.end())
+                }),
+                data,
+            )
+        }
+    }
+}
+
+thread_local! {
+    /// One gzip encoder per level, per runtime thread: `reset` reuses its state.
+    static GZIP: RefCell<[Option<Compress>; 10]> = const { RefCell::new([const { None }; 10]) };
+    static ZSTD: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+}
+
+/// Runs `work` with this thread's encoder; an error (not a panic) while the thread is being
+/// torn down or, were it ever to happen, on re-entry.
+fn with_thread_encoder<T: 'static>(
+    key: &'static std::thread::LocalKey<RefCell<T>>,
+    work: impl FnOnce(&mut T) -> io::Result<Vec<u8>>,
+) -> io::Result<Vec<u8>> {
+    key.try_with(|cell| {
+        let mut encoder = cell.try_borrow_mut().map_err(io::Error::other)?;
+        work(&mut encoder)
+    })
+    .map_err(io::Error::other)?
+}
+
+fn gzip(level: i32, data: &[u8]) -> io::Result<Vec<u8>> {
+    // `level` is within 0..=9 (clamped by the caller), so it indexes the table.
+    let level = level.unsigned_abs().min(9);
+    with_thread_encoder(&GZIP, |encoders| {
+        let encoder = encoders[level as usize]
+            .get_or_insert_with(|| Compress::new_gzip(Compression::new(level), 15));
+        encoder.reset();
+        let mut output = Vec::with_capacity(data.len() / 2 + 64);
+        let mut consumed = 0;
+        loop {
+            let before = encoder.total_in();
+            let status = encoder
+                .compress_vec(&data[consumed..], &mut output, FlushCompress::Finish)
+                .map_err(io::Error::other)?;
+            let advanced = encoder.total_in() - before;
+            consumed += usize::try_from(advanced).map_err(io::Error::other)?;
+            match status {
+                Status::StreamEnd => return Ok(output),
+                // The output is full: give it as much room again and go on.
+                Status::Ok | Status::BufError => output.reserve(output.capacity().max(64)),
+            }
+        }
+    })
+}
+
+fn brotli(quality: i32, data: &[u8]) -> io::Result<Vec<u8>> {
+    let params = brotli::enc::BrotliEncoderParams {
+        quality,
+        size_hint: data.len(),
+        ..Default::default()
+    };
+    let mut output = Vec::with_capacity(data.len() / 2 + 64);
+    brotli::BrotliCompress(&mut &data[..], &mut output, &params)?;
+    Ok(output)
+}
+
+fn zstd(level: i32, data: &[u8]) -> io::Result<Vec<u8>> {
+    with_thread_encoder(&ZSTD, |slot| {
+        let compressor = match slot {
+            Some(compressor) => {
+                compressor.set_compression_level(level)?;
+                compressor
+            }
+            None => slot.insert(zstd::bulk::Compressor::new(level)?),
+        };
+        compressor.compress(data)
+    })
+}
+
+#[cfg(test)]
+mod tests;
