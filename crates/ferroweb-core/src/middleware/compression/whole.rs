@@ -4,11 +4,10 @@
 //! them through a streaming encoder costs a fresh encoder state per response (hundreds of
 //! kilobytes to allocate and clear), an async read adapter and chunked transfer coding. Here a
 //! body that is already in memory and at most [`WHOLE_BODY_LIMIT`] long is compressed by one
-//! call into an encoder kept per thread and reset between uses, and is sent with a
+//! call into a pooled encoder, reset between uses, and is sent with a
 //! `Content-Length`. Streams, and bodies larger than the limit, still go through tower-http,
 //! which compresses them chunk by chunk.
 
-use std::cell::RefCell;
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
@@ -22,6 +21,7 @@ use futures_util::StreamExt;
 use http::{header, HeaderValue, Request, Response};
 use http_body::Body as _;
 use http_body_util::{BodyStream, StreamBody};
+use parking_lot::Mutex;
 use tower::Service;
 
 use super::accept::{self, Coding};
@@ -187,48 +187,54 @@ fn encode(coding: Coding, level: Option<i32>, data: &[u8]) -> io::Result<Vec<u8>
     }
 }
 
-thread_local! {
-    /// One gzip encoder per level, per runtime thread: `reset` reuses its state.
-    static GZIP: RefCell<[Option<Compress>; 10]> = const { RefCell::new([const { None }; 10]) };
-    static ZSTD: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
-}
+/// Encoders kept between bodies (gzip per level, zstd). A shared pool rather than
+/// thread-locals: a Python extension module has little static TLS to spare, and loading one
+/// with large thread-local state fails ("cannot allocate memory in static TLS block").
+static GZIP: Mutex<Vec<(u32, Compress)>> = Mutex::new(Vec::new());
+static ZSTD: Mutex<Vec<zstd::bulk::Compressor<'static>>> = Mutex::new(Vec::new());
 
-/// Runs `work` with this thread's encoder; an error (not a panic) while the thread is being
-/// torn down or, were it ever to happen, on re-entry.
-fn with_thread_encoder<T: 'static>(
-    key: &'static std::thread::LocalKey<RefCell<T>>,
-    work: impl FnOnce(&mut T) -> io::Result<Vec<u8>>,
-) -> io::Result<Vec<u8>> {
-    key.try_with(|cell| {
-        let mut encoder = cell.try_borrow_mut().map_err(io::Error::other)?;
-        work(&mut encoder)
-    })
-    .map_err(io::Error::other)?
-}
+/// At most this many idle encoders of each kind are kept (one per runtime thread is enough).
+const POOL_SIZE: usize = 16;
 
 fn gzip(level: i32, data: &[u8]) -> io::Result<Vec<u8>> {
-    // `level` is within 0..=9 (clamped by the caller), so it indexes the table.
+    // `level` is within 0..=9 (clamped by the caller).
     let level = level.unsigned_abs().min(9);
-    with_thread_encoder(&GZIP, |encoders| {
-        let encoder = encoders[level as usize]
-            .get_or_insert_with(|| Compress::new_gzip(Compression::new(level), 15));
-        encoder.reset();
-        let mut output = Vec::with_capacity(data.len() / 2 + 64);
-        let mut consumed = 0;
-        loop {
-            let before = encoder.total_in();
-            let status = encoder
-                .compress_vec(&data[consumed..], &mut output, FlushCompress::Finish)
-                .map_err(io::Error::other)?;
-            let advanced = encoder.total_in() - before;
-            consumed += usize::try_from(advanced).map_err(io::Error::other)?;
-            match status {
-                Status::StreamEnd => return Ok(output),
-                // The output is full: give it as much room again and go on.
-                Status::Ok | Status::BufError => output.reserve(output.capacity().max(64)),
-            }
+    let pooled = {
+        let mut pool = GZIP.lock();
+        let found = pool.iter().position(|(pooled, _)| *pooled == level);
+        found.map(|index| pool.swap_remove(index).1)
+    };
+    let mut encoder = match pooled {
+        Some(mut encoder) => {
+            encoder.reset();
+            encoder
         }
-    })
+        None => Compress::new_gzip(Compression::new(level), 15),
+    };
+    let result = deflate_all(&mut encoder, data);
+    let mut pool = GZIP.lock();
+    if pool.len() < POOL_SIZE {
+        pool.push((level, encoder));
+    }
+    result
+}
+
+fn deflate_all(encoder: &mut Compress, data: &[u8]) -> io::Result<Vec<u8>> {
+    let mut output = Vec::with_capacity(data.len() / 2 + 64);
+    let mut consumed = 0;
+    loop {
+        let before = encoder.total_in();
+        let status = encoder
+            .compress_vec(&data[consumed..], &mut output, FlushCompress::Finish)
+            .map_err(io::Error::other)?;
+        let advanced = encoder.total_in() - before;
+        consumed += usize::try_from(advanced).map_err(io::Error::other)?;
+        match status {
+            Status::StreamEnd => return Ok(output),
+            // The output is full: give it as much room again and go on.
+            Status::Ok | Status::BufError => output.reserve(output.capacity().max(64)),
+        }
+    }
 }
 
 fn brotli(quality: i32, data: &[u8]) -> io::Result<Vec<u8>> {
@@ -243,16 +249,20 @@ fn brotli(quality: i32, data: &[u8]) -> io::Result<Vec<u8>> {
 }
 
 fn zstd(level: i32, data: &[u8]) -> io::Result<Vec<u8>> {
-    with_thread_encoder(&ZSTD, |slot| {
-        let compressor = match slot {
-            Some(compressor) => {
-                compressor.set_compression_level(level)?;
-                compressor
-            }
-            None => slot.insert(zstd::bulk::Compressor::new(level)?),
-        };
-        compressor.compress(data)
-    })
+    let pooled = ZSTD.lock().pop();
+    let mut compressor = match pooled {
+        Some(mut compressor) => {
+            compressor.set_compression_level(level)?;
+            compressor
+        }
+        None => zstd::bulk::Compressor::new(level)?,
+    };
+    let result = compressor.compress(data);
+    let mut pool = ZSTD.lock();
+    if pool.len() < POOL_SIZE {
+        pool.push(compressor);
+    }
+    result
 }
 
 #[cfg(test)]
