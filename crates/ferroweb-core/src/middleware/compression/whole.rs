@@ -26,6 +26,7 @@ use tower::Service;
 
 use super::accept::{self, Coding};
 use super::{Compressible, CompressionPolicy, EncodedByHandler};
+use crate::middleware::cors::vary_names;
 
 /// The largest body compressed in one call. Compressing a megabyte at gzip's default level
 /// takes a few milliseconds of a runtime thread; larger bodies are streamed so other
@@ -131,17 +132,7 @@ fn compress(
     if !compressible {
         return response;
     }
-    let varies = response
-        .headers()
-        .get_all(header::VARY)
-        .iter()
-        .any(|value| {
-            value
-                .as_bytes()
-                .split(|byte| *byte == b',')
-                .any(|name| name.trim_ascii().eq_ignore_ascii_case(b"accept-encoding"))
-        });
-    if !varies {
+    if !vary_names(response.headers(), "accept-encoding") {
         response
             .headers_mut()
             .append(header::VARY, HeaderValue::from_static("accept-encoding"));
