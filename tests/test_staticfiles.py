@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 
 from ferroweb import App, JSONResponse, Router
 from ferroweb.middleware import CORS, Compression, SecurityHeaders
-from ferroweb.staticfiles import StaticFiles
+from ferroweb.staticfiles import DEFAULT_MEMORY_CACHE_BYTES, StaticFiles
 from ferroweb.testing import TestClient
 
 SECRET = "TOP-SECRET-OUTSIDE"
@@ -257,6 +258,8 @@ def test_a_mount_added_after_the_start_is_served(tree: Path) -> None:
         (lambda tree: StaticFiles(tree, index="../x"), ValueError, "plain file name"),
         (lambda tree: StaticFiles(tree, cache_control="a\nb"), ValueError, "cache_control"),
         (lambda tree: StaticFiles(42), TypeError, "must be a path"),
+        (lambda tree: StaticFiles(tree, memory_cache_bytes=-1), ValueError, "memory_cache_bytes"),
+        (lambda tree: StaticFiles(tree, memory_cache_bytes="1"), TypeError, "memory_cache_bytes"),
         (lambda tree: App().mount("static", StaticFiles(tree)), ValueError, "start with '/'"),
         (lambda tree: App().mount("/{x}", StaticFiles(tree)), ValueError, "no parameters"),
         (lambda tree: App().mount("/s", object()), TypeError, "only ferroweb.staticfiles.StaticFiles"),
@@ -286,6 +289,25 @@ def test_a_mount_clashing_with_a_route_fails_at_start(tree: Path) -> None:
     app.mount("/static", StaticFiles(tree))
     with pytest.raises(ValueError, match="static"), TestClient(app) as client:
         client.get("/static/x")
+
+
+@pytest.mark.parametrize("memory_cache_bytes", [DEFAULT_MEMORY_CACHE_BYTES, 0])
+def test_files_held_in_memory_are_checked_against_the_disk_again(tree: Path, memory_cache_bytes: int) -> None:
+    app = App()
+    app.mount("/static", StaticFiles(tree, memory_cache_bytes=memory_cache_bytes))
+    with TestClient(app) as client:
+        first = client.get("/static/hello.txt")
+        assert first.text == (tree / "hello.txt").read_text()
+        (tree / "hello.txt").write_text("changed on disk")
+        # within a second the cache may answer as before; after it, never
+        time.sleep(1.1)
+        again = client.get("/static/hello.txt")
+        assert again.text == "changed on disk"
+        assert again.headers["etag"] != first.headers["etag"]
+        assert client.get("/static/hello.txt", headers={"range": "bytes=0-6"}).text == "changed"
+        (tree / "hello.txt").unlink()
+        time.sleep(1.1)
+        assert client.get("/static/hello.txt").status_code == 404
 
 
 def test_repr_names_the_settings(tree: Path) -> None:

@@ -193,6 +193,7 @@ class StaticDirectory:
         cache_control: str | None,
         precompressed: bool,
         follow_symlinks: bool,
+        memory_cache_bytes: int,
     ) -> StaticDirectory: ...
     @property
     def root(self) -> Path: ...

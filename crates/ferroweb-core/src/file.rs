@@ -7,9 +7,10 @@ mod range;
 
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
+use bytes::Bytes;
 use futures_util::TryStreamExt;
 use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -119,11 +120,73 @@ fn serve(spec: FileSpec) -> Result<Response<Body>, Failure> {
     if !metadata.is_file() {
         return Err(Failure::NotFound);
     }
-    let mut file = std::fs::File::open(path).map_err(|error| io_failure(path, &error))?;
-    let len = metadata.len();
-    let modified = metadata.modified().ok();
+    let file = std::fs::File::open(path).map_err(|error| io_failure(path, &error))?;
+    respond(
+        &spec,
+        metadata.len(),
+        metadata.modified().ok(),
+        Source::Disk(file),
+    )
+}
 
-    let mut headers = derived_headers(&spec, modified, len)?;
+/// A file's bytes held in memory, with the modification time its validators come from.
+#[derive(Debug, Clone)]
+pub(crate) struct MemoryFile {
+    pub(crate) bytes: Bytes,
+    pub(crate) modified: Option<SystemTime>,
+}
+
+impl MemoryFile {
+    /// Blocking: the regular file at `path` read whole, when it has at most `limit` bytes.
+    /// `None` otherwise, or on any error: the caller then serves from disk, which reports the
+    /// error as it should.
+    pub(crate) fn read(path: &Path, limit: u64) -> Option<Self> {
+        let file = std::fs::File::open(path).ok()?;
+        // The open file's own metadata: what is read below is what these describe.
+        let metadata = file.metadata().ok()?;
+        if !metadata.is_file() || metadata.len() > limit {
+            return None;
+        }
+        let len = metadata.len();
+        let mut bytes = Vec::with_capacity(usize::try_from(len).ok()?);
+        file.take(len).read_to_end(&mut bytes).ok()?;
+        // A file that shrank or grew while it was read is left to the disk path.
+        (bytes.len() as u64 == len).then(|| Self {
+            bytes: Bytes::from(bytes),
+            modified: metadata.modified().ok(),
+        })
+    }
+
+    /// Whether `metadata` still describes the same file contents, as far as its validators can
+    /// tell (they are made of the size and the modification time).
+    pub(crate) fn matches(&self, metadata: &std::fs::Metadata) -> bool {
+        self.bytes.len() as u64 == metadata.len() && self.modified == metadata.modified().ok()
+    }
+}
+
+/// Answers for a file held in memory: validators, conditions and ranges as for one on disk,
+/// with no I/O at all, so it runs on the runtime.
+pub(crate) fn serve_memory(spec: &FileSpec, file: &MemoryFile) -> Response<Body> {
+    let len = file.bytes.len() as u64;
+    respond(spec, len, file.modified, Source::Memory(&file.bytes))
+        .unwrap_or_else(Failure::into_response)
+}
+
+/// Where the bytes of a response come from.
+enum Source<'a> {
+    Disk(std::fs::File),
+    Memory(&'a Bytes),
+}
+
+/// The response for a file of `len` bytes last modified at `modified`.
+fn respond(
+    spec: &FileSpec,
+    len: u64,
+    modified: Option<SystemTime>,
+    source: Source<'_>,
+) -> Result<Response<Body>, Failure> {
+    let path = spec.path.as_path();
+    let mut headers = derived_headers(spec, modified, len)?;
     let validators = Validators::from_headers(&headers);
     let conditions = &spec.conditions;
 
@@ -159,22 +222,17 @@ fn serve(spec: FileSpec) -> Result<Response<Body>, Failure> {
     let body = if conditions.is_head() || count == 0 {
         Body::empty()
     } else {
-        if start > 0 {
-            file.seek(SeekFrom::Start(start))
-                .map_err(|error| io_failure(path, &error))?;
-        }
-        if count <= IN_MEMORY_LIMIT {
-            read_whole(file, count, path)?
-        } else {
-            let shown = path.display().to_string();
-            let file = tokio::fs::File::from_std(file);
-            let chunks =
-                ReaderStream::with_capacity(file.take(count), CHUNK_SIZE).map_err(move |error| {
-                    // The status line is gone by now; hyper ends the connection on this error.
-                    tracing::error!(path = %shown, %error, "reading a file failed mid-response");
-                    error
-                });
-            Body::from_stream(chunks)
+        match source {
+            Source::Memory(bytes) => {
+                // The range was resolved against `len`, the length of these very bytes.
+                let first = usize::try_from(start).map_err(|_| Failure::Internal)?;
+                let end = usize::try_from(start + count).map_err(|_| Failure::Internal)?;
+                if end > bytes.len() {
+                    return Err(Failure::Internal);
+                }
+                Body::from(bytes.slice(first..end))
+            }
+            Source::Disk(file) => disk_body(file, path, start, count)?,
         }
     };
 
@@ -182,6 +240,30 @@ fn serve(spec: FileSpec) -> Result<Response<Body>, Failure> {
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     Ok(response)
+}
+
+/// `count` bytes of `file` from `start`: read now when small, streamed otherwise.
+fn disk_body(
+    mut file: std::fs::File,
+    path: &Path,
+    start: u64,
+    count: u64,
+) -> Result<Body, Failure> {
+    if start > 0 {
+        file.seek(SeekFrom::Start(start))
+            .map_err(|error| io_failure(path, &error))?;
+    }
+    if count <= IN_MEMORY_LIMIT {
+        return read_whole(file, count, path);
+    }
+    let shown = path.display().to_string();
+    let file = tokio::fs::File::from_std(file);
+    let chunks = ReaderStream::with_capacity(file.take(count), CHUNK_SIZE).map_err(move |error| {
+        // The status line is gone by now; hyper ends the connection on this error.
+        tracing::error!(path = %shown, %error, "reading a file failed mid-response");
+        error
+    });
+    Ok(Body::from_stream(chunks))
 }
 
 /// `count` bytes from where `file` stands; a file that shrank since it was measured is an
@@ -201,7 +283,7 @@ fn read_whole(file: std::fs::File, count: u64, path: &Path) -> Result<Body, Fail
 /// The headers describing the whole file, then the handler's, which win on a shared name.
 fn derived_headers(
     spec: &FileSpec,
-    modified: Option<std::time::SystemTime>,
+    modified: Option<SystemTime>,
     len: u64,
 ) -> Result<HeaderMap, Failure> {
     let mut headers = HeaderMap::new();

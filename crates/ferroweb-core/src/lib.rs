@@ -46,7 +46,9 @@ pub use response::{ContentKind, HandlerResponse, ResponseBody};
 pub use router::{RouteError, RouteId, RouteSpec, RouteTable};
 pub use server::{serve_in_process, Server, ServerError, ServerHandle};
 pub use service::{AppService, TEST_CLIENT_ADDR};
-pub use static_files::{StaticFiles, StaticFilesError, StaticFilesOptions};
+pub use static_files::{
+    StaticFiles, StaticFilesError, StaticFilesOptions, DEFAULT_MEMORY_CACHE_BYTES,
+};
 pub use stream::{body_channel, BodyWriter, KeepAlive, StreamAborted, StreamBody, WriteOutcome};
 pub use wake::LoopWaker;
 pub use websocket::{close_code, Accept, Received, WebSocketChannel, WsMessage};

@@ -6,6 +6,7 @@
 //! Every file system step of a lookup runs in one blocking task, so a request costs one hop
 //! off the runtime before the file module opens what was found.
 
+mod cache;
 mod negotiate;
 mod resolve;
 
@@ -18,7 +19,8 @@ use axum::body::Body;
 use http::request::Parts;
 use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 
-use crate::file::{serve_file_blocking, FileSpec, RequestConditions};
+use crate::file::{serve_file_blocking, serve_memory, FileSpec, MemoryFile, RequestConditions};
+use cache::{CachedFile, MemoryCache};
 use negotiate::Variant;
 
 /// How a directory is served (see [`StaticFiles::new`]).
@@ -37,7 +39,14 @@ pub struct StaticFilesOptions {
     /// Follow symbolic links wherever they lead. Off: a link may only point inside the
     /// directory; one that leads out answers 404.
     pub follow_symlinks: bool,
+    /// Bytes of recently served files kept in memory (0: none). A file bigger than a
+    /// sixteenth of this is always read from disk; a cached one is checked against the disk
+    /// again after a second.
+    pub memory_cache_bytes: u64,
 }
+
+/// The default memory cache of a static directory.
+pub const DEFAULT_MEMORY_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 impl Default for StaticFilesOptions {
     fn default() -> Self {
@@ -47,6 +56,7 @@ impl Default for StaticFilesOptions {
             cache_control: None,
             precompressed: true,
             follow_symlinks: false,
+            memory_cache_bytes: DEFAULT_MEMORY_CACHE_BYTES,
         }
     }
 }
@@ -95,6 +105,7 @@ pub struct StaticFiles {
     cache_control: Option<HeaderValue>,
     precompressed: bool,
     follow_symlinks: bool,
+    cache: Option<MemoryCache>,
 }
 
 /// What a lookup found.
@@ -155,6 +166,7 @@ impl StaticFiles {
             cache_control,
             precompressed: options.precompressed,
             follow_symlinks: options.follow_symlinks,
+            cache: MemoryCache::new(options.memory_cache_bytes),
         })
     }
 
@@ -171,13 +183,28 @@ impl StaticFiles {
         } else {
             Vec::new()
         };
+        let conditions = RequestConditions::from_request(&request.method, &request.headers);
+        let key = self
+            .cache
+            .as_ref()
+            .map(|_| MemoryCache::key(relative, &variants));
+        if let (Some(cache), Some(key)) = (&self.cache, &key) {
+            if let Some(cached) = cache.fresh(key) {
+                return Answer::Response(self.serve_cached(&cached, conditions));
+            }
+        }
         let files = Arc::clone(self);
         let relative = relative.to_owned();
-        let conditions = RequestConditions::from_request(&request.method, &request.headers);
         let head_only = head_only(&request.method);
         // One blocking step for the lookup and the file itself (a small one read whole).
         let answered = tokio::task::spawn_blocking(move || {
             let found = files.lookup(&relative, &variants);
+            if let (Some(cache), Some(key)) = (&files.cache, key) {
+                match files.cache_found(cache, &key, &found) {
+                    Some(cached) => return Some(files.serve_cached(&cached, conditions)),
+                    None => cache.forget(&key),
+                }
+            }
             files.answer(found, conditions, head_only)
         })
         .await;
@@ -190,6 +217,49 @@ impl StaticFiles {
             }
         }
         .or_add_slash(request)
+    }
+
+    /// Blocking: the cache entry for a file the lookup found, its bytes kept from the last
+    /// entry when the file is unchanged, read otherwise; `None` when there is no file or it
+    /// is too big to hold.
+    fn cache_found(
+        &self,
+        cache: &MemoryCache,
+        key: &str,
+        found: &Found,
+    ) -> Option<Arc<CachedFile>> {
+        let Found::File {
+            path,
+            variant,
+            type_from,
+        } = found
+        else {
+            return None;
+        };
+        let metadata = std::fs::metadata(path).ok()?;
+        if !metadata.is_file() || metadata.len() > cache.largest_file() {
+            return None;
+        }
+        let unchanged = cache
+            .previous(key)
+            .filter(|previous| previous.path == *path && previous.content.matches(&metadata))
+            .map(|previous| previous.content.clone());
+        let content = match unchanged {
+            Some(content) => content,
+            None => MemoryFile::read(path, cache.largest_file())?,
+        };
+        let file = CachedFile::new(path.clone(), *variant, type_from.clone(), content);
+        Some(cache.store(key.to_owned(), file))
+    }
+
+    fn serve_cached(&self, cached: &CachedFile, conditions: RequestConditions) -> Response<Body> {
+        let spec = self.file_spec(
+            cached.path.clone(),
+            cached.variant,
+            &cached.type_from,
+            conditions,
+        );
+        serve_memory(&spec, &cached.content)
     }
 
     /// Blocking: the response for what the lookup found (`None`: nothing, the router's 404).
@@ -216,32 +286,42 @@ impl StaticFiles {
                 path,
                 variant,
                 type_from,
-            } => {
-                let mut spec = FileSpec::new(path);
-                spec.conditions = conditions;
-                if let Some(value) = &self.cache_control {
-                    spec.headers.insert(header::CACHE_CONTROL, value.clone());
-                }
-                if self.precompressed {
-                    spec.headers
-                        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-                }
-                if let Some(variant) = variant {
-                    spec.headers.insert(
-                        header::CONTENT_ENCODING,
-                        HeaderValue::from_static(variant.encoding),
-                    );
-                    spec.media_type = Some(
-                        mime_guess::from_path(&type_from)
-                            .first_raw()
-                            .unwrap_or("application/octet-stream")
-                            .to_owned(),
-                    );
-                }
-                spec
-            }
+            } => self.file_spec(path, variant, &type_from, conditions),
         };
         Some(serve_file_blocking(spec))
+    }
+
+    /// How a file found is sent: the mount's headers, and for a precompressed sibling its
+    /// encoding and the media type of the original name.
+    fn file_spec(
+        &self,
+        path: PathBuf,
+        variant: Option<Variant>,
+        type_from: &Path,
+        conditions: RequestConditions,
+    ) -> FileSpec {
+        let mut spec = FileSpec::new(path);
+        spec.conditions = conditions;
+        if let Some(value) = &self.cache_control {
+            spec.headers.insert(header::CACHE_CONTROL, value.clone());
+        }
+        if self.precompressed {
+            spec.headers
+                .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+        if let Some(variant) = variant {
+            spec.headers.insert(
+                header::CONTENT_ENCODING,
+                HeaderValue::from_static(variant.encoding),
+            );
+            spec.media_type = Some(
+                mime_guess::from_path(type_from)
+                    .first_raw()
+                    .unwrap_or("application/octet-stream")
+                    .to_owned(),
+            );
+        }
+        spec
     }
 
     /// The blocking part: where `relative` leads, confined to the directory.

@@ -20,7 +20,7 @@ pub(crate) struct PyStaticDirectory {
 #[pymethods]
 impl PyStaticDirectory {
     #[new]
-    #[pyo3(signature = (directory, *, html, index, cache_control, precompressed, follow_symlinks))]
+    #[pyo3(signature = (directory, *, html, index, cache_control, precompressed, follow_symlinks, memory_cache_bytes))]
     fn new(
         directory: PathBuf,
         html: bool,
@@ -28,6 +28,7 @@ impl PyStaticDirectory {
         cache_control: Option<String>,
         precompressed: bool,
         follow_symlinks: bool,
+        memory_cache_bytes: u64,
     ) -> PyResult<Self> {
         let options = StaticFilesOptions {
             html,
@@ -35,6 +36,7 @@ impl PyStaticDirectory {
             cache_control,
             precompressed,
             follow_symlinks,
+            memory_cache_bytes,
         };
         let files = StaticFiles::new(&directory, options).map_err(|error| {
             let message = error.to_string();

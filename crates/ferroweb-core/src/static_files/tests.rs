@@ -4,10 +4,13 @@ use bytes::Bytes;
 use http::Request;
 use http_body_util::BodyExt;
 
+use std::time::Duration;
+
 use super::*;
 use crate::dispatch::Dispatch;
 use crate::request::PendingRequest;
 use crate::{AppService, RouteSpec, RouteTable, ServerConfig};
+use cache::REVALIDATE_AFTER;
 
 /// A scratch tree: `public/` (what is served) beside `secret.txt` (what must never be).
 struct Tree {
@@ -291,9 +294,16 @@ async fn call(
 
 #[tokio::test]
 async fn a_mount_serves_files_with_validators_ranges_and_methods() {
+    // from memory (the default) and from disk: the same answers
+    serves_files_with_validators_ranges_and_methods(DEFAULT_MEMORY_CACHE_BYTES).await;
+    serves_files_with_validators_ranges_and_methods(0).await;
+}
+
+async fn serves_files_with_validators_ranges_and_methods(memory_cache_bytes: u64) {
     let tree = Tree::new();
     let options = StaticFilesOptions {
         cache_control: Some("public, max-age=3600".to_owned()),
+        memory_cache_bytes,
         ..html()
     };
     let service = mounted(&tree, "/static", options);
@@ -375,6 +385,59 @@ async fn a_mount_serves_files_with_validators_ranges_and_methods() {
     // routes keep their paths
     let (_, _, body) = call(&service, Method::GET, "/api", &[]).await;
     assert_eq!(body, "handler");
+}
+
+#[tokio::test]
+async fn cached_files_are_checked_against_the_disk_after_a_second() {
+    let tree = Tree::new();
+    let service = mounted(&tree, "/static", StaticFilesOptions::default());
+    let get = |uri| call(&service, Method::GET, uri, &[]);
+    assert_eq!(get("/static/hello.txt").await.2, "hello");
+    tree.write("public/hello.txt", "hello again");
+    // within the second, the bytes held are served (no file system call at all)
+    let (_, headers, body) = get("/static/hello.txt").await;
+    assert_eq!(body, "hello");
+    assert_eq!(headers[header::CONTENT_LENGTH], "5");
+    tokio::time::sleep(REVALIDATE_AFTER + Duration::from_millis(100)).await;
+    let (_, headers, body) = get("/static/hello.txt").await;
+    assert_eq!(body, "hello again");
+    assert_eq!(headers[header::CONTENT_LENGTH], "11");
+    std::fs::remove_file(tree.public().join("hello.txt")).unwrap();
+    tokio::time::sleep(REVALIDATE_AFTER + Duration::from_millis(100)).await;
+    assert_eq!(get("/static/hello.txt").await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_memory_cache_keeps_to_its_budget() {
+    let tree = Tree::new();
+    // 16 KiB in all, so nothing over 1 KiB is held
+    let options = StaticFilesOptions {
+        memory_cache_bytes: 16 * 1024,
+        ..StaticFilesOptions::default()
+    };
+    let files = Arc::new(tree.files(options));
+    let cache = files.cache.as_ref().unwrap();
+    tree.write("public/big.bin", &"x".repeat(1025));
+    for index in 0..100 {
+        tree.write(&format!("public/f{index}.txt"), &"y".repeat(900));
+    }
+    let table = RouteTable::new([RouteSpec::http(0, "/api", vec![Method::GET])])
+        .unwrap()
+        .with_static_files("/", Arc::clone(&files), None)
+        .unwrap();
+    let service = AppService::new(&table, Arc::new(Handler), &ServerConfig::default());
+    let (status, _, body) = call(&service, Method::GET, "/big.bin", &[]).await;
+    assert_eq!((status, body.len()), (StatusCode::OK, 1025));
+    assert!(cache.previous(&MemoryCache::key("/big.bin", &[])).is_none());
+    for index in 0..100 {
+        let (status, _, body) = call(&service, Method::GET, &format!("/f{index}.txt"), &[]).await;
+        assert_eq!((status, body.len()), (StatusCode::OK, 900));
+        assert!(cache.held_bytes() <= 16 * 1024, "{}", cache.held_bytes());
+    }
+    assert!(cache.held_bytes() > 0);
+    // the ones pushed out are read again, not lost
+    let (status, _, body) = call(&service, Method::GET, "/f0.txt", &[]).await;
+    assert_eq!((status, body.len()), (StatusCode::OK, 900));
 }
 
 #[tokio::test]
