@@ -138,7 +138,10 @@ where
         Some(policy) => BoxCloneSyncService::new(compression::WholeBodyCompression {
             inner: policy
                 .layer()
-                .layer(endpoint.map_response(compression::prepare))
+                .layer(endpoint.map_response({
+                    let minimum_size = policy.minimum_size;
+                    move |response| compression::prepare(response, minimum_size)
+                }))
                 .map_response(|response| compression::weaken_etag(response.map(Body::new))),
             policy: *policy,
         }),

@@ -77,6 +77,7 @@ fn only_bodies_we_compressed_get_a_weak_etag() {
     // the handler's own encoding (a precompressed file): its tag is its own
     let handlers = weaken_etag(prepare(
         tagged("\"abc\"", Some("gzip")).map(|()| axum::body::Body::empty()),
+        0,
     ));
     assert_eq!(handlers.headers()[header::ETAG], "\"abc\"");
 }

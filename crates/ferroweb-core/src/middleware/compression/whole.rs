@@ -38,8 +38,9 @@ pub(crate) const WHOLE_BODY_LIMIT: u64 = 1024 * 1024;
 pub(crate) struct WholeBody(Bytes);
 
 /// Runs between the handler and tower-http: marks handler-encoded responses, and complete
-/// in-memory bodies (which tower-http then leaves alone, see [`Compressible`]).
-pub(crate) fn prepare(response: Response<Body>) -> Response<Body> {
+/// in-memory bodies (which tower-http then leaves alone, see [`Compressible`]). A body below
+/// `minimum_size` is never compressed, so it is passed on untouched: no poll, no mark.
+pub(crate) fn prepare(response: Response<Body>, minimum_size: u64) -> Response<Body> {
     let (mut parts, mut body) = response.into_parts();
     if parts.headers.contains_key(header::CONTENT_ENCODING) {
         parts.extensions.insert(EncodedByHandler);
@@ -48,7 +49,7 @@ pub(crate) fn prepare(response: Response<Body>) -> Response<Body> {
     let Some(size) = body.size_hint().exact() else {
         return Response::from_parts(parts, body);
     };
-    if size == 0 || size > WHOLE_BODY_LIMIT {
+    if size == 0 || size < minimum_size || size > WHOLE_BODY_LIMIT {
         return Response::from_parts(parts, body);
     }
     // An in-memory body yields everything on its first poll; a body that would wait (a file

@@ -104,7 +104,7 @@ fn response(body: Body) -> Response<Body> {
 
 #[tokio::test]
 async fn only_complete_bodies_are_marked_and_nothing_is_lost() {
-    let whole = prepare(response(Body::from(json(2_000))));
+    let whole = prepare(response(Body::from(json(2_000))), 500);
     assert!(whole.extensions().get::<WholeBody>().is_some());
     assert_eq!(
         whole.into_body().collect().await.unwrap().to_bytes(),
@@ -112,7 +112,7 @@ async fn only_complete_bodies_are_marked_and_nothing_is_lost() {
     );
 
     let chunks = Frames(VecDeque::from([Bytes::from("ab"), Bytes::from("cd")]));
-    let chunked = prepare(response(Body::new(chunks)));
+    let chunked = prepare(response(Body::new(chunks)), 0);
     assert!(chunked.extensions().get::<WholeBody>().is_none());
     assert_eq!(
         chunked.into_body().collect().await.unwrap().to_bytes(),
@@ -120,13 +120,19 @@ async fn only_complete_bodies_are_marked_and_nothing_is_lost() {
     );
 
     let stream = Body::from_stream(futures_util::stream::iter([Ok::<_, io::Error>("x")]));
-    assert!(prepare(response(stream))
+    assert!(prepare(response(stream), 0)
+        .extensions()
+        .get::<WholeBody>()
+        .is_none());
+
+    // below the minimum size: never compressed, so left alone
+    assert!(prepare(response(Body::from(json(2_000))), 5_000)
         .extensions()
         .get::<WholeBody>()
         .is_none());
 
     let large = json(usize::try_from(WHOLE_BODY_LIMIT).unwrap() + 100);
-    assert!(prepare(response(Body::from(large)))
+    assert!(prepare(response(Body::from(large)), 500)
         .extensions()
         .get::<WholeBody>()
         .is_none());
@@ -143,7 +149,7 @@ async fn compressed(
             .headers_mut()
             .insert(name, HeaderValue::from_static(value));
     }
-    compress(prepare(prepared), coding, &CompressionPolicy::default())
+    compress(prepare(prepared, 0), coding, &CompressionPolicy::default())
 }
 
 #[tokio::test]
