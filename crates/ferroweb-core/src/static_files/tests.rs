@@ -264,9 +264,13 @@ impl Dispatch for Handler {
 }
 
 fn mounted(tree: &Tree, prefix: &str, options: StaticFilesOptions) -> AppService {
+    mount(prefix, Arc::new(tree.files(options)))
+}
+
+fn mount(prefix: &str, files: Arc<StaticFiles>) -> AppService {
     let table = RouteTable::new([RouteSpec::http(0, "/api", vec![Method::GET])])
         .unwrap()
-        .with_static_files(prefix, Arc::new(tree.files(options)), None)
+        .with_static_files(prefix, files, None)
         .unwrap();
     AppService::new(&table, Arc::new(Handler), &ServerConfig::default())
 }
@@ -421,11 +425,7 @@ async fn the_memory_cache_keeps_to_its_budget() {
     for index in 0..100 {
         tree.write(&format!("public/f{index}.txt"), &"y".repeat(900));
     }
-    let table = RouteTable::new([RouteSpec::http(0, "/api", vec![Method::GET])])
-        .unwrap()
-        .with_static_files("/", Arc::clone(&files), None)
-        .unwrap();
-    let service = AppService::new(&table, Arc::new(Handler), &ServerConfig::default());
+    let service = mount("/", Arc::clone(&files));
     let (status, _, body) = call(&service, Method::GET, "/big.bin", &[]).await;
     assert_eq!((status, body.len()), (StatusCode::OK, 1025));
     assert!(cache.previous(&MemoryCache::key("/big.bin", &[])).is_none());
