@@ -1,23 +1,30 @@
 //! Response compression (gzip, brotli, zstd) by tower-http, negotiated by `Accept-Encoding`
 //! q-values, with our own rules for what is never compressed.
 //!
-//! Complete in-memory bodies are compressed in one call by [`whole`]; tower-http compresses
-//! streams and bodies larger than [`whole::WHOLE_BODY_LIMIT`].
+//! [`Compressor`] sorts each response once: complete in-memory bodies are compressed in one
+//! call by [`whole`]; tower-http compresses streams and bodies larger than
+//! [`whole::WHOLE_BODY_LIMIT`]; bodies below `minimum_size` pass untouched, through no layer.
 //!
 //! tower-http's `compress_when` replaces its default predicate (the one that skips SSE), so
 //! [`Compressible`] repeats every exclusion we need: event streams, media and archives,
 //! `Cache-Control: no-transform`, small bodies. tower-http itself skips responses that already
 //! have a `Content-Encoding` and ranges (`Content-Range`).
 
-use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use std::convert::Infallible;
+use std::future::{ready, Ready};
+use std::task::{Context, Poll};
+
+use http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body::Body;
+use tower::{Layer, Service, ServiceExt};
 use tower_http::compression::predicate::Predicate;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 mod accept;
 mod whole;
 
-pub(crate) use whole::{prepare, WholeBodyCompression};
+use accept::Coding;
+use whole::Prepared;
 
 /// The compression settings of a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +53,7 @@ impl Default for CompressionPolicy {
 }
 
 impl CompressionPolicy {
-    pub(crate) fn layer(&self) -> CompressionLayer<Compressible> {
+    fn stream_layer(&self) -> CompressionLayer<Compressible> {
         let quality = match self.level {
             Some(level) => CompressionLevel::Precise(level),
             None => CompressionLevel::Default,
@@ -63,18 +70,91 @@ impl CompressionPolicy {
     }
 }
 
-/// Marks a response that left the handler with a `Content-Encoding` of its own (a
-/// precompressed file, say), which compression passes through untouched.
+/// A route's compression: negotiates before the handler runs, compresses its answer after.
+#[derive(Clone)]
+pub(crate) struct Compressor {
+    policy: CompressionPolicy,
+    streams: CompressionLayer<Compressible>,
+}
+
+/// What a request accepts, taken before the request moves on to the handler.
 #[derive(Debug, Clone, Copy)]
-struct EncodedByHandler;
+pub(crate) struct Negotiated(Coding);
+
+impl Compressor {
+    pub(crate) fn new(policy: CompressionPolicy) -> Self {
+        Self {
+            streams: policy.stream_layer(),
+            policy,
+        }
+    }
+
+    pub(crate) fn negotiate(&self, headers: &HeaderMap) -> Negotiated {
+        Negotiated(accept::preferred(headers, &self.policy))
+    }
+
+    /// The response as sent to a client that accepts `negotiated`.
+    pub(crate) async fn compress(
+        &self,
+        response: Response<axum::body::Body>,
+        negotiated: Negotiated,
+    ) -> Response<axum::body::Body> {
+        let Negotiated(coding) = negotiated;
+        match whole::prepare(response, self.policy.minimum_size) {
+            Prepared::Untouched(response) => response,
+            Prepared::Whole(response, data) => {
+                whole::compress(response, data, coding, &self.policy)
+            }
+            Prepared::Stream(response) => {
+                // tower-http negotiates from the request: hand it the coding chosen above,
+                // so both paths always agree.
+                let mut request = Request::new(());
+                if coding != Coding::Identity {
+                    request
+                        .headers_mut()
+                        .insert(header::ACCEPT_ENCODING, coding.header_value());
+                }
+                let Ok(compressed) = self
+                    .streams
+                    .layer(Answered(Some(response)))
+                    .oneshot(request)
+                    .await;
+                weaken_etag(compressed.map(axum::body::Body::new))
+            }
+        }
+    }
+}
+
+/// A service that gives back a response already made, so that tower-http's compression can
+/// be applied to it after the handler has answered.
+struct Answered(Option<Response<axum::body::Body>>);
+
+impl Service<Request<()>> for Answered {
+    type Response = Response<axum::body::Body>;
+    type Error = Infallible;
+    type Future = Ready<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: Request<()>) -> Self::Future {
+        // `oneshot` calls once; a second call would find the response taken.
+        ready(Ok(self.0.take().unwrap_or_else(|| {
+            let mut missing = Response::new(axum::body::Body::empty());
+            *missing.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            missing
+        })))
+    }
+}
 
 /// A body we compressed is another representation of the resource, so its strong `ETag`
 /// (which promises byte-identical bodies, RFC 9110 section 8.8.3) becomes weak, as nginx does
 /// when it gzips; conditional requests with either form still match by weak comparison.
+/// Only responses that reach compression without a `Content-Encoding` of their own are
+/// passed here.
 pub(crate) fn weaken_etag<B>(mut response: Response<B>) -> Response<B> {
-    if response.extensions().get::<EncodedByHandler>().is_some()
-        || !response.headers().contains_key(header::CONTENT_ENCODING)
-    {
+    if !response.headers().contains_key(header::CONTENT_ENCODING) {
         return response;
     }
     let strong = response
@@ -171,10 +251,6 @@ impl Predicate for Compressible {
     where
         B: Body,
     {
-        // Complete bodies are compressed by `WholeBodyCompression`, outside tower-http.
-        if response.extensions().get::<whole::WholeBody>().is_some() {
-            return false;
-        }
         self.allows(
             response.status(),
             response.headers(),

@@ -22,9 +22,10 @@ use std::time::Duration;
 use axum::body::Body;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use tower::util::BoxCloneSyncService;
-use tower::{Layer, Service, ServiceExt};
+use tower::Service;
 
 pub use compression::CompressionPolicy;
+use compression::Compressor;
 pub use cors::{CorsError, CorsPolicy};
 pub(crate) use hosts::host_problem;
 pub use hosts::{TrustedHosts, TrustedHostsError};
@@ -134,54 +135,49 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
-    let inner = match &middleware.compression {
-        Some(policy) => BoxCloneSyncService::new(compression::WholeBodyCompression {
-            inner: policy
-                .layer()
-                .layer(endpoint.map_response({
-                    let minimum_size = policy.minimum_size;
-                    move |response| compression::prepare(response, minimum_size)
-                }))
-                .map_response(|response| compression::weaken_etag(response.map(Body::new))),
-            policy: *policy,
-        }),
-        None => BoxCloneSyncService::new(endpoint),
-    };
     if middleware.trusted_hosts.is_none()
-        && matches!(cors, CorsSource::None)
         && middleware.security_headers.is_none()
+        && middleware.compression.is_none()
+        && matches!(cors, CorsSource::None)
     {
-        return inner;
+        return BoxCloneSyncService::new(endpoint);
     }
-    BoxCloneSyncService::new(Guard {
-        policies: Arc::new(Guards {
+    BoxCloneSyncService::new(Stack {
+        policies: Arc::new(Policies {
             trusted_hosts: middleware.trusted_hosts.clone(),
             cors,
             security_headers: middleware.security_headers.clone(),
+            compression: middleware.compression.map(Compressor::new),
         }),
-        inner,
+        inner: endpoint,
     })
 }
 
-struct Guards {
+struct Policies {
     trusted_hosts: Option<Arc<TrustedHosts>>,
     cors: CorsSource,
     security_headers: Option<Arc<SecurityHeaders>>,
+    compression: Option<Compressor>,
 }
 
-/// Trusted hosts, CORS and security headers around the rest of the stack.
+/// Trusted hosts, CORS, security headers and compression around an endpoint, as one service
+/// with one future: a layer per concept would box and move the response once per layer.
 #[derive(Clone)]
-struct Guard {
-    policies: Arc<Guards>,
-    inner: RouteService,
+struct Stack<S> {
+    policies: Arc<Policies>,
+    inner: S,
 }
 
-type GuardFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+type StackFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
 
-impl Service<Request<Body>> for Guard {
+impl<S> Service<Request<Body>> for Stack<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>,
+    S::Future: Send + 'static,
+{
     type Response = Response<Body>;
     type Error = Infallible;
-    type Future = GuardFuture;
+    type Future = StackFuture;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -207,10 +203,17 @@ impl Service<Request<Body>> for Guard {
             },
             None => None,
         };
+        let negotiated = policies
+            .compression
+            .as_ref()
+            .map(|compressor| compressor.negotiate(request.headers()));
         let https = request.uri().scheme_str() == Some("https");
         let response = self.inner.call(request);
         Box::pin(async move {
             let Ok(mut response) = response.await;
+            if let (Some(compressor), Some(negotiated)) = (&policies.compression, negotiated) {
+                response = compressor.compress(response, negotiated).await;
+            }
             if let Some(headers) = &policies.security_headers {
                 headers.apply(https, response.headers_mut());
             }

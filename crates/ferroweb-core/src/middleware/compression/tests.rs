@@ -74,10 +74,86 @@ fn only_bodies_we_compressed_get_a_weak_etag() {
     assert_eq!(already_weak.headers()[header::ETAG], "W/\"abc\"");
     let uncompressed = weaken_etag(tagged("\"abc\"", None));
     assert_eq!(uncompressed.headers()[header::ETAG], "\"abc\"");
-    // the handler's own encoding (a precompressed file): its tag is its own
-    let handlers = weaken_etag(prepare(
-        tagged("\"abc\"", Some("gzip")).map(|()| axum::body::Body::empty()),
-        0,
-    ));
-    assert_eq!(handlers.headers()[header::ETAG], "\"abc\"");
+}
+
+fn streamed(content_type: &'static str, etag: Option<&'static str>) -> Response<axum::body::Body> {
+    let chunks = ["data: ", "x".repeat(2_000).leak(), "\n\n"]
+        .map(|chunk| Ok::<_, std::io::Error>(bytes::Bytes::from_static(chunk.as_bytes())));
+    let mut response = Response::new(axum::body::Body::from_stream(futures_util::stream::iter(
+        chunks,
+    )));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some(etag) = etag {
+        response
+            .headers_mut()
+            .insert(header::ETAG, HeaderValue::from_static(etag));
+    }
+    response
+}
+
+fn accepting(value: &'static str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(value));
+    headers
+}
+
+async fn bytes_of(response: Response<axum::body::Body>) -> bytes::Bytes {
+    use http_body_util::BodyExt;
+    response.into_body().collect().await.unwrap().to_bytes()
+}
+
+#[tokio::test]
+async fn streams_are_compressed_by_tower_http_with_the_negotiated_coding() {
+    use std::io::Read;
+    let compressor = Compressor::new(CompressionPolicy::default());
+    let negotiated = compressor.negotiate(&accepting("br;q=0.5, gzip"));
+    let response = compressor
+        .compress(streamed("text/plain", Some("\"v1\"")), negotiated)
+        .await;
+    let headers = response.headers();
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(headers[header::VARY], "accept-encoding");
+    assert_eq!(headers[header::ETAG], "W/\"v1\"");
+    assert!(!headers.contains_key(header::CONTENT_LENGTH));
+    let mut plain = String::new();
+    flate2::read::GzDecoder::new(&bytes_of(response).await[..])
+        .read_to_string(&mut plain)
+        .unwrap();
+    assert_eq!(plain, format!("data: {}\n\n", "x".repeat(2_000)));
+
+    // identity: the same body, and the answer still varies by Accept-Encoding
+    let identity = compressor
+        .compress(
+            streamed("text/plain", None),
+            compressor.negotiate(&HeaderMap::new()),
+        )
+        .await;
+    assert!(!identity.headers().contains_key(header::CONTENT_ENCODING));
+    assert_eq!(identity.headers()[header::VARY], "accept-encoding");
+    assert_eq!(bytes_of(identity).await.len(), 2_008);
+
+    // an event stream is never compressed
+    let events = compressor
+        .compress(streamed("text/event-stream", None), negotiated)
+        .await;
+    assert!(!events.headers().contains_key(header::CONTENT_ENCODING));
+    assert!(!events.headers().contains_key(header::VARY));
+}
+
+#[tokio::test]
+async fn the_handlers_own_encoding_passes_untouched() {
+    let compressor = Compressor::new(CompressionPolicy::default());
+    let mut encoded = streamed("text/plain", Some("\"abc\""));
+    encoded
+        .headers_mut()
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    let response = compressor
+        .compress(encoded, compressor.negotiate(&accepting("zstd")))
+        .await;
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+    // a precompressed file's tag is its own
+    assert_eq!(response.headers()[header::ETAG], "\"abc\"");
+    assert!(!response.headers().contains_key(header::VARY));
 }

@@ -8,8 +8,6 @@
 //! `Content-Length`. Streams, and bodies larger than the limit, still go through tower-http,
 //! which compresses them chunk by chunk.
 
-use std::convert::Infallible;
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
@@ -18,14 +16,13 @@ use axum::body::Body;
 use bytes::Bytes;
 use flate2::{Compress, Compression, FlushCompress, Status};
 use futures_util::StreamExt;
-use http::{header, HeaderValue, Request, Response};
+use http::{header, HeaderValue, Response};
 use http_body::Body as _;
 use http_body_util::{BodyStream, StreamBody};
 use parking_lot::Mutex;
-use tower::Service;
 
-use super::accept::{self, Coding};
-use super::{Compressible, CompressionPolicy, EncodedByHandler};
+use super::accept::Coding;
+use super::{Compressible, CompressionPolicy};
 use crate::middleware::cors::vary_names;
 
 /// The largest body compressed in one call. Compressing a megabyte at gzip's default level
@@ -33,44 +30,55 @@ use crate::middleware::cors::vary_names;
 /// connections on that thread are served in between.
 pub(crate) const WHOLE_BODY_LIMIT: u64 = 1024 * 1024;
 
-/// Marks a response whose body is complete in memory; it holds the body's bytes.
-#[derive(Debug, Clone)]
-pub(crate) struct WholeBody(Bytes);
+/// What [`prepare`] found a response to be.
+pub(crate) enum Prepared {
+    /// Never compressed: encoded by the handler (a precompressed file, say), empty, or below
+    /// `minimum_size`. Sent exactly as it left the handler.
+    Untouched(Response<Body>),
+    /// Complete in memory, at most [`WHOLE_BODY_LIMIT`] long: compressed by [`compress`].
+    Whole(Response<Body>, Bytes),
+    /// A stream, a body still being produced or one larger than the limit: compressed by
+    /// tower-http, chunk by chunk.
+    Stream(Response<Body>),
+}
 
-/// Runs between the handler and tower-http: marks handler-encoded responses, and complete
-/// in-memory bodies (which tower-http then leaves alone, see [`Compressible`]). A body below
-/// `minimum_size` is never compressed, so it is passed on untouched: no poll, no mark.
-pub(crate) fn prepare(response: Response<Body>, minimum_size: u64) -> Response<Body> {
-    let (mut parts, mut body) = response.into_parts();
-    if parts.headers.contains_key(header::CONTENT_ENCODING) {
-        parts.extensions.insert(EncodedByHandler);
-        return Response::from_parts(parts, body);
+/// Sorts a response from the handler. An in-memory body yields everything on its first poll,
+/// so that poll (with a no-op waker) takes it whole; a body that would wait answers Pending,
+/// which consumes nothing, and stays a stream.
+pub(crate) fn prepare(response: Response<Body>, minimum_size: u64) -> Prepared {
+    if response.headers().contains_key(header::CONTENT_ENCODING) {
+        return Prepared::Untouched(response);
     }
-    let Some(size) = body.size_hint().exact() else {
-        return Response::from_parts(parts, body);
+    let Some(size) = response.body().size_hint().exact() else {
+        return Prepared::Stream(response);
     };
-    if size == 0 || size < minimum_size || size > WHOLE_BODY_LIMIT {
-        return Response::from_parts(parts, body);
+    if size == 0 || size < minimum_size {
+        return Prepared::Untouched(response);
     }
-    // An in-memory body yields everything on its first poll; a body that would wait (a file
-    // still being read, a stream) answers Pending, which consumes nothing, and stays a stream.
+    if size > WHOLE_BODY_LIMIT {
+        return Prepared::Stream(response);
+    }
+    let (parts, mut body) = response.into_parts();
     let mut context = Context::from_waker(Waker::noop());
-    let body = match Pin::new(&mut body).poll_frame(&mut context) {
-        Poll::Pending => body,
-        Poll::Ready(None) => Body::empty(),
+    match Pin::new(&mut body).poll_frame(&mut context) {
+        Poll::Pending => Prepared::Stream(Response::from_parts(parts, body)),
+        Poll::Ready(None) => Prepared::Untouched(Response::from_parts(parts, Body::empty())),
         Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
             Ok(data) if body.is_end_stream() => {
-                parts.extensions.insert(WholeBody(data.clone()));
-                Body::from(data)
+                Prepared::Whole(Response::from_parts(parts, Body::from(data.clone())), data)
             }
-            Ok(data) => prepend(http_body::Frame::data(data), body),
-            Err(frame) => prepend(frame, body),
+            Ok(data) => Prepared::Stream(Response::from_parts(
+                parts,
+                prepend(http_body::Frame::data(data), body),
+            )),
+            Err(frame) => Prepared::Stream(Response::from_parts(parts, prepend(frame, body))),
         },
-        Poll::Ready(Some(Err(error))) => {
-            Body::new(StreamBody::new(futures_util::stream::iter([Err(error)])))
-        }
-    };
-    Response::from_parts(parts, body)
+        // The error reaches the connection as it would have without compression.
+        Poll::Ready(Some(Err(error))) => Prepared::Untouched(Response::from_parts(
+            parts,
+            Body::new(StreamBody::new(futures_util::stream::iter([Err(error)]))),
+        )),
+    }
 }
 
 /// Puts a frame already taken from `rest` back in front of it.
@@ -79,53 +87,17 @@ fn prepend(first: http_body::Frame<Bytes>, rest: Body) -> Body {
     Body::new(StreamBody::new(head.chain(BodyStream::new(rest))))
 }
 
-/// The outermost part of compression: negotiates the request's coding and compresses the
-/// complete bodies [`prepare`] marked.
-#[derive(Clone)]
-pub(crate) struct WholeBodyCompression<S> {
-    pub(crate) inner: S,
-    pub(crate) policy: CompressionPolicy,
-}
-
-type ResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
-
-impl<S> Service<Request<Body>> for WholeBodyCompression<S>
-where
-    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>,
-    S::Future: Send + 'static,
-{
-    type Response = Response<Body>;
-    type Error = Infallible;
-    type Future = ResponseFuture;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let coding = accept::preferred(request.headers(), &self.policy);
-        let policy = self.policy;
-        let response = self.inner.call(request);
-        Box::pin(async move {
-            let Ok(response) = response.await;
-            Ok(compress(response, coding, &policy))
-        })
-    }
-}
-
-/// Compresses a marked response with `coding`, under the same rules tower-http applies.
-fn compress(
-    mut response: Response<Body>,
+/// Compresses a complete body (`data`, the bytes of `response`'s body) with `coding`, under
+/// the same rules tower-http applies to streams.
+pub(crate) fn compress(
+    response: Response<Body>,
+    data: Bytes,
     coding: Coding,
     policy: &CompressionPolicy,
 ) -> Response<Body> {
-    let Some(WholeBody(data)) = response.extensions_mut().remove::<WholeBody>() else {
-        return response;
-    };
+    let mut response = response;
     let headers = response.headers();
-    let compressible = !headers.contains_key(header::CONTENT_ENCODING)
-        && !headers.contains_key(header::CONTENT_RANGE)
-        && response.body().size_hint().exact() == Some(data.len() as u64)
+    let compressible = !headers.contains_key(header::CONTENT_RANGE)
         && Compressible {
             minimum_size: policy.minimum_size,
         }

@@ -102,40 +102,51 @@ fn response(body: Body) -> Response<Body> {
     response
 }
 
-#[tokio::test]
-async fn only_complete_bodies_are_marked_and_nothing_is_lost() {
-    let whole = prepare(response(Body::from(json(2_000))), 500);
-    assert!(whole.extensions().get::<WholeBody>().is_some());
-    assert_eq!(
-        whole.into_body().collect().await.unwrap().to_bytes(),
-        json(2_000)
-    );
+async fn body_of(response: Response<Body>) -> Bytes {
+    response.into_body().collect().await.unwrap().to_bytes()
+}
 
+#[tokio::test]
+async fn responses_are_sorted_and_nothing_is_lost() {
+    match prepare(response(Body::from(json(2_000))), 500) {
+        Prepared::Whole(response, data) => {
+            assert_eq!(data, json(2_000));
+            assert_eq!(body_of(response).await, json(2_000));
+        }
+        _ => panic!("a complete body is whole"),
+    }
+
+    // exact size, several frames: the first frame is put back in front of the rest
     let chunks = Frames(VecDeque::from([Bytes::from("ab"), Bytes::from("cd")]));
-    let chunked = prepare(response(Body::new(chunks)), 0);
-    assert!(chunked.extensions().get::<WholeBody>().is_none());
-    assert_eq!(
-        chunked.into_body().collect().await.unwrap().to_bytes(),
-        "abcd"
-    );
+    match prepare(response(Body::new(chunks)), 0) {
+        Prepared::Stream(response) => assert_eq!(body_of(response).await, "abcd"),
+        _ => panic!("a body of several frames is a stream"),
+    }
 
     let stream = Body::from_stream(futures_util::stream::iter([Ok::<_, io::Error>("x")]));
-    assert!(prepare(response(stream), 0)
-        .extensions()
-        .get::<WholeBody>()
-        .is_none());
+    assert!(matches!(prepare(response(stream), 0), Prepared::Stream(_)));
 
-    // below the minimum size: never compressed, so left alone
-    assert!(prepare(response(Body::from(json(2_000))), 5_000)
-        .extensions()
-        .get::<WholeBody>()
-        .is_none());
+    // below the minimum size, or empty: never compressed, so left alone
+    assert!(matches!(
+        prepare(response(Body::from(json(2_000))), 5_000),
+        Prepared::Untouched(_)
+    ));
+    assert!(matches!(
+        prepare(response(Body::empty()), 0),
+        Prepared::Untouched(_)
+    ));
+
+    let mut encoded = response(Body::from(json(2_000)));
+    encoded
+        .headers_mut()
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    assert!(matches!(prepare(encoded, 0), Prepared::Untouched(_)));
 
     let large = json(usize::try_from(WHOLE_BODY_LIMIT).unwrap() + 100);
-    assert!(prepare(response(Body::from(large)), 500)
-        .extensions()
-        .get::<WholeBody>()
-        .is_none());
+    match prepare(response(Body::from(large.clone())), 500) {
+        Prepared::Stream(response) => assert_eq!(body_of(response).await, large),
+        _ => panic!("a body over the limit is a stream"),
+    }
 }
 
 async fn compressed(
@@ -149,7 +160,12 @@ async fn compressed(
             .headers_mut()
             .insert(name, HeaderValue::from_static(value));
     }
-    compress(prepare(prepared, 0), coding, &CompressionPolicy::default())
+    match prepare(prepared, 0) {
+        Prepared::Whole(response, data) => {
+            compress(response, data, coding, &CompressionPolicy::default())
+        }
+        _ => panic!("a complete body is whole"),
+    }
 }
 
 #[tokio::test]
