@@ -212,7 +212,9 @@ where
         Box::pin(async move {
             let Ok(mut response) = response.await;
             if let (Some(compressor), Some(negotiated)) = (&policies.compression, negotiated) {
-                response = compressor.compress(response, negotiated).await;
+                if compressor.may_compress(&response) {
+                    response = compressor.compress(response, negotiated).await;
+                }
             }
             if let Some(headers) = &policies.security_headers {
                 headers.apply(https, response.headers_mut());

@@ -93,15 +93,13 @@ impl SecurityHeaders {
 
     /// Adds the headers the response does not set itself.
     pub(crate) fn apply(&self, https: bool, out: &mut HeaderMap) {
+        // The handler's own value of a header wins; `entry` looks each name up once.
         for (name, value) in &self.always {
-            if !out.contains_key(name) {
-                out.insert(name.clone(), value.clone());
-            }
+            out.entry(name).or_insert_with(|| value.clone());
         }
         if let (Some(hsts), true) = (&self.hsts, https) {
-            if !out.contains_key(header::STRICT_TRANSPORT_SECURITY) {
-                out.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
-            }
+            out.entry(header::STRICT_TRANSPORT_SECURITY)
+                .or_insert_with(|| hsts.clone());
         }
     }
 }

@@ -8,6 +8,9 @@ fn host_values() {
         "[::1]:80",
         "127.0.0.1",
         "A.Example",
+        "[2001:db8::1]",
+        "[fe80::1%25eth0]:443",
+        "my_host.local:65535",
     ] {
         assert!(
             parse_host(&HeaderValue::from_static(valid)).is_some(),
@@ -22,6 +25,13 @@ fn host_values() {
         "host:99999",
         "a/b",
         "host:port",
+        "host:-1",
+        "host:1:2",
+        "[::1",
+        "[]",
+        "[::1]x",
+        "exa\"mple.com",
+        "host:65536",
     ] {
         assert!(
             parse_host(&HeaderValue::from_static(invalid)).is_none(),
