@@ -4,6 +4,7 @@
 //! origin have the allow / expose / credentials headers added to whatever the handler (or an
 //! error path) answered, so browsers can read error bodies too.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
@@ -194,17 +195,15 @@ impl CorsPolicy {
         if !method_ok {
             refused.push("method");
         }
-        let requested = requested_headers(headers);
-        let headers_ok = self.any_header
-            || requested
-                .iter()
-                .all(|name| self.headers.binary_search(name).is_ok());
+        let headers_ok = self.any_header || self.allows_requested_headers(headers);
         if !headers_ok {
             refused.push("headers");
         }
-        let mut vary = HeaderMap::new();
+        // Room for every header of the answer (axum adds `Allow` and `Content-Length`), so
+        // the map is allocated once and never grows.
+        let mut out = HeaderMap::with_capacity(8);
         if self.varies_by_origin() {
-            vary.insert(header::VARY, HeaderValue::from_static("Origin"));
+            out.insert(header::VARY, HeaderValue::from_static("Origin"));
         }
         let (Some(origin), true) = (origin, refused.is_empty()) else {
             return Problem::new(StatusCode::BAD_REQUEST)
@@ -213,13 +212,9 @@ impl CorsPolicy {
                     refused.join(", ")
                 ))
                 .with_instance(request.uri().path())
-                .into_response_with(vary);
+                .into_response_with(out);
         };
-        let mut response = Response::new(axum::body::Body::empty());
-        *response.status_mut() = StatusCode::NO_CONTENT;
-        let out = response.headers_mut();
-        out.extend(vary);
-        self.allow_origin(&origin, out);
+        self.allow_origin(&origin, &mut out);
         out.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
             self.allow_methods_value.clone(),
@@ -233,7 +228,37 @@ impl CorsPolicy {
             out.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, value);
         }
         out.insert(header::ACCESS_CONTROL_MAX_AGE, self.max_age_value.clone());
+        let mut response = Response::new(axum::body::Body::empty());
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        *response.headers_mut() = out;
         response
+    }
+
+    /// Whether every name in `Access-Control-Request-Headers` is allowed. Browsers send the
+    /// names lower-cased, which are looked up in place; others are lower-cased first.
+    fn allows_requested_headers(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get_all(header::ACCESS_CONTROL_REQUEST_HEADERS)
+            .iter()
+            .all(|value| {
+                let Ok(value) = value.to_str() else {
+                    return false;
+                };
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|name| !name.is_empty())
+                    .all(|name| {
+                        let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                            Cow::Owned(name.to_ascii_lowercase())
+                        } else {
+                            Cow::Borrowed(name)
+                        };
+                        self.headers
+                            .binary_search_by(|allowed| allowed.as_str().cmp(name.as_ref()))
+                            .is_ok()
+                    })
+            })
     }
 
     fn allow_origin(&self, origin: &HeaderValue, out: &mut HeaderMap) {
@@ -265,18 +290,6 @@ impl CorsPolicy {
             out.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, expose.clone());
         }
     }
-}
-
-/// The lower-cased names of `Access-Control-Request-Headers`.
-fn requested_headers(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .get_all(header::ACCESS_CONTROL_REQUEST_HEADERS)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|name| name.trim().to_ascii_lowercase())
-        .filter(|name| !name.is_empty())
-        .collect()
 }
 
 /// True when a `Vary` header already names `name` (or is `*`).
