@@ -7,7 +7,8 @@ benchmarks/peers/starlette_middleware_app.py. Every middleware here runs in the 
   through ``CORS``, ``SecurityHeaders`` and ``Compression`` declared on the route;
   ``GET /json-plain`` is the same handler with no middleware (the ``mw-json`` baseline).
 - ``GET /json-10k``: a ~10 KB JSON document, pre-encoded once (the same bytes as the peer's,
-  so the figure is the middleware's, not the JSON encoder's), through ``Compression()``.
+  so the figure is the middleware's, not the JSON encoder's), through ``Compression()``;
+  ``GET /json-10k-l6`` the same through ``Compression(level=6)``.
 - ``/static``: ``StaticFiles`` over the directory in ``$FERROWEB_BENCH_STATIC_DIR`` (made by the
   benchmark; not mounted when the variable is unset).
 
@@ -62,6 +63,11 @@ def json_plain() -> dict[str, str]:
 
 @app.get("/json-10k", middleware=[Compression()])
 def json_10k() -> Response:
+    return Response(DOCUMENT_10K, media_type="application/json")
+
+
+@app.get("/json-10k-l6", middleware=[Compression(level=6)])
+def json_10k_level_6() -> Response:
     return Response(DOCUMENT_10K, media_type="application/json")
 
 

@@ -6,8 +6,11 @@ One ASGI app per workload, so that each is measured with only its own middleware
 preflight, which the route answers 405 first):
 
 - ``gzip_app``: ``GET /json-10k``, the same pre-encoded ~10 KB JSON document as ferroweb's, under
-  ``GZipMiddleware(minimum_size=500, compresslevel=6)``: ferroweb's ``Compression()`` defaults
-  (500 bytes; gzip level 6, zlib's default, instead of Starlette's 9, so both do the same work).
+  ``GZipMiddleware(minimum_size=500)`` with Starlette's default level (9), as ferroweb's
+  ``Compression()`` runs with its own default.
+- ``gzip_l6_app``: ``GET /json-10k-l6``, the same document under
+  ``GZipMiddleware(minimum_size=500, compresslevel=6)``, against ferroweb's
+  ``Compression(level=6)``: both at the same level.
 - ``static_app``: ``StaticFiles`` mounted at ``/static`` over ``$FERROWEB_BENCH_STATIC_DIR``
   (made by the benchmark; no mount when it is unset).
 - ``cors_app``: ``GET /json`` under ``CORSMiddleware`` allowing ``GET`` and ``X-Token`` from
@@ -61,6 +64,11 @@ async def hello(request: Request) -> JSONResponse:
 
 gzip_app = Starlette(
     routes=[Route("/json-10k", json_10k, methods=["GET"])],
+    middleware=[Middleware(GZipMiddleware, minimum_size=500)],
+)
+
+gzip_l6_app = Starlette(
+    routes=[Route("/json-10k-l6", json_10k, methods=["GET"])],
     middleware=[Middleware(GZipMiddleware, minimum_size=500, compresslevel=6)],
 )
 

@@ -135,8 +135,10 @@ class Compression(Middleware):
     are compressed as they stream, each chunk flushed. Never compressed: ``text/event-stream``,
     images, audio, video, fonts and archives, responses that already have a
     ``Content-Encoding``, ``Cache-Control: no-transform`` and ranges. ``level`` is each
-    algorithm's own scale (gzip 0-9, brotli 0-11, zstd 1-22; clamped), ``None`` its default.
-    Responses get ``Vary: Accept-Encoding``.
+    algorithm's own scale (gzip 0-9, brotli 0-11, zstd 1-22; clamped); ``None`` picks the
+    on-the-fly defaults: gzip 1 (as nginx; complete bodies go through libdeflate, whose level
+    1 makes JSON about as small as zlib's 4), brotli 4, zstd 3. Responses get
+    ``Vary: Accept-Encoding``.
     """
 
     __slots__ = ("_policy", "brotli", "gzip", "level", "minimum_size", "zstd")

@@ -52,29 +52,26 @@ impl Default for CompressionPolicy {
     }
 }
 
-impl CompressionPolicy {
-    fn stream_layer(&self) -> CompressionLayer<Compressible> {
-        let quality = match self.level {
-            Some(level) => CompressionLevel::Precise(level),
-            None => CompressionLevel::Default,
-        };
-        CompressionLayer::new()
-            .gzip(self.gzip)
-            .br(self.brotli)
-            .zstd(self.zstd)
-            .no_deflate()
-            .quality(quality)
-            .compress_when(Compressible {
-                minimum_size: self.minimum_size,
-            })
-    }
+/// tower-http's layer for streams answered with `coding`: that coding alone, at the level
+/// [`Coding::level`] gives it, so streams and complete bodies are compressed alike.
+fn stream_layer(policy: &CompressionPolicy, coding: Coding) -> CompressionLayer<Compressible> {
+    CompressionLayer::new()
+        .gzip(coding == Coding::Gzip)
+        .br(coding == Coding::Brotli)
+        .zstd(coding == Coding::Zstd)
+        .no_deflate()
+        .quality(CompressionLevel::Precise(coding.level(policy.level)))
+        .compress_when(Compressible {
+            minimum_size: policy.minimum_size,
+        })
 }
 
 /// A route's compression: negotiates before the handler runs, compresses its answer after.
 #[derive(Clone)]
 pub(crate) struct Compressor {
     policy: CompressionPolicy,
-    streams: CompressionLayer<Compressible>,
+    /// tower-http's layer for each coding, in `Coding` order (identity too: it adds `Vary`).
+    streams: [CompressionLayer<Compressible>; 4],
 }
 
 /// What a request accepts, taken before the request moves on to the handler.
@@ -84,7 +81,8 @@ pub(crate) struct Negotiated(Coding);
 impl Compressor {
     pub(crate) fn new(policy: CompressionPolicy) -> Self {
         Self {
-            streams: policy.stream_layer(),
+            streams: [Coding::Identity, Coding::Gzip, Coding::Brotli, Coding::Zstd]
+                .map(|coding| stream_layer(&policy, coding)),
             policy,
         }
     }
@@ -125,8 +123,7 @@ impl Compressor {
                         .headers_mut()
                         .insert(header::ACCEPT_ENCODING, coding.header_value());
                 }
-                let Ok(compressed) = self
-                    .streams
+                let Ok(compressed) = self.streams[coding as usize]
                     .layer(Answered(Some(response)))
                     .oneshot(request)
                     .await;

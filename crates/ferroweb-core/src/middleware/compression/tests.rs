@@ -157,3 +157,18 @@ async fn the_handlers_own_encoding_passes_untouched() {
     assert_eq!(response.headers()[header::ETAG], "\"abc\"");
     assert!(!response.headers().contains_key(header::VARY));
 }
+
+#[test]
+fn levels_default_for_on_the_fly_compression_and_clamp_to_each_scale() {
+    assert_eq!(Coding::Gzip.level(None), 1);
+    assert_eq!(Coding::Brotli.level(None), 4);
+    assert_eq!(Coding::Zstd.level(None), zstd::DEFAULT_COMPRESSION_LEVEL);
+    assert_eq!(Coding::Gzip.level(Some(6)), 6);
+    assert_eq!(Coding::Gzip.level(Some(42)), 9);
+    assert_eq!(Coding::Gzip.level(Some(-3)), 0);
+    assert_eq!(Coding::Brotli.level(Some(42)), 11);
+    assert_eq!(
+        Coding::Zstd.level(Some(99)),
+        *zstd::compression_level_range().end()
+    );
+}
