@@ -55,6 +55,12 @@ impl fmt::Debug for ResponseBody {
     }
 }
 
+/// Room made in a response's header map up front. An empty map's first insert makes room for
+/// six; a route with CORS and security headers sends seven or more (with `Content-Length`),
+/// and growing the map then re-allocates and re-hashes it on every response. This costs a
+/// route without middleware nothing measurable: the map is allocated once either way.
+const ANSWER_HEADERS: usize = 12;
+
 /// A handler's response.
 #[derive(Debug)]
 pub struct HandlerResponse {
@@ -66,7 +72,7 @@ pub struct HandlerResponse {
 impl HandlerResponse {
     /// A response whose only header is the content type of `kind`.
     pub fn new(status: StatusCode, kind: ContentKind, body: Bytes) -> Self {
-        let mut headers = HeaderMap::new();
+        let mut headers = HeaderMap::with_capacity(ANSWER_HEADERS);
         if let Some(value) = kind.header_value() {
             headers.insert(header::CONTENT_TYPE, value);
         }
@@ -88,7 +94,7 @@ impl HandlerResponse {
     pub fn file(spec: FileSpec) -> Self {
         Self {
             status: spec.status,
-            headers: HeaderMap::new(),
+            headers: HeaderMap::with_capacity(ANSWER_HEADERS),
             body: ResponseBody::File(Box::new(spec)),
         }
     }
