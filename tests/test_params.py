@@ -187,6 +187,32 @@ def test_forms_and_files() -> None:
         assert client.post("/login", json={"user": "ada"}).status_code == 415
 
 
+def test_form_lists_take_bracketed_keys() -> None:
+    app = App()
+
+    @app.post("/tags")
+    def tags(
+        tags: Annotated[list[str], Form()],
+        ids: Annotated[list[int], Form()] = [],  # noqa: B006
+        title: Annotated[str, Form()] = "",
+    ) -> dict[str, Any]:
+        return {"tags": tags, "ids": ids, "title": title}
+
+    with TestClient(app) as client:
+        body = "tags[]=a&tags[]=b&ids[]=1&ids=2&title[]=ignored&title=t"
+        headers = {"content-type": "application/x-www-form-urlencoded"}
+        # plain keys first, then the bracketed ones; a scalar field never reads `name[]`
+        assert client.post("/tags", content=body, headers=headers).json() == {
+            "tags": ["a", "b"],
+            "ids": [2, 1],
+            "title": "t",
+        }
+        multipart = client.post("/tags", files=[("tags[]", (None, b"x")), ("tags", (None, b"y"))])
+        assert multipart.json()["tags"] == ["y", "x"]
+        errors = errors_of(client.post("/tags", content="tags[]=a&ids[]=one", headers=headers))
+        assert errors == [("int_parsing", ["body", "ids", 0])]
+
+
 def test_request_alongside_typed_parameters() -> None:
     app = App()
 

@@ -16,6 +16,7 @@ FORMATS = {
     "date": "datetime.date",
     "date-time": "datetime.datetime",
     "time": "datetime.time",
+    "duration": "datetime.timedelta",
     "decimal": "decimal.Decimal",
     "binary": "UploadFile",
 }

@@ -17,6 +17,7 @@ FIXTURES = [
     "json_camel_renamed_struct_echo",
     "json_dataclass_body_echo",
     "json_deeply_nested_error_loc",
+    "json_duration_fields",
     "json_enum_member_error",
     "json_infinity_literal_is_400",
     "json_list_of_structs_item_errors",

@@ -12,8 +12,10 @@ CATEGORY = "query_params"
 FIXTURES = [
     "query_alias_missing_uses_alias_in_loc",
     "query_default_overridden",
+    "query_duration_forms",
     "query_alias_read",
     "query_default_used_when_absent",
+    "query_duration_invalid",
     "query_bool_any_case",
     "query_int_below_minimum",
     "query_bool_false_spellings",

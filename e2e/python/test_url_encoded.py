@@ -14,6 +14,7 @@ FIXTURES = [
     "urlencoded_put_and_async",
     "urlencoded_alias_missing_loc",
     "urlencoded_bool_spellings",
+    "urlencoded_bracketed_list_keys",
     "urlencoded_defaults_when_absent",
     "urlencoded_empty_body_missing_fields",
     "urlencoded_empty_value_for_int_fails",

@@ -15,6 +15,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from ferroweb._convert import INVALID, constraints_of, convert_values, sequence_item, strip_optional
+from ferroweb._durations import holds_duration, numbers_as_durations
 from ferroweb._errors import make_error
 from ferroweb._json_errors import collect_errors, errors_from_message
 from ferroweb.datastructures import Headers
@@ -82,6 +83,8 @@ class BodyReader:
         # Walking every decoded value costs more than decoding it: only types that can hold a
         # dataclass need it.
         self._materialise = _holds_dataclass(self._info)
+        # msgspec refuses numbers for timedelta fields; pydantic (and so clients) send seconds.
+        self._durations = holds_duration(self._info)
 
     def read(self, raw: RawRequest, errors: list[dict[str, Any]]) -> dict[str, Any]:
         """Parameter name -> value; failures go to ``errors`` (422) or raise (400, 415)."""
@@ -94,8 +97,10 @@ class BodyReader:
         try:
             value = self._decoder.decode(body)
         except msgspec.ValidationError as exc:
-            self._collect(body, str(exc), errors)
-            return {}
+            value = self._with_durations(body) if self._durations else INVALID
+            if value is INVALID:
+                self._collect(body, str(exc), errors)
+                return {}
         except msgspec.DecodeError as exc:
             raise _json_invalid(exc) from None
         if self._materialise:
@@ -103,6 +108,15 @@ class BodyReader:
         if self._embedded:
             return {spec.name: getattr(value, spec.name) for spec in self._specs}
         return {self._specs[0].name: value}
+
+    def _with_durations(self, body: bytes) -> Any:
+        """The body decoded again with numbers of seconds in timedelta places; INVALID when
+        it still does not fit (the errors are then collected as for any other body)."""
+        try:
+            plain = msgspec.json.decode(body)
+            return msgspec.convert(numbers_as_durations(self._info, plain), self._type)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return INVALID
 
     def _absent(self, errors: list[dict[str, Any]]) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -162,7 +176,7 @@ class FormReader:
         values: dict[str, Any] = {}
         for spec in self._specs:
             if spec.source == "form":
-                values[spec.name] = convert_values(spec, fields.get(spec.key), errors)
+                values[spec.name] = convert_values(spec, _form_values(spec, fields), errors)
             else:
                 values[spec.name] = self._file_value(spec, files.get(spec.key), errors)
         return values
@@ -226,6 +240,18 @@ class FormReader:
             collector.close_files()
             raise _multipart_invalid("the body ends before the closing boundary")
         return collector.fields, collector.files
+
+
+def _form_values(spec: ParamSpec, fields: dict[str, list[str]]) -> list[str] | None:
+    """A field's values; a list field also takes ``name[]`` keys (as PHP, Rails and jQuery's
+    ``$.param`` send arrays), after any plain ``name`` ones."""
+    values = fields.get(spec.key)
+    if not spec.many:
+        return values
+    bracketed = fields.get(spec.key + "[]")
+    if bracketed is None:
+        return values
+    return [*values, *bracketed] if values else bracketed
 
 
 def _json_invalid(exc: msgspec.DecodeError) -> RequestValidationError:

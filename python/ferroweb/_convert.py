@@ -19,6 +19,7 @@ from typing import Any
 
 import msgspec
 
+from ferroweb._durations import parse_duration
 from ferroweb._errors import Loc, literal_expected, make_error
 
 # re-exported: the scalar rules of the core
@@ -254,6 +255,17 @@ def _leaf_converter(tp: Any, constraints: dict[str, Any]) -> Converter:
                 return INVALID
 
         return convert_uuid
+
+    if tp is datetime.timedelta:
+
+        def convert_duration(value: str, loc: Loc, errors: list[Any]) -> Any:
+            result = parse_duration(value)
+            if result is None:
+                errors.append(make_error("time_delta_parsing", loc, value))
+                return INVALID
+            return result
+
+        return convert_duration
 
     temporal = {datetime.datetime: "datetime", datetime.date: "date", datetime.time: "time"}
     if tp in temporal:

@@ -31,6 +31,8 @@ _MESSAGES: dict[str, str] = {
     "datetime_type": "Input should be a valid datetime",
     "time_parsing": "Input should be in a valid time format",
     "time_type": "Input should be a valid time",
+    "time_delta_parsing": "Input should be a valid timedelta",
+    "time_delta_type": "Input should be a valid timedelta",
     "decimal_parsing": "Input should be a valid decimal",
     "decimal_type": "Decimal input should be an integer, float, string or Decimal object",
     "string_pattern_mismatch": "String should match pattern '{pattern}'",

@@ -22,6 +22,7 @@ import msgspec
 from msgspec import inspect as mi
 
 from ferroweb._convert import check_number, check_string
+from ferroweb._durations import from_seconds
 from ferroweb._errors import Loc, literal_expected, make_error
 
 Errors = list[dict[str, Any]]
@@ -100,6 +101,21 @@ def _check_parsed_string(kind: str, target: type) -> Callable[[Any, Any, Loc, Er
 def _check_temporal(info: Any, value: Any, loc: Loc, errors: Errors) -> None:
     kind, target = _TEMPORAL[type(info)]
     _check_parsed_string(kind, target)(info, value, loc, errors)
+
+
+def _check_duration(info: Any, value: Any, loc: Loc, errors: Errors) -> None:
+    """A number of seconds (taken by the body reader's second pass) or an ISO 8601 string."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if from_seconds(float(value)) is None:
+            errors.append(make_error("time_delta_parsing", loc, value))
+        return
+    if not isinstance(value, str):
+        errors.append(make_error("time_delta_type", loc, value))
+        return
+    try:
+        msgspec.convert(value, datetime.timedelta)
+    except msgspec.ValidationError:
+        errors.append(make_error("time_delta_parsing", loc, value))
 
 
 def _check_decimal(info: Any, value: Any, loc: Loc, errors: Errors) -> None:
@@ -270,6 +286,7 @@ _CHECKS: dict[type, Callable[[Any, Any, Loc, Errors], None]] = {
     mi.DateTimeType: _check_temporal,
     mi.DateType: _check_temporal,
     mi.TimeType: _check_temporal,
+    mi.TimeDeltaType: _check_duration,
     mi.ListType: _check_sequence,
     mi.SetType: _check_sequence,
     mi.FrozenSetType: _check_sequence,

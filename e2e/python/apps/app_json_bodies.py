@@ -60,6 +60,12 @@ class Company(msgspec.Struct):
     departments: list[Department]
 
 
+class Job(msgspec.Struct):
+    name: str
+    every: datetime.timedelta
+    grace: datetime.timedelta | None = None
+
+
 class Colour(enum.Enum):
     RED = "red"
     GREEN = "green"
@@ -194,6 +200,12 @@ def json_dataclass_body_echo(point: Point) -> dict:
 def json_deeply_nested_error_loc(company: Company) -> dict:
     """An error three levels deep lists every member name and index on the way."""
     return {"company": company}
+
+
+@app_1.post("/jobs")
+def json_duration_fields(job: Job) -> dict:
+    """timedelta fields of a JSON body take ISO 8601 durations and numbers of seconds, as pydantic reads JSON; other fields stay strict."""
+    return {"job": job}
 
 
 @app_1.post("/tickets")
@@ -726,6 +738,7 @@ FIXTURE_APP: dict[str, str] = {
     "json_dataclass_body_echo": "app_1",
     "json_deeply_nested_error_loc": "app_1",
     "json_defaulted_member_null_is_type_error": "app_3",
+    "json_duration_fields": "app_1",
     "json_embedded_body_member_error": "app_4",
     "json_embedded_body_not_wrapped": "app_5",
     "json_embedded_body_valid": "app_6",

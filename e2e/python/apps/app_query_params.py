@@ -40,6 +40,16 @@ def query_default_overridden(limit: Annotated[int, Query()] = 10) -> dict:
     return {"limit": limit}
 
 
+@app_1.get("/wait")
+def query_duration_forms(
+    seconds: Annotated[datetime.timedelta, Query()],
+    iso: Annotated[datetime.timedelta, Query()],
+    clock: Annotated[datetime.timedelta, Query()],
+) -> dict:
+    """timedelta query parameters read as pydantic reads them: a number of seconds, an ISO 8601 duration, clock time with days; answered as ISO 8601 durations (msgspec's encoding)."""
+    return {"seconds": seconds, "iso": iso, "clock": clock}
+
+
 app_2 = App()
 
 
@@ -55,6 +65,12 @@ def query_default_used_when_absent(
 ) -> dict:
     """An absent parameter with a default takes the default."""
     return {"limit": limit, "sort": sort}
+
+
+@app_2.get("/wait")
+def query_duration_invalid(delay: Annotated[datetime.timedelta, Query()]) -> dict:
+    """A timedelta query parameter that is no duration is time_delta_parsing (pydantic's type)."""
+    return {"delay": delay}
 
 
 app_3 = App()
@@ -768,6 +784,8 @@ FIXTURE_APP: dict[str, str] = {
     "query_default_used_when_absent": "app_2",
     "query_deprecated_still_read": "app_15",
     "query_duplicate_scalar_last_wins": "app_16",
+    "query_duration_forms": "app_1",
+    "query_duration_invalid": "app_2",
     "query_encoded_plus_is_plus": "app_17",
     "query_encoded_reserved_chars": "app_18",
     "query_float_exponent": "app_19",

@@ -55,6 +55,17 @@ app_4 = App()
 
 
 @app_4.post("/forms")
+def urlencoded_bracketed_list_keys(
+    tags: Annotated[list[str], Form()], title: Annotated[str, Form()] = "untitled"
+) -> dict:
+    """tags[]=a&tags[]=b (PHP / Rails / jQuery $.param arrays) fills a list[str] field named tags; a scalar field never reads name[]."""
+    return {"tags": tags, "title": title}
+
+
+app_5 = App()
+
+
+@app_5.post("/forms")
 def urlencoded_defaults_when_absent(
     name: Annotated[str, Form()],
     age: Annotated[int, Form()] = 18,
@@ -64,28 +75,28 @@ def urlencoded_defaults_when_absent(
     return {"name": name, "age": age, "nickname": nickname}
 
 
-app_5 = App()
-
-
-@app_5.post("/forms")
-def urlencoded_empty_body_missing_fields(name: Annotated[str, Form()], age: Annotated[int, Form()]) -> dict:
-    """An empty url-encoded body leaves every required field missing."""
-    return {"name": name, "age": age}
-
-
 app_6 = App()
 
 
 @app_6.post("/forms")
-def urlencoded_empty_value_for_int_fails(age: Annotated[int, Form()] = 0) -> dict:
-    """An empty value for an int form field is converted and fails (int_parsing with input ""), even with a default."""
-    return {"age": age}
+def urlencoded_empty_body_missing_fields(name: Annotated[str, Form()], age: Annotated[int, Form()]) -> dict:
+    """An empty url-encoded body leaves every required field missing."""
+    return {"name": name, "age": age}
 
 
 app_7 = App()
 
 
 @app_7.post("/forms")
+def urlencoded_empty_value_for_int_fails(age: Annotated[int, Form()] = 0) -> dict:
+    """An empty value for an int form field is converted and fails (int_parsing with input ""), even with a default."""
+    return {"age": age}
+
+
+app_8 = App()
+
+
+@app_8.post("/forms")
 def urlencoded_empty_value_is_present(
     note: Annotated[str, Form()], name: Annotated[str, Form()] = "anonymous"
 ) -> dict:
@@ -93,37 +104,37 @@ def urlencoded_empty_value_is_present(
     return {"name": name, "note": note}
 
 
-app_8 = App()
-
-
-@app_8.post("/forms")
-def urlencoded_float_infinity_refused(ratio: Annotated[float, Form()]) -> dict:
-    """A form float given inf -> finite_number."""
-    return {"ratio": ratio}
-
-
 app_9 = App()
 
 
 @app_9.post("/forms")
-def urlencoded_int_parsing_error(age: Annotated[int, Form()]) -> dict:
-    """A form int that is not an integer -> int_parsing at ["body", field]; input is the raw string."""
-    return {"age": age}
+def urlencoded_float_infinity_refused(ratio: Annotated[float, Form()]) -> dict:
+    """A form float given inf -> finite_number."""
+    return {"ratio": ratio}
 
 
 app_10 = App()
 
 
 @app_10.post("/forms")
-def urlencoded_int_upper_bound(qty: Annotated[int, Form(ge=1, le=10)]) -> dict:
-    """le on a form int -> less_than_equal; input is the raw string."""
-    return {"qty": qty}
+def urlencoded_int_parsing_error(age: Annotated[int, Form()]) -> dict:
+    """A form int that is not an integer -> int_parsing at ["body", field]; input is the raw string."""
+    return {"age": age}
 
 
 app_11 = App()
 
 
 @app_11.post("/forms")
+def urlencoded_int_upper_bound(qty: Annotated[int, Form(ge=1, le=10)]) -> dict:
+    """le on a form int -> less_than_equal; input is the raw string."""
+    return {"qty": qty}
+
+
+app_12 = App()
+
+
+@app_12.post("/forms")
 def urlencoded_int_whitespace_and_sign(
     qty: Annotated[int, Form()], delta: Annotated[int, Form()], label: Annotated[str, Form()]
 ) -> dict:
@@ -131,10 +142,10 @@ def urlencoded_int_whitespace_and_sign(
     return {"qty": qty, "delta": delta, "label": label}
 
 
-app_12 = App()
+app_13 = App()
 
 
-@app_12.post("/forms")
+@app_13.post("/forms")
 def urlencoded_list_default_factory_when_absent(
     name: Annotated[str, Form()], tags: Annotated[list[str], Form(default_factory=list)]
 ) -> dict:
@@ -142,30 +153,21 @@ def urlencoded_list_default_factory_when_absent(
     return {"name": name, "tags": tags}
 
 
-app_13 = App()
-
-
-@app_13.post("/forms")
-def urlencoded_list_int_item_error(ids: Annotated[list[int], Form()]) -> dict:
-    """A bad item of a list[int] form field is reported at its index: ["body", "ids", 1]."""
-    return {"ids": ids}
-
-
 app_14 = App()
 
 
 @app_14.post("/forms")
-def urlencoded_literal_field_error(plan: Annotated[Literal["free", "pro"], Form()]) -> dict:
-    """A form value outside the Literal -> literal_error."""
-    return {"plan": plan}
+def urlencoded_list_int_item_error(ids: Annotated[list[int], Form()]) -> dict:
+    """A bad item of a list[int] form field is reported at its index: ["body", "ids", 1]."""
+    return {"ids": ids}
 
 
 app_15 = App()
 
 
 @app_15.post("/forms")
-def urlencoded_literal_field_valid(plan: Annotated[Literal["free", "pro"], Form()]) -> dict:
-    """A Literal form field accepts one of its values."""
+def urlencoded_literal_field_error(plan: Annotated[Literal["free", "pro"], Form()]) -> dict:
+    """A form value outside the Literal -> literal_error."""
     return {"plan": plan}
 
 
@@ -173,69 +175,78 @@ app_16 = App()
 
 
 @app_16.post("/forms")
-def urlencoded_missing_required_field(name: Annotated[str, Form()], city: Annotated[str, Form()]) -> dict:
-    """A required form field not sent -> missing at ["body", field] with input null."""
-    return {"name": name, "city": city}
+def urlencoded_literal_field_valid(plan: Annotated[Literal["free", "pro"], Form()]) -> dict:
+    """A Literal form field accepts one of its values."""
+    return {"plan": plan}
 
 
 app_17 = App()
 
 
 @app_17.post("/forms")
-def urlencoded_numbers_converted(age: Annotated[int, Form()], height: Annotated[float, Form()]) -> dict:
-    """Form fields convert like query strings: int and float from their text."""
-    return {"age": age, "height": height}
+def urlencoded_missing_required_field(name: Annotated[str, Form()], city: Annotated[str, Form()]) -> dict:
+    """A required form field not sent -> missing at ["body", field] with input null."""
+    return {"name": name, "city": city}
 
 
 app_18 = App()
 
 
 @app_18.post("/forms")
-def urlencoded_optional_int_given(limit: Annotated[int | None, Form()] = None) -> dict:
-    """An Optional[int] form field, when sent, is converted as int."""
-    return {"limit": limit}
+def urlencoded_numbers_converted(age: Annotated[int, Form()], height: Annotated[float, Form()]) -> dict:
+    """Form fields convert like query strings: int and float from their text."""
+    return {"age": age, "height": height}
 
 
 app_19 = App()
 
 
 @app_19.post("/forms")
-def urlencoded_pattern_mismatch(zip: Annotated[str, Form(pattern="^[0-9]{5}$")]) -> dict:
-    """pattern on a form field -> string_pattern_mismatch."""
-    return {"zip": zip}
+def urlencoded_optional_int_given(limit: Annotated[int | None, Form()] = None) -> dict:
+    """An Optional[int] form field, when sent, is converted as int."""
+    return {"limit": limit}
 
 
 app_20 = App()
 
 
 @app_20.post("/forms")
-def urlencoded_percent_decoding(city: Annotated[str, Form()], symbol: Annotated[str, Form()]) -> dict:
-    """Percent-escapes decode as UTF-8; encoded '&' and '=' are part of the value."""
-    return {"city": city, "symbol": symbol}
+def urlencoded_pattern_mismatch(zip: Annotated[str, Form(pattern="^[0-9]{5}$")]) -> dict:
+    """pattern on a form field -> string_pattern_mismatch."""
+    return {"zip": zip}
 
 
 app_21 = App()
 
 
 @app_21.post("/forms")
-def urlencoded_plus_is_space(name: Annotated[str, Form()], city: Annotated[str, Form()]) -> dict:
-    """In an url-encoded body '+' decodes to a space."""
-    return {"name": name, "city": city}
+def urlencoded_percent_decoding(city: Annotated[str, Form()], symbol: Annotated[str, Form()]) -> dict:
+    """Percent-escapes decode as UTF-8; encoded '&' and '=' are part of the value."""
+    return {"city": city, "symbol": symbol}
 
 
 app_22 = App()
 
 
 @app_22.post("/forms")
-def urlencoded_repeated_key_list(tags: Annotated[list[str], Form()]) -> dict:
-    """A list[str] form field collects every occurrence of its key, in order."""
-    return {"tags": tags}
+def urlencoded_plus_is_space(name: Annotated[str, Form()], city: Annotated[str, Form()]) -> dict:
+    """In an url-encoded body '+' decodes to a space."""
+    return {"name": name, "city": city}
 
 
 app_23 = App()
 
 
 @app_23.post("/forms")
+def urlencoded_repeated_key_list(tags: Annotated[list[str], Form()]) -> dict:
+    """A list[str] form field collects every occurrence of its key, in order."""
+    return {"tags": tags}
+
+
+app_24 = App()
+
+
+@app_24.post("/forms")
 def urlencoded_several_errors_reported(
     age: Annotated[int, Form()],
     email: Annotated[str, Form()],
@@ -246,37 +257,37 @@ def urlencoded_several_errors_reported(
     return {"age": age, "email": email, "score": score, "agree": agree}
 
 
-app_24 = App()
-
-
-@app_24.post("/forms")
-def urlencoded_string_fields_echo(name: Annotated[str, Form()], city: Annotated[str, Form()]) -> dict:
-    """Url-encoded form fields declared as str are passed as sent."""
-    return {"name": name, "city": city}
-
-
 app_25 = App()
 
 
 @app_25.post("/forms")
-def urlencoded_string_length_constraint(username: Annotated[str, Form(min_length=3, max_length=16)]) -> dict:
-    """min_length on a form field -> string_too_short with msg and ctx."""
-    return {"username": username}
+def urlencoded_string_fields_echo(name: Annotated[str, Form()], city: Annotated[str, Form()]) -> dict:
+    """Url-encoded form fields declared as str are passed as sent."""
+    return {"name": name, "city": city}
 
 
 app_26 = App()
 
 
 @app_26.post("/forms")
-def urlencoded_unknown_fields_ignored(name: Annotated[str, Form()]) -> dict:
-    """Fields the handler does not declare are ignored."""
-    return {"name": name}
+def urlencoded_string_length_constraint(username: Annotated[str, Form(min_length=3, max_length=16)]) -> dict:
+    """min_length on a form field -> string_too_short with msg and ctx."""
+    return {"username": username}
 
 
 app_27 = App()
 
 
 @app_27.post("/forms")
+def urlencoded_unknown_fields_ignored(name: Annotated[str, Form()]) -> dict:
+    """Fields the handler does not declare are ignored."""
+    return {"name": name}
+
+
+app_28 = App()
+
+
+@app_28.post("/forms")
 def urlencoded_uuid_date_decimal_fields(
     token: Annotated[uuid.UUID, Form()],
     day: Annotated[datetime.date, Form()],
@@ -287,19 +298,19 @@ def urlencoded_uuid_date_decimal_fields(
     return {"token": token, "day": day, "at": at, "price": price}
 
 
-app_28 = App()
+app_29 = App()
 
 
-@app_28.post("/forms")
+@app_29.post("/forms")
 def urlencoded_with_query_param(name: Annotated[str, Form()], page: Annotated[int, Query()] = 1) -> dict:
     """A query parameter and form fields in one request; the echo lists query before form."""
     return {"page": page, "name": name}
 
 
-app_29 = App(ServerConfig(max_body_size=32))
+app_30 = App(ServerConfig(max_body_size=32))
 
 
-@app_29.post("/forms")
+@app_30.post("/forms")
 def urlencoded_body_over_max_body_size(comment: Annotated[str, Form()]) -> dict:
     """An url-encoded body larger than max_body_size (32 bytes here) -> 413."""
     return {"comment": comment}
@@ -335,36 +346,38 @@ APPS: dict[str, App] = {
     "app_27": app_27,
     "app_28": app_28,
     "app_29": app_29,
+    "app_30": app_30,
 }
 FIXTURE_APP: dict[str, str] = {
     "urlencoded_alias_field": "app_1",
     "urlencoded_alias_missing_loc": "app_2",
-    "urlencoded_body_over_max_body_size": "app_29",
+    "urlencoded_body_over_max_body_size": "app_30",
     "urlencoded_bool_spellings": "app_3",
-    "urlencoded_defaults_when_absent": "app_4",
-    "urlencoded_empty_body_missing_fields": "app_5",
-    "urlencoded_empty_value_for_int_fails": "app_6",
-    "urlencoded_empty_value_is_present": "app_7",
-    "urlencoded_float_infinity_refused": "app_8",
-    "urlencoded_int_parsing_error": "app_9",
-    "urlencoded_int_upper_bound": "app_10",
-    "urlencoded_int_whitespace_and_sign": "app_11",
-    "urlencoded_list_default_factory_when_absent": "app_12",
-    "urlencoded_list_int_item_error": "app_13",
-    "urlencoded_literal_field_error": "app_14",
-    "urlencoded_literal_field_valid": "app_15",
-    "urlencoded_missing_required_field": "app_16",
-    "urlencoded_numbers_converted": "app_17",
-    "urlencoded_optional_int_given": "app_18",
-    "urlencoded_pattern_mismatch": "app_19",
-    "urlencoded_percent_decoding": "app_20",
-    "urlencoded_plus_is_space": "app_21",
+    "urlencoded_bracketed_list_keys": "app_4",
+    "urlencoded_defaults_when_absent": "app_5",
+    "urlencoded_empty_body_missing_fields": "app_6",
+    "urlencoded_empty_value_for_int_fails": "app_7",
+    "urlencoded_empty_value_is_present": "app_8",
+    "urlencoded_float_infinity_refused": "app_9",
+    "urlencoded_int_parsing_error": "app_10",
+    "urlencoded_int_upper_bound": "app_11",
+    "urlencoded_int_whitespace_and_sign": "app_12",
+    "urlencoded_list_default_factory_when_absent": "app_13",
+    "urlencoded_list_int_item_error": "app_14",
+    "urlencoded_literal_field_error": "app_15",
+    "urlencoded_literal_field_valid": "app_16",
+    "urlencoded_missing_required_field": "app_17",
+    "urlencoded_numbers_converted": "app_18",
+    "urlencoded_optional_int_given": "app_19",
+    "urlencoded_pattern_mismatch": "app_20",
+    "urlencoded_percent_decoding": "app_21",
+    "urlencoded_plus_is_space": "app_22",
     "urlencoded_put_and_async": "app_1",
-    "urlencoded_repeated_key_list": "app_22",
-    "urlencoded_several_errors_reported": "app_23",
-    "urlencoded_string_fields_echo": "app_24",
-    "urlencoded_string_length_constraint": "app_25",
-    "urlencoded_unknown_fields_ignored": "app_26",
-    "urlencoded_uuid_date_decimal_fields": "app_27",
-    "urlencoded_with_query_param": "app_28",
+    "urlencoded_repeated_key_list": "app_23",
+    "urlencoded_several_errors_reported": "app_24",
+    "urlencoded_string_fields_echo": "app_25",
+    "urlencoded_string_length_constraint": "app_26",
+    "urlencoded_unknown_fields_ignored": "app_27",
+    "urlencoded_uuid_date_decimal_fields": "app_28",
+    "urlencoded_with_query_param": "app_29",
 }
