@@ -370,3 +370,31 @@ def test_keyword_only_parameters_work_like_the_others() -> None:
         with client.websocket_connect("/ws/r1?user=ann") as session:
             assert session.receive_json() == {"room": "r1", "user": "ann"}
     assert seen == ["a"]
+
+
+def test_json_depth_limit_is_configurable_and_the_decoders_own_limit_is_a_400() -> None:
+    from ferroweb.config import ServerConfig
+
+    with pytest.raises(ValueError, match="max_json_depth"):
+        ServerConfig(max_json_depth=0)
+
+    def app_with(depth: int) -> App:
+        app = App(config=App().config.replace(max_json_depth=depth))
+
+        @app.post("/tree")
+        def tree(data: Annotated[list[Any], Body()]) -> dict[str, int]:
+            return {"n": len(data)}
+
+        return app
+
+    headers = {"content-type": "application/json"}
+    with TestClient(app_with(2)) as client:
+        assert client.post("/tree", content=b"[[1]]", headers=headers).json() == {"n": 1}
+        refused = client.post("/tree", content=b"[[[1]]]", headers=headers)
+        assert refused.status_code == 400
+        assert refused.json()["detail"] == "JSON body nested more than 2 levels deep"
+    # a limit beyond what the decoder can recurse still answers 400, never 500
+    with TestClient(app_with(1_000_000)) as client:
+        deep = client.post("/tree", content=b"[" * 100_000 + b"]" * 100_000, headers=headers)
+        assert deep.status_code == 400
+        assert deep.json()["detail"] == "JSON body nested deeper than the decoder can recurse"

@@ -22,6 +22,8 @@ FIXTURES = [
     "content_type_text_plain_to_form_handler",
     "content_type_form_to_json_handler",
     "content_type_urlencoded_with_charset",
+    "content_type_json_charset_not_utf8",
+    "content_type_json_charset_utf8_accepted",
     "content_type_json_empty_body_required",
     "content_type_json_with_charset",
     "content_type_missing_read_as_json",

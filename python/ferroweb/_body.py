@@ -17,6 +17,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from ferroweb._convert import INVALID, constraints_of, convert_values, sequence_item, strip_optional
 from ferroweb._durations import holds_duration, numbers_as_durations
 from ferroweb._errors import make_error
+from ferroweb._ferroweb import json_nesting_exceeds
 from ferroweb._json_errors import collect_errors, errors_from_message
 from ferroweb.datastructures import Headers
 from ferroweb.exceptions import HTTPException, RequestValidationError
@@ -43,6 +44,22 @@ def is_json_media_type(media: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
+_CHARSET = re.compile(r";\s*charset\s*=\s*\"?([^\";\s]*)", re.IGNORECASE)
+
+
+def _check_charset(content_type: str) -> None:
+    """JSON is UTF-8 (RFC 8259 section 8.1): a body declared in another charset is refused
+    rather than misread."""
+    if "charset" not in content_type.lower():
+        return
+    match = _CHARSET.search(content_type)
+    charset = match.group(1).lower() if match else ""
+    if charset not in ("utf-8", "utf8"):
+        raise HTTPException(
+            415, f"Unsupported charset {charset!r} for a JSON body; JSON bodies must be UTF-8"
+        )
+
+
 def _unsupported(media: str | None, expected: str) -> HTTPException:
     shown = f"'{media}'" if media else "a body without Content-Type"
     return HTTPException(415, f"Unsupported media type {shown}; this endpoint reads {expected}")
@@ -55,8 +72,9 @@ class BodyReader:
     are the members of one JSON object, decoded through a Struct made for the route.
     """
 
-    def __init__(self, route: Route, specs: list[ParamSpec]) -> None:
+    def __init__(self, route: Route, specs: list[ParamSpec], config: ServerConfig) -> None:
         self._specs = specs
+        self._max_depth = config.max_json_depth
         embedded = len(specs) > 1 or getattr(specs[0].marker, "embed", False)
         self._embedded = embedded
         if embedded:
@@ -94,6 +112,10 @@ class BodyReader:
             return self._absent(errors)
         if media is not None and not is_json_media_type(media):
             raise _unsupported(media, "application/json")
+        if media is not None:
+            _check_charset(raw.header("content-type") or "")
+        if json_nesting_exceeds(body, self._max_depth):
+            raise self._too_deep()
         try:
             value = self._decoder.decode(body)
         except msgspec.ValidationError as exc:
@@ -103,11 +125,18 @@ class BodyReader:
                 return {}
         except msgspec.DecodeError as exc:
             raise _json_invalid(exc) from None
+        except RecursionError:  # a max_json_depth set beyond what the decoder can recurse
+            raise self._too_deep("deeper than the decoder can recurse") from None
         if self._materialise:
             _materialise(value)
         if self._embedded:
             return {spec.name: getattr(value, spec.name) for spec in self._specs}
         return {self._specs[0].name: value}
+
+    def _too_deep(self, how: str | None = None) -> RequestValidationError:
+        how = how or f"more than {self._max_depth} levels deep"
+        error = make_error("json_invalid", ("body",), None, {"error": f"nested {how}"})
+        return RequestValidationError([error], 400, f"JSON body nested {how}")
 
     def _with_durations(self, body: bytes) -> Any:
         """The body decoded again with numbers of seconds in timedelta places; INVALID when

@@ -307,7 +307,7 @@ def compile_binder(route: Route, app: Any) -> tuple[Binder | None, list[CorePara
     form_specs = [spec for spec in specs if spec.source in ("form", "file")]
     if body_specs and form_specs:
         raise TypeError(f"handler {route.name!r}: a JSON body and form fields cannot be read together")
-    body_reader = BodyReader(route, body_specs) if body_specs else None
+    body_reader = BodyReader(route, body_specs, app.config) if body_specs else None
     form_reader = FormReader(route, form_specs, app.config) if form_specs else None
     core_position = {id(spec): position for position, spec in enumerate(core_specs)}
 

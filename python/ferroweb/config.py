@@ -60,6 +60,9 @@ class ServerConfig:
     max_form_parts: int = 1000
     #: Largest non-file multipart field / url-encoded body value, bytes; larger ones get 413.
     max_form_field_size: int = 1024 * 1024
+    #: Deepest nesting of arrays and objects a JSON body may have; deeper ones get 400 before
+    #: they are decoded (a decoder recurses per level).
+    max_json_depth: int = 64
     #: Largest single uploaded file, bytes (``None``: only ``max_body_size`` applies).
     max_upload_file_size: int | None = None
     #: Largest WebSocket message (fragments reassembled), bytes; larger ones close with 1009.
@@ -95,7 +98,7 @@ class ServerConfig:
             )
         if self.loop not in ("auto", "uvloop", "asyncio"):
             raise ValueError(f"ServerConfig.loop must be auto, uvloop or asyncio, got {self.loop!r}")
-        for name in ("max_form_parts", "max_form_field_size"):
+        for name in ("max_form_parts", "max_form_field_size", "max_json_depth"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"ServerConfig.{name} must be a positive integer, got {value!r}")

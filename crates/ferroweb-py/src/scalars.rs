@@ -1,7 +1,8 @@
 //! The core's scalar parsing rules, for the values Python converts itself (form fields,
-//! `Literal` choices): one set of rules for every parameter source.
+//! `Literal` choices): one set of rules for every parameter source. Also the JSON nesting
+//! check that runs before a body is decoded.
 
-use ferroweb_core::{parse_bool, parse_float, parse_int};
+use ferroweb_core::{json_nesting_exceeds, parse_bool, parse_float, parse_int};
 use pyo3::prelude::*;
 use pyo3::IntoPyObjectExt;
 
@@ -31,7 +32,15 @@ fn parse_bool_text(text: &str) -> Option<bool> {
     parse_bool(text)
 }
 
+/// Whether the JSON text `data` nests arrays and objects more than `limit` levels deep
+/// (brackets inside strings not counted; the text is not validated).
+#[pyfunction(name = "json_nesting_exceeds")]
+fn json_nesting_exceeds_text(data: &[u8], limit: usize) -> bool {
+    json_nesting_exceeds(data, limit)
+}
+
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(json_nesting_exceeds_text, module)?)?;
     module.add_function(wrap_pyfunction!(parse_int_text, module)?)?;
     module.add_function(wrap_pyfunction!(parse_float_text, module)?)?;
     module.add_function(wrap_pyfunction!(parse_bool_text, module)?)

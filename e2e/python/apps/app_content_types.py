@@ -17,6 +17,10 @@ class Note(msgspec.Struct):
     pinned: bool = False
 
 
+class Note2(msgspec.Struct):
+    text: str
+
+
 app_1 = App()
 
 
@@ -113,8 +117,8 @@ app_5 = App()
 
 
 @app_5.post("/notes")
-def content_type_json_empty_body_required(note: Note) -> dict:
-    """application/json with an empty body for a required body -> 422 missing at ["body"], not 400."""
+def content_type_json_charset_not_utf8(note: Note2) -> dict:
+    """JSON is UTF-8 (RFC 8259): a JSON body declared as latin-1 is refused with 415, never misread."""
     return {"note": note}
 
 
@@ -122,8 +126,8 @@ app_6 = App()
 
 
 @app_6.post("/notes")
-def content_type_json_with_charset(note: Note) -> dict:
-    """Parameters of the media type (charset=utf-8) are ignored."""
+def content_type_json_charset_utf8_accepted(note: Note2) -> dict:
+    """charset=UTF-8 (any case, quoted or not) is JSON's own charset and is accepted."""
     return {"note": note}
 
 
@@ -131,8 +135,8 @@ app_7 = App()
 
 
 @app_7.post("/notes")
-def content_type_missing_read_as_json(note: Note) -> dict:
-    """A body sent without Content-Type is read as JSON."""
+def content_type_json_empty_body_required(note: Note) -> dict:
+    """application/json with an empty body for a required body -> 422 missing at ["body"], not 400."""
     return {"note": note}
 
 
@@ -140,8 +144,8 @@ app_8 = App()
 
 
 @app_8.post("/notes")
-def content_type_multipart_to_json_handler(note: Note) -> dict:
-    """A multipart body sent to a JSON body handler -> 415."""
+def content_type_json_with_charset(note: Note) -> dict:
+    """Parameters of the media type (charset=utf-8) are ignored."""
     return {"note": note}
 
 
@@ -149,8 +153,8 @@ app_9 = App()
 
 
 @app_9.post("/notes")
-def content_type_ndjson_to_json_handler(note: Note) -> dict:
-    """application/x-ndjson is neither application/json nor a +json type -> 415."""
+def content_type_missing_read_as_json(note: Note) -> dict:
+    """A body sent without Content-Type is read as JSON."""
     return {"note": note}
 
 
@@ -158,8 +162,8 @@ app_10 = App()
 
 
 @app_10.post("/notes")
-def content_type_optional_body_wrong_type(note: Note | None = None) -> dict:
-    """An optional JSON body sent with a non-empty text/plain body is still refused with 415 (the default applies only to an empty body)."""
+def content_type_multipart_to_json_handler(note: Note) -> dict:
+    """A multipart body sent to a JSON body handler -> 415."""
     return {"note": note}
 
 
@@ -167,8 +171,8 @@ app_11 = App()
 
 
 @app_11.post("/notes")
-def content_type_text_json_to_json_handler(note: Note) -> dict:
-    """text/json is not application/json nor application/*+json -> 415."""
+def content_type_ndjson_to_json_handler(note: Note) -> dict:
+    """application/x-ndjson is neither application/json nor a +json type -> 415."""
     return {"note": note}
 
 
@@ -176,8 +180,8 @@ app_12 = App()
 
 
 @app_12.post("/notes")
-def content_type_text_plain_to_json_handler(note: Note) -> dict:
-    """A JSON body handler given text/plain answers 415 problem+json (no errors member checked)."""
+def content_type_optional_body_wrong_type(note: Note | None = None) -> dict:
+    """An optional JSON body sent with a non-empty text/plain body is still refused with 415 (the default applies only to an empty body)."""
     return {"note": note}
 
 
@@ -185,8 +189,8 @@ app_13 = App()
 
 
 @app_13.post("/notes")
-def content_type_vnd_api_json(note: Note) -> dict:
-    """A structured-syntax +json type (application/vnd.api+json) is read as JSON."""
+def content_type_text_json_to_json_handler(note: Note) -> dict:
+    """text/json is not application/json nor application/*+json -> 415."""
     return {"note": note}
 
 
@@ -194,6 +198,24 @@ app_14 = App()
 
 
 @app_14.post("/notes")
+def content_type_text_plain_to_json_handler(note: Note) -> dict:
+    """A JSON body handler given text/plain answers 415 problem+json (no errors member checked)."""
+    return {"note": note}
+
+
+app_15 = App()
+
+
+@app_15.post("/notes")
+def content_type_vnd_api_json(note: Note) -> dict:
+    """A structured-syntax +json type (application/vnd.api+json) is read as JSON."""
+    return {"note": note}
+
+
+app_16 = App()
+
+
+@app_16.post("/notes")
 def content_type_xml_to_json_handler(note: Note) -> dict:
     """application/xml to a JSON body handler -> 415."""
     return {"note": note}
@@ -214,6 +236,8 @@ APPS: dict[str, App] = {
     "app_12": app_12,
     "app_13": app_13,
     "app_14": app_14,
+    "app_15": app_15,
+    "app_16": app_16,
 }
 FIXTURE_APP: dict[str, str] = {
     "content_type_415_problem_shape": "app_1",
@@ -221,21 +245,23 @@ FIXTURE_APP: dict[str, str] = {
     "content_type_case_insensitive": "app_3",
     "content_type_form_to_json_handler": "app_4",
     "content_type_ignored_without_body_parameter": "app_1",
-    "content_type_json_empty_body_required": "app_5",
+    "content_type_json_charset_not_utf8": "app_5",
+    "content_type_json_charset_utf8_accepted": "app_6",
+    "content_type_json_empty_body_required": "app_7",
     "content_type_json_to_file_handler": "app_1",
     "content_type_json_to_form_handler": "app_1",
-    "content_type_json_with_charset": "app_6",
+    "content_type_json_with_charset": "app_8",
     "content_type_merge_patch_json": "app_1",
-    "content_type_missing_read_as_json": "app_7",
+    "content_type_missing_read_as_json": "app_9",
     "content_type_multipart_to_form_handler": "app_2",
-    "content_type_multipart_to_json_handler": "app_8",
-    "content_type_ndjson_to_json_handler": "app_9",
-    "content_type_optional_body_wrong_type": "app_10",
-    "content_type_text_json_to_json_handler": "app_11",
+    "content_type_multipart_to_json_handler": "app_10",
+    "content_type_ndjson_to_json_handler": "app_11",
+    "content_type_optional_body_wrong_type": "app_12",
+    "content_type_text_json_to_json_handler": "app_13",
     "content_type_text_plain_to_form_handler": "app_3",
-    "content_type_text_plain_to_json_handler": "app_12",
+    "content_type_text_plain_to_json_handler": "app_14",
     "content_type_urlencoded_to_file_handler": "app_2",
     "content_type_urlencoded_with_charset": "app_4",
-    "content_type_vnd_api_json": "app_13",
-    "content_type_xml_to_json_handler": "app_14",
+    "content_type_vnd_api_json": "app_15",
+    "content_type_xml_to_json_handler": "app_16",
 }

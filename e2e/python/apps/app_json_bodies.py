@@ -8,7 +8,7 @@ import datetime
 import decimal
 import enum
 import uuid
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 import msgspec
 
@@ -114,6 +114,10 @@ class Customer(msgspec.Struct):
     name: str
     address: Address
     billing: BillingAddress | None = None
+
+
+class Tree(msgspec.Struct):
+    children: list[Any]
 
 
 class Reading(msgspec.Struct):
@@ -244,6 +248,12 @@ def json_nested_optional_struct_given(customer: Customer) -> dict:
     return {"customer": customer}
 
 
+@app_1.post("/trees")
+def json_nesting_at_max_depth(tree: Tree) -> dict:
+    """Exactly 64 levels (the object and 63 arrays) is still accepted; brackets inside strings do not count."""
+    return {"tree": tree}
+
+
 @app_1.post("/readings")
 def json_number_constraint_errors(reading: Reading) -> dict:
     """ge/le, gt/lt and multiple_of on numeric members, all reported together with msg and ctx."""
@@ -317,6 +327,12 @@ def json_nan_literal_is_400(measurement: Measurement) -> dict:
 def json_nested_struct_given_string(customer: Customer) -> dict:
     """A string where a nested Struct is expected -> model_attributes_type (assumption: Structs report like pydantic models, not dict_type)."""
     return {"customer": customer}
+
+
+@app_2.post("/trees")
+def json_nesting_deeper_than_max_depth(tree: Tree) -> dict:
+    """A body nesting arrays 65 levels deep (ServerConfig.max_json_depth defaults to 64) is a 400 problem, refused before decoding, so deep nesting cannot exhaust the decoder's stack."""
+    return {"tree": tree}
 
 
 @app_2.post("/readings")
@@ -773,6 +789,8 @@ FIXTURE_APP: dict[str, str] = {
     "json_nested_struct_missing_member": "app_3",
     "json_nested_struct_pattern_error": "app_4",
     "json_nested_struct_valid": "app_5",
+    "json_nesting_at_max_depth": "app_1",
+    "json_nesting_deeper_than_max_depth": "app_2",
     "json_number_constraint_errors": "app_1",
     "json_number_constraints_on_bounds_valid": "app_2",
     "json_number_lower_bound_errors": "app_3",
