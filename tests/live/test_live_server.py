@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from ferroweb.testing import TestClient
+from tests.live.apps import app as live_app
+
 if TYPE_CHECKING:
     from .conftest import LiveServer
 
@@ -272,6 +275,25 @@ def test_oversized_chunked_body_buffered_at_once_gets_413(live_server: LiveServe
         except (ConnectionError, OSError) as exc:
             pytest.fail(f"no response to an oversized chunked body: {exc!r}")
     assert response.status == 413, response
+
+
+def test_body_shorter_than_its_content_length_gets_400(live_server: LiveServer) -> None:
+    """The client half-closes after 5 of 100 declared bytes: a 400, the handler not called."""
+    with RawConnection(live_server) as conn:
+        conn.send(conn.request_bytes("POST", "/echo", extra="Content-Length: 100\r\n") + b"short")
+        conn.sock.shutdown(socket.SHUT_WR)
+        response = conn.read_response()
+    assert response.status == 400, response
+    assert response.header("x-echo-length") is None
+    assert response.header("content-type") == "application/problem+json"
+
+
+def test_body_shorter_than_its_content_length_gets_400_in_process() -> None:
+    with TestClient(live_app) as client:
+        response = client.post("/echo", content=b"short", headers={"content-length": "100"})
+    assert response.status_code == 400
+    assert response.json()["detail"] == "the request body is shorter than its Content-Length (5 of 100 bytes)"
+    assert "x-echo-length" not in response.headers
 
 
 # --- 3. 404 / 405 as problem+json --------------------------------------------------------------

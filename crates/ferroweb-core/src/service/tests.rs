@@ -351,3 +351,29 @@ async fn misses_redirect_to_the_other_slash_form_when_enabled() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(recorder.calls.load(Ordering::SeqCst), 0);
 }
+
+#[test]
+fn a_body_must_have_the_length_it_declares() {
+    let with = |pairs: &[(&'static str, &'static str)]| {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, http::HeaderValue::from_static(value));
+        }
+        headers
+    };
+    assert!(check_declared_length(&with(&[]), 5).is_ok());
+    assert!(check_declared_length(&with(&[("content-length", "5")]), 5).is_ok());
+    let short = check_declared_length(&with(&[("content-length", "100")]), 5).unwrap_err();
+    assert_eq!(short.status_code(), StatusCode::BAD_REQUEST);
+    assert!(short
+        .detail
+        .as_deref()
+        .unwrap()
+        .contains("shorter than its Content-Length (5 of 100 bytes)"));
+    let long = check_declared_length(&with(&[("content-length", "1")]), 5).unwrap_err();
+    assert!(long.detail.as_deref().unwrap().contains("longer"));
+    assert!(check_declared_length(&with(&[("content-length", "ten")]), 10).is_err());
+    // chunked framing decides the length, whatever a Content-Length says
+    let chunked = with(&[("content-length", "100"), ("transfer-encoding", "chunked")]);
+    assert!(check_declared_length(&chunked, 5).is_ok());
+}
