@@ -635,38 +635,40 @@ const OVERSIZE_DRAIN_TIME: std::time::Duration = std::time::Duration::from_milli
 /// limit is refused before reading anything, and a chunked body as soon as it passes it.
 async fn read_body(body: Body, headers: &HeaderMap, limit: Option<u64>) -> Result<Bytes, Problem> {
     let bytes = read_within(body, headers, limit).await?;
-    check_declared_length(headers, bytes.len())?;
-    Ok(bytes)
+    match length_mismatch(headers, bytes.len()) {
+        Some(problem) => Err(problem),
+        None => Ok(bytes),
+    }
 }
 
 /// A body that does not have the length its `Content-Length` declares is refused whole (RFC
 /// 9112 section 6.3: the message is incomplete, or its framing is wrong) rather than handed
 /// to the handler cut short. Over a connection hyper already frames bodies by that header
 /// (a body that ends early is a read error there); in-process requests are checked here.
-fn check_declared_length(headers: &HeaderMap, received: usize) -> Result<(), Problem> {
+fn length_mismatch(headers: &HeaderMap, received: usize) -> Option<Problem> {
     if headers.contains_key(header::TRANSFER_ENCODING) {
-        return Ok(());
+        return None;
     }
-    let Some(value) = headers.get(header::CONTENT_LENGTH) else {
-        return Ok(());
-    };
-    let declared = value
+    let value = headers.get(header::CONTENT_LENGTH)?;
+    let Some(declared) = value
         .to_str()
         .ok()
         .and_then(|text| text.trim().parse::<u64>().ok())
-        .ok_or_else(|| {
+    else {
+        return Some(
             Problem::new(StatusCode::BAD_REQUEST)
-                .with_detail("the Content-Length header is not a number")
-        })?;
+                .with_detail("the Content-Length header is not a number"),
+        );
+    };
     if declared == received as u64 {
-        return Ok(());
+        return None;
     }
     let how = if (received as u64) < declared {
         "shorter"
     } else {
         "longer"
     };
-    Err(Problem::new(StatusCode::BAD_REQUEST).with_detail(format!(
+    Some(Problem::new(StatusCode::BAD_REQUEST).with_detail(format!(
         "the request body is {how} than its Content-Length ({received} of {declared} bytes)"
     )))
 }
