@@ -37,6 +37,7 @@ FIXTURES = [
     "multipart_two_file_fields",
     "multipart_unknown_parts_ignored",
     "multipart_unterminated_body_is_400",
+    "multipart_utf8_field_and_file_names",
     "multipart_over_max_body_size",
 ]
 

@@ -346,6 +346,7 @@ class _MultipartCollector:
         self._header_name = b""
         self._header_value = b""
         self._headers: list[tuple[str, str]] = []
+        self._disposition: bytes | None = None
         self._name = ""
         self._field_data = bytearray()
         self._file: UploadFile | None = None
@@ -374,6 +375,7 @@ class _MultipartCollector:
         if self._parts > self._config.max_form_parts:
             raise HTTPException(413, f"Multipart body has more than {self._config.max_form_parts} parts")
         self._headers = []
+        self._disposition = None
         self._field_data = bytearray()
         self._file = None
         self._name = ""
@@ -386,13 +388,17 @@ class _MultipartCollector:
 
     def _on_header_end(self) -> None:
         name = self._header_name.decode("latin-1").lower()
+        if name == "content-disposition" and self._disposition is None:
+            # Kept as bytes: names and filenames are UTF-8 (RFC 7578 section 5.1), and the
+            # option parser would encode a str as Latin-1 and fail on anything else.
+            self._disposition = bytes(self._header_value)
         self._headers.append((name, self._header_value.decode("utf-8", "replace")))
         self._header_name = b""
         self._header_value = b""
 
     def _on_headers_finished(self) -> None:
         headers = Headers(self._headers)
-        disposition = headers.get("content-disposition")
+        disposition = self._disposition
         if disposition is None:
             raise MultipartParseError("a part has no Content-Disposition header")
         _, options = parse_options_header(disposition)

@@ -273,10 +273,21 @@ def multipart_unterminated_body_is_400(file: Annotated[UploadFile, File()]) -> d
     return {"file": read_upload_sync(file)}
 
 
-app_27 = App(ServerConfig(max_body_size=128))
+app_27 = App()
 
 
 @app_27.post("/upload")
+def multipart_utf8_field_and_file_names(
+    city: Annotated[str, Form(alias="città")], file: Annotated[UploadFile, File(alias="文件")]
+) -> dict:
+    """Field names and filenames that are not Latin-1 are read as UTF-8 (RFC 7578 section 5.1), never a 500."""
+    return {"city": city, "file": read_upload_sync(file)}
+
+
+app_28 = App(ServerConfig(max_body_size=128))
+
+
+@app_28.post("/upload")
 def multipart_over_max_body_size(file: Annotated[UploadFile, File()]) -> dict:
     """A multipart body larger than max_body_size (128 bytes here) -> 413."""
     return {"file": read_upload_sync(file)}
@@ -310,6 +321,7 @@ APPS: dict[str, App] = {
     "app_25": app_25,
     "app_26": app_26,
     "app_27": app_27,
+    "app_28": app_28,
 }
 FIXTURE_APP: dict[str, str] = {
     "multipart_content_type_kept": "app_1",
@@ -333,11 +345,12 @@ FIXTURE_APP: dict[str, str] = {
     "multipart_multiple_files_same_field": "app_19",
     "multipart_optional_file_absent": "app_20",
     "multipart_optional_file_given": "app_21",
-    "multipart_over_max_body_size": "app_27",
+    "multipart_over_max_body_size": "app_28",
     "multipart_single_file_echo": "app_22",
     "multipart_size_counts_utf8_bytes": "app_23",
     "multipart_two_file_fields": "app_24",
     "multipart_unknown_parts_ignored": "app_25",
     "multipart_unterminated_body_is_400": "app_26",
+    "multipart_utf8_field_and_file_names": "app_27",
     "multipart_with_path_param_async": "app_1",
 }
