@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from ferroweb import App, HTTPException, Request, Response, StreamingResponse, WebSocket
+from ferroweb import App, BackgroundTasks, HTTPException, Request, Response, StreamingResponse, WebSocket
 from ferroweb._ferroweb import ContentKind, ResponseAlreadySent
 from ferroweb._respond import INTERNAL_ERROR, Problem, Responder
 from ferroweb._waits import Waits
@@ -27,9 +27,11 @@ def exits(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     seen: list[tuple[str, str]] = []
     send = Responder.send
 
-    def recording(self: Responder, raw: Any, result: Any, status: int = 200, route: Any = None) -> None:
+    def recording(
+        self: Responder, raw: Any, result: Any, status: int = 200, route: Any = None, headers: Any = None
+    ) -> None:
         seen.append((raw.path, type(result).__name__))
-        send(self, raw, result, status, route)
+        send(self, raw, result, status, route, headers)
 
     monkeypatch.setattr(Responder, "send", recording)
     return seen
@@ -231,3 +233,87 @@ def test_a_struct_is_encoded_by_msgspec(responder: Responder) -> None:
     raw = FakeRaw()
     responder.send(raw, Point(1, 2))
     assert raw.sent == [("respond", 200, b'{"x":1,"y":2}', ContentKind.JSON, None)]
+
+
+class Created(msgspec.Struct):
+    id: int
+    secret: str = ""
+
+
+class Public(msgspec.Struct):
+    id: int
+
+
+def test_a_response_parameter_sets_headers_cookies_and_status_of_the_answer() -> None:
+    app = App()
+    ran: list[int] = []
+
+    @app.post("/items", status_code=201)
+    def create(response: Response) -> dict[str, Any]:
+        response.headers["x-request-cost"] = "3"
+        response.set_cookie("seen", "yes")
+        return {"ok": True}
+
+    @app.get("/accepted", response_model=Public)
+    async def accepted(response: Response, tasks: BackgroundTasks) -> Any:
+        response.status_code = 202
+        tasks.add_task(ran.append, 1)
+        return Created(id=7, secret="dropped by the model")
+
+    @app.get("/own")
+    def own(response: Response) -> Response:
+        response.headers["x-ignored"] = "1"
+        return Response("mine", media_type="text/plain")
+
+    @app.get("/empty")
+    def empty(response: Response) -> None:
+        response.status_code = 204
+        response.headers["x-why"] = "nothing"
+
+    @app.get("/refused")
+    def refused(response: Response) -> None:
+        response.headers["x-ignored"] = "1"
+        raise HTTPException(409, "taken")
+
+    with TestClient(app) as client:
+        created = client.post("/items")
+        assert created.status_code == 201  # the route's status: the parameter set none
+        assert created.json() == {"ok": True}
+        assert created.headers["x-request-cost"] == "3"
+        assert created.headers["set-cookie"].startswith("seen=yes")
+        assert created.headers["content-type"] == "application/json"
+
+        answer = client.get("/accepted")
+        assert (answer.status_code, answer.json()) == (202, {"id": 7})
+        assert ran == [1]
+
+        # a Response of the handler's own, or a problem, is sent as it is (as FastAPI does)
+        own_answer = client.get("/own")
+        assert (own_answer.text, own_answer.headers.get("x-ignored")) == ("mine", None)
+        problem = client.get("/refused")
+        assert (problem.status_code, problem.headers.get("x-ignored")) == (409, None)
+
+        nothing = client.get("/empty")
+        assert (nothing.status_code, nothing.content, nothing.headers["x-why"]) == (204, b"", "nothing")
+
+
+def test_a_response_parameter_is_fresh_per_request_and_only_for_http_routes() -> None:
+    app = App()
+
+    @app.get("/count")
+    def count(response: Response, n: int = 0) -> int:
+        assert "x-n" not in response.headers  # nothing left over from an earlier request
+        response.headers["x-n"] = str(n)
+        return n
+
+    with TestClient(app) as client:
+        for n in (1, 2):
+            assert client.get(f"/count?n={n}").headers["x-n"] == str(n)
+
+    sockets = App()
+
+    @sockets.websocket("/ws")
+    async def ws(websocket: WebSocket, response: Response) -> None: ...
+
+    with pytest.raises(TypeError, match="Response parameter is for HTTP routes"), TestClient(sockets):
+        pass

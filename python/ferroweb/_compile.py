@@ -27,7 +27,7 @@ from ferroweb import background
 from ferroweb._exception_handlers import ExceptionMapper
 from ferroweb._params import analyse, compile_binder, positional_endpoint
 from ferroweb._request_task import start_request_task
-from ferroweb._respond import Problem, Responder
+from ferroweb._respond import Answered, Problem, Responder, ResponseParameter
 from ferroweb._response_model import Serialise, compile_response_model
 from ferroweb._timeouts import AsyncDeadline, discarding_late_results
 from ferroweb.middleware import timeout_of
@@ -98,15 +98,21 @@ def _http_handler(route: Route, bind: Binder | None, services: Services) -> Requ
     if timeout is not None and not is_async:
         endpoint = discarding_late_results(endpoint, timeout.seconds, route)
     serialise = compile_response_model(route, getattr(services.app, "debug", False))
-    tasks_at = [i for i, spec in enumerate(analyse(route)) if spec.source == "background"]
-    if tasks_at and bind is not None:
+    sources = [spec.source for spec in analyse(route)]
+    tasks_at = [i for i, source in enumerate(sources) if source == "background"]
+    response_at = sources.index("response") if "response" in sources else None
+    if (tasks_at or response_at is not None) and bind is not None:
         if serialise is not None:
-            # converted before the tasks are submitted: a value the model refuses is a 500,
-            # and a failed request runs no background tasks
+            # converted before the tasks are submitted (a value the model refuses is a 500,
+            # and a failed request runs no background tasks) and before the Response
+            # parameter is attached to the value
             endpoint = _through_model(endpoint, serialise, is_async)
             serialise = None
-        bind = _with_background_tasks(bind)
-        endpoint = _submitting_tasks(endpoint, tasks_at, is_async)
+        bind = _with_injected(bind, tasks=bool(tasks_at), response=response_at is not None)
+        if tasks_at:
+            endpoint = _submitting_tasks(endpoint, tasks_at, is_async)
+        if response_at is not None:
+            endpoint = _answering_with_parameter(endpoint, response_at, is_async)
 
     def outcome(raw: RawRequest, result: Any) -> None:
         """Sends a return value through the route's response model, when it has one."""
@@ -258,13 +264,44 @@ async def _run_websocket(
 # -- endpoint wrappers for routes that declare BackgroundTasks ----------------------------------
 
 
-def _with_background_tasks(bind: Binder) -> Callable[[RawRequest], list[Any]]:
-    """The binder, giving each request a fresh ``BackgroundTasks``."""
+def _with_injected(bind: Binder, *, tasks: bool, response: bool) -> Callable[[RawRequest], list[Any]]:
+    """The binder, giving each request a fresh ``BackgroundTasks`` and/or ``Response``
+    parameter."""
+    if tasks and response:
+
+        def bind_with_both(raw: RawRequest) -> list[Any]:
+            return bind(raw, {"background": background.BackgroundTasks(), "response": ResponseParameter()})
+
+        return bind_with_both
+    if response:
+
+        def bind_with_response(raw: RawRequest) -> list[Any]:
+            return bind(raw, {"response": ResponseParameter()})
+
+        return bind_with_response
 
     def bind_with_tasks(raw: RawRequest) -> list[Any]:
         return bind(raw, {"background": background.BackgroundTasks()})
 
     return bind_with_tasks
+
+
+def _answering_with_parameter(
+    endpoint: Callable[..., Any], position: int, is_async: bool
+) -> Callable[..., Any]:
+    """The endpoint, its return value paired with its ``response: Response`` parameter, whose
+    headers and status the responder applies."""
+    if is_async:
+
+        async def answering_async(*args: Any) -> Any:
+            return Answered(await endpoint(*args), args[position])
+
+        return answering_async
+
+    def answering(*args: Any) -> Any:
+        return Answered(endpoint(*args), args[position])
+
+    return answering
 
 
 def _submitting_tasks(

@@ -54,11 +54,17 @@ def _marker_of(annotation: Any, default: Any) -> markers.Param | None:
 
 
 def _injected_source(route: Route, name: str, annotation: Any) -> str | None:
-    """Parameters the framework provides itself: the WebSocket, a BackgroundTasks list."""
+    """Parameters the framework provides itself: the WebSocket, a BackgroundTasks list, the
+    ``response: Response`` that the answer's headers and status are taken from."""
     from ferroweb.background import BackgroundTasks
+    from ferroweb.responses import Response
     from ferroweb.websockets import WebSocket
 
     bare = strip_optional(constraints_of(annotation)[0])
+    if bare is Response:
+        if route.websocket:
+            raise TypeError(f"handler {route.name!r}: a Response parameter is for HTTP routes")
+        return "response"
     if inspect.isclass(bare):
         if issubclass(bare, WebSocket) or (route.websocket and issubclass(bare, Request)):
             if not route.websocket:
@@ -324,7 +330,7 @@ def compile_binder(route: Route, app: Any) -> tuple[Binder | None, list[CorePara
             source = spec.source
             if source == "request":
                 args.append(Request(raw, param_names, app))
-            elif source in ("websocket", "background"):
+            elif source in ("websocket", "background", "response"):
                 assert injected is not None
                 args.append(injected[source])
             elif source in ("body", "form", "file"):

@@ -20,6 +20,7 @@ import msgspec
 
 from ferroweb._ferroweb import ContentKind, ResponseAlreadySent
 from ferroweb._streaming import ChunkSource, send_stream
+from ferroweb.datastructures import MutableHeaders
 from ferroweb.exceptions import HTTPException, RequestValidationError
 from ferroweb.responses import FileResponse, Response, StreamingResponse
 
@@ -84,6 +85,29 @@ class Problem:
 INTERNAL_ERROR = Problem(500)
 
 
+class ResponseParameter(Response):
+    """What a ``response: Response`` parameter receives (FastAPI's idiom): headers and cookies
+    set on it, and a status assigned to it, are applied to the response made from the
+    handler's return value. A handler that returns a ``Response`` of its own sends that one
+    as it is."""
+
+    def __init__(self) -> None:
+        # None until the handler assigns one: the route's status is used then.
+        self.status_code = None  # type: ignore[assignment]
+        self.body = b""
+        self.headers = MutableHeaders()
+
+
+class Answered:
+    """A return value together with the route's ``response: Response`` parameter."""
+
+    __slots__ = ("parameter", "result")
+
+    def __init__(self, result: Any, parameter: ResponseParameter) -> None:
+        self.result = result
+        self.parameter = parameter
+
+
 class Responder:
     """Sends the outcomes of one app's requests, on one event loop."""
 
@@ -105,32 +129,42 @@ class Responder:
         self.on_error: ErrorHandler = _unwired
         self.on_failure: FailureHandler = _unwired
 
-    def send(self, raw: RawRequest, result: Any, status: int = 200, route: Route | None = None) -> None:
-        """Answers ``raw`` with ``result``: the common types first, by exact class."""
+    def send(
+        self,
+        raw: RawRequest,
+        result: Any,
+        status: int = 200,
+        route: Route | None = None,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None:
+        """Answers ``raw`` with ``result``: the common types first, by exact class. ``headers``
+        (from a ``response: Response`` parameter) go with a plain return value's answer."""
         cls = result.__class__
         try:
-            if status in _NO_BODY_STATUSES and not isinstance(result, (Response, Problem)):
-                raw.respond(status, b"", _UNSPECIFIED)
+            if status in _NO_BODY_STATUSES and not isinstance(result, (Response, Problem, Answered)):
+                raw.respond(status, b"", _UNSPECIFIED, headers)
             elif cls is dict or cls is list:
-                raw.respond(status, _encode_json(result), _JSON)
+                raw.respond(status, _encode_json(result), _JSON, headers)
             elif cls is str:
-                raw.respond(status, result, _TEXT)
+                raw.respond(status, result, _TEXT, headers)
             elif isinstance(result, Response):
                 self._send_response(raw, result, route)
             elif cls is bytes:
-                raw.respond(status, result, _OCTET_STREAM)
+                raw.respond(status, result, _OCTET_STREAM, headers)
             elif cls is Problem:
                 extensions = result.extensions
-                headers = result.headers
+                problem_headers = result.headers
                 raw.respond_problem(
                     result.status,
                     result.detail,
-                    list(headers.items()) if headers else None,
+                    list(problem_headers.items()) if problem_headers else None,
                     _encode_json(extensions) if extensions else None,
                 )
+            elif cls is Answered:
+                self._send_answered(raw, result, status, route)
             else:
                 # None -> null; Structs, dataclasses, tuples, datetimes... as msgspec encodes them.
-                raw.respond(status, _encode_json(result), _JSON)
+                raw.respond(status, _encode_json(result), _JSON, headers)
         except ResponseAlreadySent:
             logger.warning(
                 "A second response for %s %s was dropped (%s)", raw.method, raw.path, type(result).__name__
@@ -140,6 +174,14 @@ class Responder:
                 logger.error("Could not send the 500 response for %s %s", raw.method, raw.path, exc_info=exc)
             else:
                 self.on_failure(raw, exc, route)
+
+    def _send_answered(self, raw: RawRequest, answered: Answered, status: int, route: Route | None) -> None:
+        result, parameter = answered.result, answered.parameter
+        if isinstance(result, (Response, Problem)):
+            self.send(raw, result, status, route)  # the handler's own response, as it is
+            return
+        chosen = parameter.status_code
+        self.send(raw, result, status if chosen is None else chosen, route, parameter.headers._items or None)
 
     def _send_response(self, raw: RawRequest, response: Response, route: Route | None) -> None:
         if isinstance(response, StreamingResponse):
