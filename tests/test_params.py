@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from ferroweb import App, BackgroundTasks, Request, WebSocket
-from ferroweb.params import Body, Cookie, Form, Header, Path, Query
+from ferroweb.params import Body, Cookie, File, Form, Header, Path, Query, UploadFile
 from ferroweb.testing import TestClient
 
 
@@ -398,3 +398,63 @@ def test_json_depth_limit_is_configurable_and_the_decoders_own_limit_is_a_400() 
         deep = client.post("/tree", content=b"[" * 100_000 + b"]" * 100_000, headers=headers)
         assert deep.status_code == 400
         assert deep.json()["detail"] == "JSON body nested deeper than the decoder can recurse"
+
+
+def test_every_spelling_of_an_upload_parameter_reads_the_file_part() -> None:
+    app = App()
+
+    @app.post("/upload")
+    async def upload(
+        bare: UploadFile,
+        marked: Annotated[UploadFile, File()],
+        as_form: Annotated[UploadFile, Form()],
+        many: Annotated[list[UploadFile], File()],
+        nameless: UploadFile,
+        note: Annotated[str, Form()] = "",
+    ) -> dict[str, Any]:
+        def shown(upload: UploadFile) -> list[Any]:
+            return [upload.filename, upload.content_type, upload.file.read().decode()]
+
+        return {
+            "bare": shown(bare),
+            "marked": shown(marked),
+            "as_form": shown(as_form),
+            "many": [shown(item) for item in many],
+            "nameless": shown(nameless),
+            "nameless_headers": dict(nameless.headers.items()),
+            "x_part": marked.headers.get("x-part"),
+            "note": note,
+        }
+
+    boundary = "ferrowebtestboundary"
+    parts = [
+        ("bare", 'filename="a.txt"', "text/plain", "A", ""),
+        ("marked", 'filename="b.txt"', "text/plain", "B", "X-Part: second\r\n"),
+        ("as_form", 'filename="c.csv"', "text/csv", "C", ""),
+        ("many", 'filename="d1.txt"', "text/plain", "D1", ""),
+        ("many", 'filename="d2.txt"', "text/plain", "D2", ""),
+        ("nameless", None, "application/json", "{}", ""),
+        ("note", None, None, "hello", ""),
+    ]
+    body = ""
+    for name, filename, content_type, content, extra in parts:
+        disposition = f'form-data; name="{name}"' + (f"; {filename}" if filename else "")
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+        if content_type:
+            body += f"Content-Type: {content_type}\r\n"
+        body += f"{extra}\r\n{content}\r\n"
+    body += f"--{boundary}--\r\n"
+    headers = {"content-type": f"multipart/form-data; boundary={boundary}"}
+    with TestClient(app) as client:
+        response = client.post("/upload", content=body.encode(), headers=headers)
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["bare"] == ["a.txt", "text/plain", "A"]
+    assert data["marked"] == ["b.txt", "text/plain", "B"]
+    assert data["as_form"] == ["c.csv", "text/csv", "C"]
+    assert data["many"] == [["d1.txt", "text/plain", "D1"], ["d2.txt", "text/plain", "D2"]]
+    # a part with no filename is still a file for a file parameter (and only for one)
+    assert data["nameless"] == [None, "application/json", "{}"]
+    assert data["nameless_headers"]["content-disposition"] == 'form-data; name="nameless"'
+    assert data["x_part"] == "second"
+    assert data["note"] == "hello"

@@ -15,6 +15,7 @@ FIXTURES = [
     "multipart_empty_file",
     "multipart_fields_only_to_form_handler",
     "multipart_file_list_with_one_file",
+    "multipart_file_part_without_filename",
     "multipart_file_with_form_fields",
     "multipart_filename_directories_reduced",
     "multipart_filename_traversal_reduced",

@@ -180,6 +180,8 @@ class FormReader:
         self._specs = specs
         self._config = config
         self._has_files = any(spec.source == "file" for spec in specs)
+        #: parts read as files even when sent without a filename
+        self._file_keys = frozenset(spec.key for spec in specs if spec.source == "file")
         for spec in specs:
             if spec.source == "file":
                 item = sequence_item(spec.annotation)
@@ -254,7 +256,7 @@ class FormReader:
         boundary = options.get(b"boundary")
         if not boundary:
             raise _multipart_invalid("the Content-Type has no boundary")
-        collector = _MultipartCollector(self._config)
+        collector = _MultipartCollector(self._config, self._file_keys)
         parser = MultipartParser(boundary, typing.cast(Any, collector.callbacks()))
         try:
             parser.write(body)
@@ -337,8 +339,9 @@ def sanitise_filename(filename: str) -> str:
 class _MultipartCollector:
     """Receives python-multipart's callbacks: headers per part, then the part's data in chunks."""
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, file_keys: frozenset[str] = frozenset()) -> None:
         self._config = config
+        self._file_keys = file_keys
         self.fields: dict[str, list[str]] = {}
         self.files: dict[str, list[UploadFile]] = {}
         self.finished = False
@@ -407,9 +410,11 @@ class _MultipartCollector:
             raise MultipartParseError("a part's Content-Disposition has no name")
         self._name = name.decode("utf-8", "replace")
         filename = options.get(b"filename")
-        if filename is not None:
+        # A part for a file parameter is a file even without a filename (some clients send
+        # none for generated content); its filename is then None.
+        if filename is not None or self._name in self._file_keys:
             self._file = UploadFile.spooled(
-                filename=sanitise_filename(filename.decode("utf-8", "replace")),
+                filename=None if filename is None else sanitise_filename(filename.decode("utf-8", "replace")),
                 content_type=headers.get("content-type", "application/octet-stream"),
                 headers=headers,
             )

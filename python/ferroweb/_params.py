@@ -114,6 +114,8 @@ def _resolve(route: Route, name: str, annotation: Any, default: Any) -> ParamSpe
     marker = _marker_of(annotation, default)
     if marker is not None:
         source = marker.source
+        if source == "form" and _is_upload(annotation):
+            source = "file"  # `Annotated[UploadFile, Form()]`: a file part all the same
         factory = marker.default_factory
         # `x: Annotated[int, Query()] = 10`: the default is the parameter's own
         if default is marker or marker.default is not markers.Undefined or factory is not None:

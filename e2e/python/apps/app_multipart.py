@@ -57,6 +57,17 @@ app_5 = App()
 
 
 @app_5.post("/upload")
+def multipart_file_part_without_filename(
+    note: Annotated[str, Form()], file: Annotated[UploadFile, File()]
+) -> dict:
+    """A part sent without a filename for a file parameter is still a file (filename null); a plain field part beside it stays a field."""
+    return {"note": note, "file": read_upload_sync(file)}
+
+
+app_6 = App()
+
+
+@app_6.post("/upload")
 def multipart_file_with_form_fields(
     title: Annotated[str, Form()], count: Annotated[int, Form()], file: Annotated[UploadFile, File()]
 ) -> dict:
@@ -64,21 +75,12 @@ def multipart_file_with_form_fields(
     return {"title": title, "count": count, "file": read_upload_sync(file)}
 
 
-app_6 = App()
-
-
-@app_6.post("/upload")
-def multipart_filename_directories_reduced(file: Annotated[UploadFile, File()]) -> dict:
-    """A filename with directories (as browsers send for folder uploads) keeps only the last component."""
-    return {"file": read_upload_sync(file)}
-
-
 app_7 = App()
 
 
 @app_7.post("/upload")
-def multipart_filename_traversal_reduced(file: Annotated[UploadFile, File()]) -> dict:
-    """A filename with ../ segments is reduced to its last path component."""
+def multipart_filename_directories_reduced(file: Annotated[UploadFile, File()]) -> dict:
+    """A filename with directories (as browsers send for folder uploads) keeps only the last component."""
     return {"file": read_upload_sync(file)}
 
 
@@ -86,8 +88,8 @@ app_8 = App()
 
 
 @app_8.post("/upload")
-def multipart_filename_windows_path_reduced(file: Annotated[UploadFile, File()]) -> dict:
-    """A Windows path (backslashes, drive letter) is reduced to its last component (assumption: backslash counts as a separator, as old IE sent full paths). Sent raw with every backslash doubled (quoted-string escaping), so the result is report.txt whether or not the parser unescapes."""
+def multipart_filename_traversal_reduced(file: Annotated[UploadFile, File()]) -> dict:
+    """A filename with ../ segments is reduced to its last path component."""
     return {"file": read_upload_sync(file)}
 
 
@@ -95,8 +97,8 @@ app_9 = App()
 
 
 @app_9.post("/upload")
-def multipart_filename_with_spaces_kept(file: Annotated[UploadFile, File()]) -> dict:
-    """Spaces and punctuation in a plain filename are kept."""
+def multipart_filename_windows_path_reduced(file: Annotated[UploadFile, File()]) -> dict:
+    """A Windows path (backslashes, drive letter) is reduced to its last component (assumption: backslash counts as a separator, as old IE sent full paths). Sent raw with every backslash doubled (quoted-string escaping), so the result is report.txt whether or not the parser unescapes."""
     return {"file": read_upload_sync(file)}
 
 
@@ -104,6 +106,15 @@ app_10 = App()
 
 
 @app_10.post("/upload")
+def multipart_filename_with_spaces_kept(file: Annotated[UploadFile, File()]) -> dict:
+    """Spaces and punctuation in a plain filename are kept."""
+    return {"file": read_upload_sync(file)}
+
+
+app_11 = App()
+
+
+@app_11.post("/upload")
 def multipart_form_bool_and_float_fields(
     public: Annotated[bool, Form()], scale: Annotated[float, Form()], file: Annotated[UploadFile, File()]
 ) -> dict:
@@ -111,10 +122,10 @@ def multipart_form_bool_and_float_fields(
     return {"public": public, "scale": scale, "file": read_upload_sync(file)}
 
 
-app_11 = App()
+app_12 = App()
 
 
-@app_11.post("/upload")
+@app_12.post("/upload")
 def multipart_form_field_conversion_error(
     count: Annotated[int, Form()], file: Annotated[UploadFile, File()]
 ) -> dict:
@@ -122,10 +133,10 @@ def multipart_form_field_conversion_error(
     return {"count": count, "file": read_upload_sync(file)}
 
 
-app_12 = App()
+app_13 = App()
 
 
-@app_12.post("/upload")
+@app_13.post("/upload")
 def multipart_form_field_default(
     file: Annotated[UploadFile, File()], description: Annotated[str, Form()] = "none"
 ) -> dict:
@@ -133,10 +144,10 @@ def multipart_form_field_default(
     return {"description": description, "file": read_upload_sync(file)}
 
 
-app_13 = App()
+app_14 = App()
 
 
-@app_13.post("/upload")
+@app_14.post("/upload")
 def multipart_form_list_field_repeated(
     tags: Annotated[list[str], Form()], file: Annotated[UploadFile, File()]
 ) -> dict:
@@ -144,10 +155,10 @@ def multipart_form_list_field_repeated(
     return {"tags": tags, "file": read_upload_sync(file)}
 
 
-app_14 = App()
+app_15 = App()
 
 
-@app_14.post("/upload")
+@app_15.post("/upload")
 def multipart_form_string_too_long(
     title: Annotated[str, Form(max_length=5)], file: Annotated[UploadFile, File()]
 ) -> dict:
@@ -155,21 +166,12 @@ def multipart_form_string_too_long(
     return {"title": title, "file": read_upload_sync(file)}
 
 
-app_15 = App()
-
-
-@app_15.post("/upload")
-def multipart_json_file_not_parsed(file: Annotated[UploadFile, File()]) -> dict:
-    """A file part's content is passed as bytes whatever its type; an application/json file is not decoded."""
-    return {"file": read_upload_sync(file)}
-
-
 app_16 = App()
 
 
 @app_16.post("/upload")
-def multipart_missing_boundary_is_400(file: Annotated[UploadFile, File()]) -> dict:
-    """multipart/form-data without a boundary parameter cannot be parsed -> 400 multipart_invalid (assumption: malformed multipart, not 415)."""
+def multipart_json_file_not_parsed(file: Annotated[UploadFile, File()]) -> dict:
+    """A file part's content is passed as bytes whatever its type; an application/json file is not decoded."""
     return {"file": read_upload_sync(file)}
 
 
@@ -177,6 +179,15 @@ app_17 = App()
 
 
 @app_17.post("/upload")
+def multipart_missing_boundary_is_400(file: Annotated[UploadFile, File()]) -> dict:
+    """multipart/form-data without a boundary parameter cannot be parsed -> 400 multipart_invalid (assumption: malformed multipart, not 415)."""
+    return {"file": read_upload_sync(file)}
+
+
+app_18 = App()
+
+
+@app_18.post("/upload")
 def multipart_missing_file_and_field(
     title: Annotated[str, Form()], file: Annotated[UploadFile, File()]
 ) -> dict:
@@ -184,10 +195,10 @@ def multipart_missing_file_and_field(
     return {"title": title, "file": read_upload_sync(file)}
 
 
-app_18 = App()
+app_19 = App()
 
 
-@app_18.post("/upload")
+@app_19.post("/upload")
 def multipart_missing_required_file(
     note: Annotated[str, Form()], file: Annotated[UploadFile, File()]
 ) -> dict:
@@ -195,19 +206,19 @@ def multipart_missing_required_file(
     return {"note": note, "file": read_upload_sync(file)}
 
 
-app_19 = App()
+app_20 = App()
 
 
-@app_19.post("/upload")
+@app_20.post("/upload")
 def multipart_multiple_files_same_field(files: Annotated[list[UploadFile], File()]) -> dict:
     """list[UploadFile] collects every file sent under the field name, in order."""
     return {"files": read_upload_sync(files)}
 
 
-app_20 = App()
+app_21 = App()
 
 
-@app_20.post("/upload")
+@app_21.post("/upload")
 def multipart_optional_file_absent(
     note: Annotated[str, Form()], attachment: Annotated[UploadFile | None, File()] = None
 ) -> dict:
@@ -215,10 +226,10 @@ def multipart_optional_file_absent(
     return {"note": note, "attachment": read_upload_sync(attachment)}
 
 
-app_21 = App()
+app_22 = App()
 
 
-@app_21.post("/upload")
+@app_22.post("/upload")
 def multipart_optional_file_given(
     note: Annotated[str, Form()], attachment: Annotated[UploadFile | None, File()] = None
 ) -> dict:
@@ -226,21 +237,12 @@ def multipart_optional_file_given(
     return {"note": note, "attachment": read_upload_sync(attachment)}
 
 
-app_22 = App()
-
-
-@app_22.post("/upload")
-def multipart_single_file_echo(file: Annotated[UploadFile, File()]) -> dict:
-    """An UploadFile parameter is echoed as filename, content_type, size (bytes) and content."""
-    return {"file": read_upload_sync(file)}
-
-
 app_23 = App()
 
 
 @app_23.post("/upload")
-def multipart_size_counts_utf8_bytes(file: Annotated[UploadFile, File()]) -> dict:
-    """size is the byte length: 'héllo wörld' is 11 characters but 13 UTF-8 bytes."""
+def multipart_single_file_echo(file: Annotated[UploadFile, File()]) -> dict:
+    """An UploadFile parameter is echoed as filename, content_type, size (bytes) and content."""
     return {"file": read_upload_sync(file)}
 
 
@@ -248,6 +250,15 @@ app_24 = App()
 
 
 @app_24.post("/upload")
+def multipart_size_counts_utf8_bytes(file: Annotated[UploadFile, File()]) -> dict:
+    """size is the byte length: 'héllo wörld' is 11 characters but 13 UTF-8 bytes."""
+    return {"file": read_upload_sync(file)}
+
+
+app_25 = App()
+
+
+@app_25.post("/upload")
 def multipart_two_file_fields(
     avatar: Annotated[UploadFile, File()], resume: Annotated[UploadFile, File()]
 ) -> dict:
@@ -255,21 +266,12 @@ def multipart_two_file_fields(
     return {"avatar": read_upload_sync(avatar), "resume": read_upload_sync(resume)}
 
 
-app_25 = App()
-
-
-@app_25.post("/upload")
-def multipart_unknown_parts_ignored(file: Annotated[UploadFile, File()]) -> dict:
-    """Parts the handler does not declare (fields and files) are ignored."""
-    return {"file": read_upload_sync(file)}
-
-
 app_26 = App()
 
 
 @app_26.post("/upload")
-def multipart_unterminated_body_is_400(file: Annotated[UploadFile, File()]) -> dict:
-    """A multipart body that ends before its closing boundary cannot be parsed -> 400 problem with one multipart_invalid error (assumption: loc ["body"], like json_invalid)."""
+def multipart_unknown_parts_ignored(file: Annotated[UploadFile, File()]) -> dict:
+    """Parts the handler does not declare (fields and files) are ignored."""
     return {"file": read_upload_sync(file)}
 
 
@@ -277,6 +279,15 @@ app_27 = App()
 
 
 @app_27.post("/upload")
+def multipart_unterminated_body_is_400(file: Annotated[UploadFile, File()]) -> dict:
+    """A multipart body that ends before its closing boundary cannot be parsed -> 400 problem with one multipart_invalid error (assumption: loc ["body"], like json_invalid)."""
+    return {"file": read_upload_sync(file)}
+
+
+app_28 = App()
+
+
+@app_28.post("/upload")
 def multipart_utf8_field_and_file_names(
     city: Annotated[str, Form(alias="città")], file: Annotated[UploadFile, File(alias="文件")]
 ) -> dict:
@@ -284,10 +295,10 @@ def multipart_utf8_field_and_file_names(
     return {"city": city, "file": read_upload_sync(file)}
 
 
-app_28 = App(ServerConfig(max_body_size=128))
+app_29 = App(ServerConfig(max_body_size=128))
 
 
-@app_28.post("/upload")
+@app_29.post("/upload")
 def multipart_over_max_body_size(file: Annotated[UploadFile, File()]) -> dict:
     """A multipart body larger than max_body_size (128 bytes here) -> 413."""
     return {"file": read_upload_sync(file)}
@@ -322,35 +333,37 @@ APPS: dict[str, App] = {
     "app_26": app_26,
     "app_27": app_27,
     "app_28": app_28,
+    "app_29": app_29,
 }
 FIXTURE_APP: dict[str, str] = {
     "multipart_content_type_kept": "app_1",
     "multipart_empty_file": "app_2",
     "multipart_fields_only_to_form_handler": "app_3",
     "multipart_file_list_with_one_file": "app_4",
-    "multipart_file_with_form_fields": "app_5",
-    "multipart_filename_directories_reduced": "app_6",
-    "multipart_filename_traversal_reduced": "app_7",
-    "multipart_filename_windows_path_reduced": "app_8",
-    "multipart_filename_with_spaces_kept": "app_9",
-    "multipart_form_bool_and_float_fields": "app_10",
-    "multipart_form_field_conversion_error": "app_11",
-    "multipart_form_field_default": "app_12",
-    "multipart_form_list_field_repeated": "app_13",
-    "multipart_form_string_too_long": "app_14",
-    "multipart_json_file_not_parsed": "app_15",
-    "multipart_missing_boundary_is_400": "app_16",
-    "multipart_missing_file_and_field": "app_17",
-    "multipart_missing_required_file": "app_18",
-    "multipart_multiple_files_same_field": "app_19",
-    "multipart_optional_file_absent": "app_20",
-    "multipart_optional_file_given": "app_21",
-    "multipart_over_max_body_size": "app_28",
-    "multipart_single_file_echo": "app_22",
-    "multipart_size_counts_utf8_bytes": "app_23",
-    "multipart_two_file_fields": "app_24",
-    "multipart_unknown_parts_ignored": "app_25",
-    "multipart_unterminated_body_is_400": "app_26",
-    "multipart_utf8_field_and_file_names": "app_27",
+    "multipart_file_part_without_filename": "app_5",
+    "multipart_file_with_form_fields": "app_6",
+    "multipart_filename_directories_reduced": "app_7",
+    "multipart_filename_traversal_reduced": "app_8",
+    "multipart_filename_windows_path_reduced": "app_9",
+    "multipart_filename_with_spaces_kept": "app_10",
+    "multipart_form_bool_and_float_fields": "app_11",
+    "multipart_form_field_conversion_error": "app_12",
+    "multipart_form_field_default": "app_13",
+    "multipart_form_list_field_repeated": "app_14",
+    "multipart_form_string_too_long": "app_15",
+    "multipart_json_file_not_parsed": "app_16",
+    "multipart_missing_boundary_is_400": "app_17",
+    "multipart_missing_file_and_field": "app_18",
+    "multipart_missing_required_file": "app_19",
+    "multipart_multiple_files_same_field": "app_20",
+    "multipart_optional_file_absent": "app_21",
+    "multipart_optional_file_given": "app_22",
+    "multipart_over_max_body_size": "app_29",
+    "multipart_single_file_echo": "app_23",
+    "multipart_size_counts_utf8_bytes": "app_24",
+    "multipart_two_file_fields": "app_25",
+    "multipart_unknown_parts_ignored": "app_26",
+    "multipart_unterminated_body_is_400": "app_27",
+    "multipart_utf8_field_and_file_names": "app_28",
     "multipart_with_path_param_async": "app_1",
 }
