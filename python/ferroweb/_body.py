@@ -179,9 +179,12 @@ class FormReader:
     def __init__(self, route: Route, specs: list[ParamSpec], config: ServerConfig) -> None:
         self._specs = specs
         self._config = config
-        self._has_files = any(spec.source == "file" for spec in specs)
+        model_uploads = [
+            key for spec in specs if spec.form_model is not None for key in spec.form_model.upload_keys
+        ]
+        self._has_files = any(spec.source == "file" for spec in specs) or bool(model_uploads)
         #: parts read as files even when sent without a filename
-        self._file_keys = frozenset(spec.key for spec in specs if spec.source == "file")
+        self._file_keys = frozenset([*(spec.key for spec in specs if spec.source == "file"), *model_uploads])
         for spec in specs:
             if spec.source == "file":
                 item = sequence_item(spec.annotation)
@@ -206,7 +209,9 @@ class FormReader:
             raise _unsupported(media, expected)
         values: dict[str, Any] = {}
         for spec in self._specs:
-            if spec.source == "form":
+            if spec.form_model is not None:
+                values[spec.name] = spec.form_model.read(fields, files, errors)
+            elif spec.source == "form":
                 values[spec.name] = convert_values(spec, _form_values(spec, fields), errors)
             else:
                 values[spec.name] = self._file_value(spec, files.get(spec.key), errors)

@@ -46,6 +46,8 @@ class ParamSpec:
     constraints: dict[str, Any] = dataclasses.field(default_factory=dict)
     #: How the core converts it.
     core_scalar: CoreScalar = "raw"
+    #: ``Annotated[Model, Form()]``: the whole form read into a model (a ``FormModel``).
+    form_model: Any = None
 
     @property
     def required(self) -> bool:

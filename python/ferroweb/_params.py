@@ -27,6 +27,7 @@ from ferroweb._convert import (
 )
 from ferroweb._errors import make_error
 from ferroweb._ferroweb import ParamSpec as CoreParamSpec
+from ferroweb._form_model import FormModel, is_form_model
 from ferroweb._param_spec import CoreScalar, ParamSpec, core_param_spec
 from ferroweb.exceptions import RequestValidationError
 from ferroweb.requests import Request
@@ -145,7 +146,9 @@ def _resolve(route: Route, name: str, annotation: Any, default: Any) -> ParamSpe
             key = key.replace("_", "-")
         key = key.lower()
     spec = ParamSpec(name, source, key, annotation, marker, default, factory)
-    if source in ("path", "query", "header", "cookie", "form"):
+    if source == "form" and is_form_model(annotation):
+        spec.form_model = FormModel(annotation, f"handler {route.name!r}, parameter {name!r}")
+    elif source in ("path", "query", "header", "cookie", "form"):
         _compile_string_param(route, spec)
     return spec
 
