@@ -179,6 +179,13 @@ def body_parameter(writer: ModuleWriter, body: dict[str, Any], pyname: str) -> P
     return Parameter(key, pyname, annotation, "None" if optional else None, False)
 
 
+def form_model_parameter(writer: ModuleWriter, model: dict[str, Any], pyname: str) -> Parameter:
+    """``Annotated[Model, Form()]``: the whole form read into the class made from the schema."""
+    key = model["name"]
+    core = writer.core_type(model["schema"], pascal(model["schema"].get("title") or key))
+    return Parameter(key, pyname, f"Annotated[{core}, Form()]", None, False)
+
+
 def handler_source(writer: ModuleWriter, fixture: dict[str, Any], app_var: str, func_name: str) -> str:
     handler = fixture["handler"]
     declared = handler.get("parameters", {})
@@ -212,6 +219,9 @@ def handler_source(writer: ModuleWriter, fixture: dict[str, Any], app_var: str, 
     if "body" in handler:
         key = handler["body"].get("name", "body")
         add(body_parameter(writer, handler["body"], unique(key, "body")))
+    if "form_model" in handler:
+        model = handler["form_model"]
+        add(form_model_parameter(writer, model, unique(model["name"], "form")))
     for source in ("form", "file"):
         for key, schema in declared.get(source, {}).items():
             add(parameter(writer, source, key, schema, unique(key, source)))

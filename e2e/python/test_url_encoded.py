@@ -11,8 +11,10 @@ CATEGORY = "url_encoded"
 # Grouped by app (see FIXTURE_APP in the apps module), in the order the apps are numbered.
 FIXTURES = [
     "urlencoded_alias_field",
+    "urlencoded_form_model_struct",
     "urlencoded_put_and_async",
     "urlencoded_alias_missing_loc",
+    "urlencoded_form_model_unknown_field_refused",
     "urlencoded_bool_spellings",
     "urlencoded_bracketed_list_keys",
     "urlencoded_defaults_when_absent",

@@ -8,8 +8,17 @@ import decimal
 import uuid
 from typing import Annotated, Literal
 
+import msgspec
+
 from ferroweb import App, ServerConfig
 from ferroweb.params import Form, Path, Query
+
+
+class Login(msgspec.Struct, forbid_unknown_fields=True):
+    username: str
+    remember: bool = False
+    tags: list[str] = msgspec.field(default_factory=list)
+
 
 app_1 = App()
 
@@ -18,6 +27,12 @@ app_1 = App()
 def urlencoded_alias_field(user_name: Annotated[str, Form(alias="user-name")]) -> dict:
     """Form(alias=...) reads the aliased key; the echo is keyed by the parameter name."""
     return {"user_name": user_name}
+
+
+@app_1.post("/login")
+def urlencoded_form_model_struct(login: Annotated[Login, Form()]) -> dict:
+    """Annotated[Model, Form()] reads the whole form into a Struct: conversions, defaults, name[] lists."""
+    return {"login": login}
 
 
 @app_1.put("/todos/{todo_id}")
@@ -35,6 +50,12 @@ app_2 = App()
 def urlencoded_alias_missing_loc(user_name: Annotated[str, Form(alias="user-name")]) -> dict:
     """A missing aliased form field is reported under the alias; sending the Python name does not count."""
     return {"user_name": user_name}
+
+
+@app_2.post("/login")
+def urlencoded_form_model_unknown_field_refused(login: Annotated[Login, Form()]) -> dict:
+    """A form model declared with forbid_unknown_fields (additionalProperties: false) refuses an undeclared key with 422 extra_forbidden."""
+    return {"login": login}
 
 
 app_3 = App()
@@ -359,6 +380,8 @@ FIXTURE_APP: dict[str, str] = {
     "urlencoded_empty_value_for_int_fails": "app_7",
     "urlencoded_empty_value_is_present": "app_8",
     "urlencoded_float_infinity_refused": "app_9",
+    "urlencoded_form_model_struct": "app_1",
+    "urlencoded_form_model_unknown_field_refused": "app_2",
     "urlencoded_int_parsing_error": "app_10",
     "urlencoded_int_upper_bound": "app_11",
     "urlencoded_int_whitespace_and_sign": "app_12",
