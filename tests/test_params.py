@@ -458,3 +458,15 @@ def test_every_spelling_of_an_upload_parameter_reads_the_file_part() -> None:
     assert data["nameless_headers"]["content-disposition"] == 'form-data; name="nameless"'
     assert data["x_part"] == "second"
     assert data["note"] == "hello"
+
+
+def test_an_unmarked_dict_parameter_is_the_json_body() -> None:
+    app = App()
+
+    @app.post("/settings")
+    def settings(data: dict[str, int], dry_run: bool = False) -> dict[str, Any]:
+        return {"data": data, "dry_run": dry_run}
+
+    with TestClient(app) as client:
+        assert client.post("/settings?dry_run=1", json={"a": 1}).json() == {"data": {"a": 1}, "dry_run": True}
+        assert errors_of(client.post("/settings", json={"a": "x"})) == [("int_type", ["body", "a"])]

@@ -102,7 +102,9 @@ def is_body_type(annotation: Any) -> bool:
     """Structs, dataclasses and TypedDicts (and lists / optionals of them) are JSON bodies."""
     bare = strip_optional(constraints_of(strip_optional(annotation))[0])
     origin = typing.get_origin(bare)
-    if origin in (list, set, frozenset, tuple, dict):
+    if bare is dict or origin is dict:
+        return True  # a mapping has no string form: the body, as FastAPI reads `data: dict`
+    if origin in (list, set, frozenset, tuple):
         return any(is_body_type(arg) for arg in typing.get_args(bare) if arg is not Ellipsis)
     if not inspect.isclass(bare):
         return False
