@@ -19,6 +19,7 @@ from ferroweb._durations import holds_duration, numbers_as_durations
 from ferroweb._errors import make_error
 from ferroweb._ferroweb import json_nesting_exceeds
 from ferroweb._json_errors import collect_errors, errors_from_message
+from ferroweb._type_info import holds
 from ferroweb.datastructures import Headers
 from ferroweb.exceptions import HTTPException, RequestValidationError
 from ferroweb.uploads import UploadFile
@@ -50,7 +51,7 @@ _CHARSET = re.compile(r";\s*charset\s*=\s*\"?([^\";\s]*)", re.IGNORECASE)
 def _check_charset(content_type: str) -> None:
     """JSON is UTF-8 (RFC 8259 section 8.1): a body declared in another charset is refused
     rather than misread."""
-    if "charset" not in content_type.lower():
+    if ";" not in content_type or "charset" not in content_type.lower():
         return
     match = _CHARSET.search(content_type)
     charset = match.group(1).lower() if match else ""
@@ -100,7 +101,7 @@ class BodyReader:
         self._info = msgspec_inspect.type_info(self._type)
         # Walking every decoded value costs more than decoding it: only types that can hold a
         # dataclass need it.
-        self._materialise = _holds_dataclass(self._info)
+        self._materialise = holds(self._info, msgspec_inspect.DataclassType)
         # msgspec refuses numbers for timedelta fields; pydantic (and so clients) send seconds.
         self._durations = holds_duration(self._info)
 
@@ -279,12 +280,15 @@ class FormReader:
 
 
 def _form_values(spec: ParamSpec, fields: dict[str, list[str]]) -> list[str] | None:
-    """A field's values; a list field also takes ``name[]`` keys (as PHP, Rails and jQuery's
-    ``$.param`` send arrays), after any plain ``name`` ones."""
-    values = fields.get(spec.key)
-    if not spec.many:
-        return values
-    bracketed = fields.get(spec.key + "[]")
+    """A field's values; a list field also takes ``name[]`` keys."""
+    return form_list_values(fields, spec.key) if spec.many else fields.get(spec.key)
+
+
+def form_list_values(fields: dict[str, list[str]], key: str) -> list[str] | None:
+    """Every value of a list field: plain ``key`` ones, then ``key[]`` ones (as PHP, Rails
+    and jQuery's ``$.param`` send arrays)."""
+    values = fields.get(key)
+    bracketed = fields.get(key + "[]")
     if bracketed is None:
         return values
     return [*values, *bracketed] if values else bracketed
@@ -293,23 +297,6 @@ def _form_values(spec: ParamSpec, fields: dict[str, list[str]]) -> list[str] | N
 def _json_invalid(exc: msgspec.DecodeError) -> RequestValidationError:
     error = make_error("json_invalid", ("body",), None, {"error": str(exc)})
     return RequestValidationError([error], 400, "Malformed JSON body")
-
-
-def _holds_dataclass(info: msgspec_inspect.Type, seen: set[int] | None = None) -> bool:
-    """Whether a value decoded as this type can contain a dataclass instance."""
-    if isinstance(info, msgspec_inspect.DataclassType):
-        return True
-    seen = set() if seen is None else seen
-    if id(info) in seen:  # a recursive type: already being looked at
-        return False
-    seen.add(id(info))
-    inner: list[msgspec_inspect.Type] = []
-    for attribute in ("item_type", "key_type", "value_type"):
-        if isinstance(getattr(info, attribute, None), msgspec_inspect.Type):
-            inner.append(getattr(info, attribute))
-    inner.extend(getattr(info, "item_types", ()) or getattr(info, "types", ()))
-    inner.extend(field.type for field in getattr(info, "fields", ()))
-    return any(_holds_dataclass(member, seen) for member in inner)
 
 
 def _materialise(value: Any) -> Any:
@@ -451,4 +438,4 @@ class _MultipartCollector:
         self.finished = True
 
 
-__all__ = ["BodyReader", "FormReader", "is_json_media_type", "media_type"]
+__all__ = ["BodyReader", "FormReader", "form_list_values", "is_json_media_type", "media_type"]

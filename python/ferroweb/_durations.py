@@ -19,6 +19,8 @@ from typing import Any
 import msgspec
 from msgspec import inspect as mi
 
+from ferroweb._type_info import holds
+
 _CLOCK = re.compile(
     r"(?P<sign>[-+]?)(?:(?P<days>\d+)\s*d(?:ays?)?,?\s*)?"
     r"(?P<hours>\d{1,2}):(?P<minutes>\d{2})(?::(?P<seconds>\d{2}(?:\.\d{1,6})?))?"
@@ -70,25 +72,9 @@ def from_seconds(seconds: float) -> datetime.timedelta | None:
         return None
 
 
-def holds_duration(info: mi.Type, seen: set[int] | None = None) -> bool:
+def holds_duration(info: mi.Type) -> bool:
     """Whether a value of this type can contain a timedelta."""
-    if isinstance(info, mi.TimeDeltaType):
-        return True
-    seen = set() if seen is None else seen
-    if id(info) in seen:  # a recursive type: already being looked at
-        return False
-    seen.add(id(info))
-    return any(holds_duration(member, seen) for member in _members(info))
-
-
-def _members(info: mi.Type) -> list[mi.Type]:
-    inner: list[mi.Type] = []
-    for attribute in ("item_type", "key_type", "value_type"):
-        if isinstance(getattr(info, attribute, None), mi.Type):
-            inner.append(getattr(info, attribute))
-    inner.extend(getattr(info, "item_types", ()) or getattr(info, "types", ()))
-    inner.extend(field.type for field in getattr(info, "fields", ()))
-    return inner
+    return holds(info, mi.TimeDeltaType)
 
 
 _SEQUENCES = (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)

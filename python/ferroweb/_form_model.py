@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from ferroweb._body import form_list_values
 from ferroweb._convert import (
     INVALID,
     Converter,
@@ -128,9 +129,7 @@ class FormModel:
             if not uploads:
                 return self._absent(field, loc, errors)
             return uploads if field.many else uploads[-1]
-        raw = fields.get(field.key)
-        if field.many:
-            raw = [*(raw or []), *fields.get(field.key + "[]", [])]
+        raw = form_list_values(fields, field.key) if field.many else fields.get(field.key)
         if not raw:
             return self._absent(field, loc, errors)
         convert = field.convert

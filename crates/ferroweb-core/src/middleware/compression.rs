@@ -94,12 +94,7 @@ impl Compressor {
     /// False for the answers [`Self::compress`] would send exactly as they are: encoded by
     /// the handler, or with an exact size below `minimum_size` (most small JSON answers).
     pub(crate) fn may_compress<B: Body>(&self, response: &Response<B>) -> bool {
-        !response.headers().contains_key(header::CONTENT_ENCODING)
-            && response
-                .body()
-                .size_hint()
-                .exact()
-                .is_none_or(|size| size != 0 && size >= self.policy.minimum_size)
+        !whole::never_compressed(response, self.policy.minimum_size)
     }
 
     /// The response as sent to a client that accepts `negotiated`.

@@ -42,19 +42,30 @@ pub(crate) enum Prepared {
     Stream(Response<Body>),
 }
 
+/// True for answers sent exactly as the handler made them: encoded by it (a precompressed
+/// file, say), or of an exact size that is zero or below `minimum_size`.
+pub(crate) fn never_compressed<B: http_body::Body>(
+    response: &Response<B>,
+    minimum_size: u64,
+) -> bool {
+    response.headers().contains_key(header::CONTENT_ENCODING)
+        || response
+            .body()
+            .size_hint()
+            .exact()
+            .is_some_and(|size| size == 0 || size < minimum_size)
+}
+
 /// Sorts a response from the handler. An in-memory body yields everything on its first poll,
 /// so that poll (with a no-op waker) takes it whole; a body that would wait answers Pending,
 /// which consumes nothing, and stays a stream.
 pub(crate) fn prepare(response: Response<Body>, minimum_size: u64) -> Prepared {
-    if response.headers().contains_key(header::CONTENT_ENCODING) {
+    if never_compressed(&response, minimum_size) {
         return Prepared::Untouched(response);
     }
     let Some(size) = response.body().size_hint().exact() else {
         return Prepared::Stream(response);
     };
-    if size == 0 || size < minimum_size {
-        return Prepared::Untouched(response);
-    }
     if size > WHOLE_BODY_LIMIT {
         return Prepared::Stream(response);
     }
