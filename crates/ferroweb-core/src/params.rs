@@ -428,6 +428,19 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 /// Whether a value passes against one bound.
 type Comparison = fn(f64, f64) -> bool;
 
+/// The remainder of the integer written in `digits` (sign and other non-digits skipped)
+/// divided by `modulus`, which is at least 1.
+fn decimal_remainder(digits: &str, modulus: u64) -> u64 {
+    let modulus = u128::from(modulus.max(1));
+    let remainder = digits
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .fold(0u128, |remainder, digit| {
+            (remainder * 10 + u128::from(digit - b'0')) % modulus
+        });
+    u64::try_from(remainder).unwrap_or(u64::MAX)
+}
+
 fn check_bounds(value: &ParamValue, bounds: &Bounds) -> Vec<IssueKind> {
     let mut violations = Vec::new();
     let number = match value {
@@ -452,6 +465,13 @@ fn check_bounds(value: &ParamValue, bounds: &Bounds) -> Vec<IssueKind> {
             let remainder = match value {
                 ParamValue::Int(value) if step.fract() == 0.0 && step.abs() < 9.0e15 => {
                     (*value % (step as i64).max(1)) as f64
+                }
+                // Past i64, f64 has lost the low digits: the remainder is taken digit by
+                // digit instead, exactly, as Python's int arithmetic does.
+                ParamValue::BigInt(digits)
+                    if step.fract() == 0.0 && step.abs() >= 1.0 && step.abs() < 9.0e15 =>
+                {
+                    decimal_remainder(digits, step.abs() as u64) as f64
                 }
                 _ => number % step,
             };

@@ -188,3 +188,19 @@ fn sources_and_scalars_parse_from_their_names() {
     let unknown = "date".parse::<Scalar>().expect_err("not a core scalar");
     assert_eq!(unknown.to_string(), "unknown parameter type \"date\"");
 }
+
+#[test]
+fn multiple_of_is_exact_for_integers_past_i64() {
+    // 2**80 - 1 is a multiple of 3; as an f64 it rounds to 2**80, which is not
+    assert_eq!(decimal_remainder("1208925819614629174706175", 3), 0);
+    assert_eq!(decimal_remainder("-1208925819614629174706176", 3), 1);
+    assert_eq!(decimal_remainder("100000000000000000000007", 10), 7);
+    let bounds = Bounds {
+        multiple_of: Some(3.0),
+        ..Bounds::default()
+    };
+    let big = ParamValue::BigInt("1208925819614629174706175".to_owned());
+    assert!(check_bounds(&big, &bounds).is_empty());
+    let off = ParamValue::BigInt("1208925819614629174706176".to_owned());
+    assert_eq!(check_bounds(&off, &bounds), vec![IssueKind::MultipleOf]);
+}
