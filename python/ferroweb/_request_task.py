@@ -215,9 +215,12 @@ class RequestTask(asyncio.Future[None]):
             if report is not None:
                 report(self._subject, result, error)
         except Exception as exc:  # a bug in reporting: logged, never lost, never raised into
-            # the loop callback that started this request (it has more requests to start)
-            self.get_loop().call_exception_handler(
-                {"message": "reporting a request's outcome failed", "exception": exc, "task": self}
+            # the loop callback that started this request (it has more requests to start).
+            # Handed over by call_soon: from 3.12 the loop runs its handler inside the task's
+            # context, which is still entered here.
+            self.get_loop().call_soon(
+                self.get_loop().call_exception_handler,
+                {"message": "reporting a request's outcome failed", "exception": exc, "task": self},
             )
         finally:
             self._subject = None
