@@ -1,6 +1,7 @@
 """JSON Schema -> Python types for tools/generate_e2e.py: the annotations of the generated
-handlers' parameters, and the classes (msgspec Structs, dataclasses, TypedDicts, Enums) that the
-object and enum schemas of a fixture become, collected per app module by ``ModuleWriter``."""
+handlers' parameters, and the classes (msgspec Structs, dataclasses, TypedDicts, pydantic models,
+Enums) that the object and enum schemas of a fixture become, collected per app module by
+``ModuleWriter``."""
 
 from __future__ import annotations
 
@@ -78,6 +79,9 @@ class ModuleWriter:
 
     classes: list[ClassDef] = field(default_factory=list)
     taken: set[str] = field(default_factory=set)  # names already bound in the module
+    # the container of objects without an x-container: a pydantic model's members are
+    # pydantic models too (pydantic cannot validate a msgspec Struct)
+    inherited: str = "struct"
 
     # Classes are shared between fixtures of a module when their definitions are identical;
     # a title used by two different definitions gets a numbered name.
@@ -139,7 +143,8 @@ class ModuleWriter:
         result = self.core_type(schema, hint)
         found = constraints(schema)
         if found:
-            result = f"Annotated[{result}, msgspec.Meta({kwargs(found)})]"
+            meta = "pydantic.Field" if self.inherited == "pydantic" else "msgspec.Meta"
+            result = f"Annotated[{result}, {meta}({kwargs(found)})]"
         _, nullable = schema_types(schema)
         if (nullable or optional) and result not in ("None", "Any"):
             result += " | None"
@@ -160,7 +165,14 @@ class ModuleWriter:
         return self.register(pascal(name), render)
 
     def object_class(self, schema: dict[str, Any], hint: str) -> str:
-        container = schema.get("x-container", "struct")
+        container = schema.get("x-container", self.inherited)
+        outer, self.inherited = self.inherited, "pydantic" if container == "pydantic" else "struct"
+        try:
+            return self._object_class(schema, hint, container)
+        finally:
+            self.inherited = outer
+
+    def _object_class(self, schema: dict[str, Any], hint: str, container: str) -> str:
         wanted = pascal(schema.get("title") or hint)
         required = schema.get("required", [])
         required = required if isinstance(required, list) else []
@@ -189,6 +201,8 @@ class ModuleWriter:
             return self.register(wanted, lambda name: self.dataclass_source(name, members))
         if container == "typeddict":
             return self.register(wanted, lambda name: self.typeddict_source(name, members))
+        if container == "pydantic":
+            return self.register(wanted, lambda name: self.pydantic_source(name, schema, members))
         raise FixtureError(f"unknown x-container {container!r}")
 
     def default_value(self, value: Any, schema: dict[str, Any], annotation: str) -> str:
@@ -259,6 +273,28 @@ class ModuleWriter:
             else:
                 lines.append(f"    {pyname}: {annotation}")
         if not members:
+            lines.append("    pass")
+        return "\n".join(lines) + "\n"
+
+    def pydantic_source(self, name: str, schema: dict[str, Any], members: list[Any]) -> str:
+        if "x-rename" in schema:
+            raise FixtureError("x-rename is for msgspec Structs; a pydantic model names its keys")
+        lines = [f"class {name}(pydantic.BaseModel):"]
+        if schema.get("additionalProperties") is False:
+            lines.append('    model_config = pydantic.ConfigDict(extra="forbid")')
+        for pyname, annotation, default, key in members:
+            field_options: list[tuple[str, str]] = []
+            if pyname != key:
+                field_options.append(("alias", lit(key)))
+            if default is not None and default.startswith("@factory:"):
+                field_options.append(("default_factory", default.removeprefix("@factory:")))
+            elif default is not None:
+                field_options.append(("default", default))
+            if field_options:
+                lines.append(f"    {pyname}: {annotation} = pydantic.Field({kwargs(field_options)})")
+            else:
+                lines.append(f"    {pyname}: {annotation}")
+        if len(lines) == 1:
             lines.append("    pass")
         return "\n".join(lines) + "\n"
 

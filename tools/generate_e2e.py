@@ -87,6 +87,7 @@ IMPORT_LINES = {
     "enum": "import enum",
     "uuid": "import uuid",
     "msgspec": "import msgspec",
+    "pydantic": "import pydantic",
 }
 TYPING_NAMES = ("Annotated", "Any", "Literal", "TypedDict")
 FERROWEB_NAMES = ("App", "BackgroundConfig", "HTTPException", "JSONResponse", "ServerConfig")
@@ -427,6 +428,7 @@ def app_module(category: str, fixtures: list[dict[str, Any]]) -> str:
         "from typing import Annotated, Any, Literal, TypedDict",
         "",
         "import msgspec",
+        "import pydantic",
         "",
         "from e2e.python.handler_support import read_upload, read_upload_sync",
         "from ferroweb import App, BackgroundConfig, HTTPException, JSONResponse, ServerConfig",

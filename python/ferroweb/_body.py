@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
 import typing
 import urllib.parse
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any, Optional
 
 import msgspec
 from msgspec import inspect as msgspec_inspect
@@ -19,6 +21,7 @@ from ferroweb._durations import holds_duration, numbers_as_durations
 from ferroweb._errors import make_error
 from ferroweb._ferroweb import json_nesting_exceeds
 from ferroweb._json_errors import collect_errors, errors_from_message
+from ferroweb._pydantic import PydanticBody, embedded_body_model, uses_pydantic
 from ferroweb._type_info import holds
 from ferroweb.datastructures import Headers
 from ferroweb.exceptions import HTTPException, RequestValidationError
@@ -66,6 +69,19 @@ def _unsupported(media: str | None, expected: str) -> HTTPException:
     return HTTPException(415, f"Unsupported media type {shown}; this endpoint reads {expected}")
 
 
+def constrained(spec: ParamSpec, meta: Callable[..., Any]) -> Any:
+    """The parameter's type with its marker's constraints (``Body(min_length=1)``) attached as
+    ``meta(...)`` (``msgspec.Meta``, pydantic's ``Field``), for the decoder to check; on the
+    non-None member of an optional type."""
+    found = spec.marker.constraints() if spec.marker is not None else {}
+    if not found:
+        return spec.annotation
+    bare, declared = constraints_of(spec.annotation)  # the marker's Annotated taken off
+    inner = strip_optional(bare)
+    wrapped: Any = Annotated[inner, meta(**{**declared, **found})]
+    return wrapped if inner is bare else Optional[wrapped]  # noqa: UP045 (a runtime type)
+
+
 class BodyReader:
     """The JSON body parameter(s) of one route.
 
@@ -78,22 +94,27 @@ class BodyReader:
         self._max_depth = config.max_json_depth
         embedded = len(specs) > 1 or getattr(specs[0].marker, "embed", False)
         self._embedded = embedded
+        self._loc: tuple[str, ...] = ("body",)
+        #: a body with pydantic types in it is validated by pydantic, from the bytes
+        self._pydantic: PydanticBody | None = None
+        if any(uses_pydantic(spec.annotation) for spec in specs):
+            self._pydantic = self._pydantic_body(route, specs, embedded)
+            return
         if embedded:
             fields: list[Any] = []
             for spec in specs:
+                annotation = constrained(spec, msgspec.Meta)
                 if spec.required:
-                    fields.append((spec.name, spec.annotation))
+                    fields.append((spec.name, annotation))
                 else:
-                    fields.append((spec.name, spec.annotation, msgspec.field(default_factory=spec.fallback)))
+                    fields.append((spec.name, annotation, msgspec.field(default_factory=spec.fallback)))
             self._type: Any = msgspec.defstruct(
                 f"{route.name or 'endpoint'}_body",
                 fields,
                 rename={spec.name: spec.key for spec in specs},
             )
-            self._loc: tuple[str, ...] = ("body",)
         else:
-            self._type = specs[0].annotation
-            self._loc = ("body",)
+            self._type = constrained(specs[0], msgspec.Meta)
         try:
             self._decoder = msgspec.json.Decoder(self._type)
         except TypeError as exc:
@@ -104,6 +125,17 @@ class BodyReader:
         self._materialise = holds(self._info, msgspec_inspect.DataclassType)
         # msgspec refuses numbers for timedelta fields; pydantic (and so clients) send seconds.
         self._durations = holds_duration(self._info)
+
+    @staticmethod
+    def _pydantic_body(route: Route, specs: list[ParamSpec], embedded: bool) -> PydanticBody:
+        where = f"handler {route.name!r}"
+        field = sys.modules["pydantic"].Field
+        if not embedded:
+            return PydanticBody(constrained(specs[0], field), where)
+        members = [
+            (spec.name, spec.key, constrained(spec, field), spec.required, spec.fallback) for spec in specs
+        ]
+        return PydanticBody(embedded_body_model(f"{route.name or 'endpoint'}_body", members, where), where)
 
     def read(self, raw: RawRequest, errors: list[dict[str, Any]]) -> dict[str, Any]:
         """Parameter name -> value; failures go to ``errors`` (422) or raise (400, 415)."""
@@ -117,6 +149,8 @@ class BodyReader:
             _check_charset(raw.header("content-type") or "")
         if json_nesting_exceeds(body, self._max_depth):
             raise self._too_deep()
+        if self._pydantic is not None:
+            return self._read_pydantic(self._pydantic, body, errors)
         try:
             value = self._decoder.decode(body)
         except msgspec.ValidationError as exc:
@@ -130,6 +164,16 @@ class BodyReader:
             raise self._too_deep("deeper than the decoder can recurse") from None
         if self._materialise:
             _materialise(value)
+        if self._embedded:
+            return {spec.name: getattr(value, spec.name) for spec in self._specs}
+        return {self._specs[0].name: value}
+
+    def _read_pydantic(
+        self, reader: PydanticBody, body: bytes, errors: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        value = reader.decode(body, errors, self._loc)
+        if value is INVALID:
+            return {}
         if self._embedded:
             return {spec.name: getattr(value, spec.name) for spec in self._specs}
         return {self._specs[0].name: value}
@@ -195,6 +239,17 @@ class FormReader:
                     raise TypeError(
                         f"handler {route.name!r}: file parameter {spec.name!r} must be UploadFile or bytes"
                     )
+
+    @staticmethod
+    def _pydantic_body(route: Route, specs: list[ParamSpec], embedded: bool) -> PydanticBody:
+        where = f"handler {route.name!r}"
+        field = sys.modules["pydantic"].Field
+        if not embedded:
+            return PydanticBody(constrained(specs[0], field), where)
+        members = [
+            (spec.name, spec.key, constrained(spec, field), spec.required, spec.fallback) for spec in specs
+        ]
+        return PydanticBody(embedded_body_model(f"{route.name or 'endpoint'}_body", members, where), where)
 
     def read(self, raw: RawRequest, errors: list[dict[str, Any]]) -> dict[str, Any]:
         media = media_type(raw.header("content-type"))

@@ -28,6 +28,7 @@ from ferroweb._convert import (
     strip_optional,
 )
 from ferroweb._errors import make_error
+from ferroweb._pydantic import PydanticFormModel, is_pydantic_class
 from ferroweb.uploads import UploadFile
 
 
@@ -42,11 +43,25 @@ class _Field:
 
 
 def is_form_model(annotation: Any) -> bool:
-    """Structs, dataclasses and TypedDicts: what ``Form()`` reads a whole form into."""
+    """Structs, dataclasses, TypedDicts and pydantic models: what ``Form()`` reads a whole
+    form into."""
     bare = strip_optional(constraints_of(strip_optional(annotation))[0])
     if not inspect.isclass(bare):
         return False
-    return issubclass(bare, msgspec.Struct) or dataclasses.is_dataclass(bare) or typing.is_typeddict(bare)
+    return (
+        issubclass(bare, msgspec.Struct)
+        or dataclasses.is_dataclass(bare)
+        or typing.is_typeddict(bare)
+        or is_pydantic_class(bare)
+    )
+
+
+def form_model(annotation: Any, where: str) -> FormModel | PydanticFormModel:
+    """The reader of a form model (``is_form_model``), compiled once per route."""
+    bare = strip_optional(constraints_of(strip_optional(annotation))[0])
+    if is_pydantic_class(bare):
+        return PydanticFormModel(bare)
+    return FormModel(annotation, where)
 
 
 def _declared_fields(model: Any) -> list[tuple[str, str, Any, bool]]:
@@ -150,4 +165,4 @@ class FormModel:
 #: A field the form does not give: the model's own default applies.
 _ABSENT = object()
 
-__all__ = ["FormModel", "is_form_model"]
+__all__ = ["FormModel", "form_model", "is_form_model"]

@@ -27,8 +27,9 @@ from ferroweb._convert import (
 )
 from ferroweb._errors import make_error
 from ferroweb._ferroweb import ParamSpec as CoreParamSpec
-from ferroweb._form_model import FormModel, is_form_model
+from ferroweb._form_model import form_model, is_form_model
 from ferroweb._param_spec import CoreScalar, ParamSpec, core_param_spec
+from ferroweb._pydantic import holds_pydantic_model
 from ferroweb.exceptions import RequestValidationError
 from ferroweb.requests import Request
 from ferroweb.uploads import UploadFile
@@ -99,8 +100,11 @@ def _is_upload(annotation: Any) -> bool:
 
 
 def is_body_type(annotation: Any) -> bool:
-    """Structs, dataclasses and TypedDicts (and lists / optionals of them) are JSON bodies."""
+    """Structs, dataclasses, TypedDicts and pydantic models (and lists / optionals of them)
+    are JSON bodies."""
     bare = strip_optional(constraints_of(strip_optional(annotation))[0])
+    if holds_pydantic_model(bare):
+        return True
     origin = typing.get_origin(bare)
     if bare is dict or origin is dict:
         return True  # a mapping has no string form: the body, as FastAPI reads `data: dict`
@@ -149,7 +153,7 @@ def _resolve(route: Route, name: str, annotation: Any, default: Any) -> ParamSpe
         key = key.lower()
     spec = ParamSpec(name, source, key, annotation, marker, default, factory)
     if source == "form" and is_form_model(annotation):
-        spec.form_model = FormModel(annotation, f"handler {route.name!r}, parameter {name!r}")
+        spec.form_model = form_model(annotation, f"handler {route.name!r}, parameter {name!r}")
     elif source in ("path", "query", "header", "cookie", "form"):
         _compile_string_param(route, spec)
     return spec

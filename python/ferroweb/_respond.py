@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from ferroweb._ferroweb import ContentKind, ResponseAlreadySent
+from ferroweb._pydantic import encode_fallback
 from ferroweb._streaming import ChunkSource, send_stream
 from ferroweb.datastructures import MutableHeaders
 from ferroweb.exceptions import HTTPException, RequestValidationError
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("ferroweb.error")
 
-_encode_json = msgspec.json.Encoder().encode
+_encode_json = msgspec.json.Encoder(enc_hook=encode_fallback).encode
 _NO_BODY_STATUSES = frozenset({204, 205, 304})
 _JSON = ContentKind.JSON
 _TEXT = ContentKind.TEXT

@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from ferroweb._pydantic import PydanticResponse, uses_pydantic
 from ferroweb.exceptions import ResponseValidationError
 from ferroweb.responses import Response
 
@@ -54,6 +55,8 @@ def compile_response_model(route: Route, debug: bool) -> Serialise | None:
     model = _declared_model(route)
     if model is None:
         return None
+    if uses_pydantic(model):
+        return _through_pydantic(route, model)
     try:
         msgspec.inspect.type_info(model)
     except (TypeError, ValueError) as exc:
@@ -70,6 +73,24 @@ def compile_response_model(route: Route, debug: bool) -> Serialise | None:
             # round trip through builtins in debug mode so constraints are checked too
             return convert(msgspec.to_builtins(result) if debug else result)
         except (msgspec.ValidationError, TypeError) as exc:
+            raise ResponseValidationError(
+                f"handler {route.name!r} returned a value that is not a valid {model!r}: {exc}"
+            ) from None
+
+    return serialise
+
+
+def _through_pydantic(route: Route, model: Any) -> Serialise:
+    """A pydantic response model: validated and serialised by pydantic (``PydanticResponse``)."""
+    dump = PydanticResponse(model, f"handler {route.name!r}: response model")
+    invalid = dump.validation_error
+
+    def serialise(result: Any) -> Any:
+        if isinstance(result, Response):
+            return result
+        try:
+            return dump(result)
+        except invalid as exc:
             raise ResponseValidationError(
                 f"handler {route.name!r} returned a value that is not a valid {model!r}: {exc}"
             ) from None

@@ -12,9 +12,10 @@ from urllib.parse import quote
 
 import msgspec
 
+from ferroweb._pydantic import encode_fallback
 from ferroweb.datastructures import MutableHeaders
 
-_json_encode = msgspec.json.Encoder().encode
+_json_encode = msgspec.json.Encoder(enc_hook=encode_fallback).encode
 
 
 class Response:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from ferroweb._pydantic import encode_fallback
 from ferroweb.responses import StreamingResponse
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EventSourceResponse", "ServerSentEvent", "last_event_id"]
 
-_encode_json = msgspec.json.Encoder().encode
+_encode_json = msgspec.json.Encoder(enc_hook=encode_fallback).encode
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 PING = b": ping\n\n"
 

@@ -38,6 +38,14 @@ class UploadFile:
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE)  # noqa: SIM115 - closed by close()
         return cls(spool, size=0, **options)
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """Lets a pydantic form model declare ``UploadFile`` fields: an uploaded file is taken
+        as it is (pydantic calls this only when it builds such a model)."""
+        from pydantic_core import core_schema
+
+        return core_schema.is_instance_schema(cls)
+
     @property
     def in_memory(self) -> bool:
         rolled = getattr(self.file, "_rolled", True)

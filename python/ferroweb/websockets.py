@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from ferroweb._ferroweb import MessageKind, WriteOutcome
+from ferroweb._pydantic import encode_fallback
 from ferroweb._respond import Problem
 from ferroweb.requests import Request
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState"]
 
-_encode_json = msgspec.json.Encoder().encode
+_encode_json = msgspec.json.Encoder(enc_hook=encode_fallback).encode
 _decode_json = msgspec.json.Decoder().decode
 _CLOSED = MessageKind.CLOSED
 _FULL = WriteOutcome.FULL

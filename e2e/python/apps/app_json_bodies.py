@@ -11,6 +11,7 @@ import uuid
 from typing import Annotated, Any, Literal, TypedDict
 
 import msgspec
+import pydantic
 
 from ferroweb import App, ServerConfig
 from ferroweb.params import Body, Path, Query
@@ -124,6 +125,32 @@ class Reading(msgspec.Struct):
     level: Annotated[int, msgspec.Meta(ge=0, le=100)]
     ratio: Annotated[float, msgspec.Meta(gt=0, lt=1)]
     step: Annotated[int, msgspec.Meta(multiple_of=5)] = 5
+
+
+class PydanticStrictNote(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+    text: str
+
+
+class PydanticDimensions(pydantic.BaseModel):
+    width: Annotated[int, pydantic.Field(ge=1)]
+    height: Annotated[int, pydantic.Field(ge=1)]
+
+
+class PydanticItem(pydantic.BaseModel):
+    name: Annotated[str, pydantic.Field(min_length=1)]
+    price: Annotated[float, pydantic.Field(gt=0)]
+    tags: list[str] = pydantic.Field(default_factory=list)
+    dimensions: PydanticDimensions | None = pydantic.Field(default=None)
+
+
+class PydanticPublicItem(pydantic.BaseModel):
+    name: str
+    price: float
+
+
+class PydanticPublicEcho(pydantic.BaseModel):
+    item: PydanticPublicItem
 
 
 class Profile(msgspec.Struct):
@@ -260,6 +287,24 @@ def json_number_constraint_errors(reading: Reading) -> dict:
     return {"reading": reading}
 
 
+@app_1.post("/pydantic/notes")
+def json_pydantic_extra_forbidden(note: PydanticStrictNote) -> dict:
+    """A pydantic model with extra="forbid" (additionalProperties: false) refuses an unknown member with 422 extra_forbidden."""
+    return {"note": note}
+
+
+@app_1.post("/pydantic/items")
+def json_pydantic_model_echo(item: PydanticItem) -> dict:
+    """A pydantic BaseModel body (with a nested model) is validated by pydantic from the request bytes; defaults are filled and the echo is serialised by pydantic."""
+    return {"item": item}
+
+
+@app_1.post("/pydantic/public-items")
+def json_pydantic_response_model_drops_members(item: PydanticItem) -> PydanticPublicEcho:
+    """A pydantic response model (the return annotation) is applied to the return value by pydantic: members it does not declare (tags, dimensions) are dropped, as FastAPI's response_model does."""
+    return {"item": item}
+
+
 @app_1.post("/profiles")
 def json_string_constraint_errors(profile: Profile) -> dict:
     """Length and pattern constraints on string members, with msg and ctx per the error table."""
@@ -341,6 +386,12 @@ def json_number_constraints_on_bounds_valid(reading: Reading) -> dict:
     return {"reading": reading}
 
 
+@app_2.post("/pydantic/items")
+def json_pydantic_model_errors(item: PydanticItem) -> dict:
+    """Every constraint a pydantic model body breaks is reported at once, with pydantic's own error types, locations (nested ones under body) and messages. A bound on a float field is reported as a float (0.0), as pydantic does."""
+    return {"item": item}
+
+
 @app_2.post("/profiles")
 def json_string_constraints_valid(profile: Profile) -> dict:
     """A string inside its bounds and matching its pattern is accepted; the default fills the other member."""
@@ -404,6 +455,12 @@ def json_number_out_of_float_range(measurement: Measurement) -> dict:
     return {"measurement": measurement}
 
 
+@app_3.post("/pydantic/items")
+def json_pydantic_model_malformed_json_is_400(item: PydanticItem) -> dict:
+    """Bytes that are not JSON at all sent to a pydantic model body are a 400 json_invalid problem, as for a msgspec body."""
+    return {"item": item}
+
+
 @app_3.post("/profiles")
 def json_string_pattern_error(profile: Profile) -> dict:
     """A string breaking its pattern -> string_pattern_mismatch with the pattern in msg and ctx."""
@@ -435,6 +492,12 @@ def json_embedded_body_member_error(item: Annotated[Item, Body(embed=True)]) -> 
 def json_nested_struct_pattern_error(customer: Customer) -> dict:
     """A constraint error in a nested Struct is located by member path: ["body", "address", "zip"]."""
     return {"customer": customer}
+
+
+@app_4.post("/pydantic/items")
+def json_pydantic_model_missing_and_malformed(item: PydanticItem) -> dict:
+    """A pydantic model body missing a required member is a 422 missing at its location."""
+    return {"item": item}
 
 
 app_5 = App()
@@ -796,6 +859,12 @@ FIXTURE_APP: dict[str, str] = {
     "json_number_lower_bound_errors": "app_3",
     "json_number_out_of_float_range": "app_3",
     "json_optional_member_explicit_null": "app_23",
+    "json_pydantic_extra_forbidden": "app_1",
+    "json_pydantic_model_echo": "app_1",
+    "json_pydantic_model_errors": "app_2",
+    "json_pydantic_model_malformed_json_is_400": "app_3",
+    "json_pydantic_model_missing_and_malformed": "app_4",
+    "json_pydantic_response_model_drops_members": "app_1",
     "json_required_member_null_is_type_error": "app_24",
     "json_string_constraint_errors": "app_1",
     "json_string_constraints_valid": "app_2",

@@ -9,6 +9,7 @@ import uuid
 from typing import Annotated, Literal
 
 import msgspec
+import pydantic
 
 from ferroweb import App, ServerConfig
 from ferroweb.params import Form, Path, Query
@@ -18,6 +19,14 @@ class Login(msgspec.Struct, forbid_unknown_fields=True):
     username: str
     remember: bool = False
     tags: list[str] = msgspec.field(default_factory=list)
+
+
+class PydanticSignup(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+    username: Annotated[str, pydantic.Field(min_length=2)]
+    age: Annotated[int, pydantic.Field(ge=0)]
+    newsletter: bool = pydantic.Field(default=False)
+    topics: list[str] = pydantic.Field(default_factory=list)
 
 
 app_1 = App()
@@ -43,6 +52,12 @@ async def urlencoded_put_and_async(
     return {"todo_id": todo_id, "title": title, "done": done}
 
 
+@app_1.post("/pydantic/signup")
+def urlencoded_pydantic_form_model(signup: Annotated[PydanticSignup, Form()]) -> dict:
+    """Annotated[Model, Form()] with a pydantic model: the strings are parsed by pydantic's lax mode, a list field takes repeated and name[] keys."""
+    return {"signup": signup}
+
+
 app_2 = App()
 
 
@@ -56,6 +71,12 @@ def urlencoded_alias_missing_loc(user_name: Annotated[str, Form(alias="user-name
 def urlencoded_form_model_unknown_field_refused(login: Annotated[Login, Form()]) -> dict:
     """A form model declared with forbid_unknown_fields (additionalProperties: false) refuses an undeclared key with 422 extra_forbidden."""
     return {"login": login}
+
+
+@app_2.post("/pydantic/signup")
+def urlencoded_pydantic_form_model_errors(signup: Annotated[PydanticSignup, Form()]) -> dict:
+    """A pydantic form model reports unparsable and too short fields and an unknown key (extra="forbid") together, under body."""
+    return {"signup": signup}
 
 
 app_3 = App()
@@ -396,6 +417,8 @@ FIXTURE_APP: dict[str, str] = {
     "urlencoded_percent_decoding": "app_21",
     "urlencoded_plus_is_space": "app_22",
     "urlencoded_put_and_async": "app_1",
+    "urlencoded_pydantic_form_model": "app_1",
+    "urlencoded_pydantic_form_model_errors": "app_2",
     "urlencoded_repeated_key_list": "app_23",
     "urlencoded_several_errors_reported": "app_24",
     "urlencoded_string_fields_echo": "app_25",
