@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import pytest
 
 pydantic = pytest.importorskip("pydantic")
+import annotated_types  # noqa: E402 (pydantic's dependency)
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator  # noqa: E402
 
@@ -453,3 +454,25 @@ def test_a_type_pydantic_cannot_validate_is_refused_at_startup() -> None:
     for app in (alone, embedded):
         with pytest.raises(TypeError, match="pydantic cannot validate"), TestClient(app):
             pass
+
+
+def test_field_constraints_on_parameters_are_checked() -> None:
+    app = App()
+
+    @app.get("/search/{page}")
+    def search(
+        page: Annotated[int, Field(ge=1)],
+        q: Annotated[str, Field(min_length=2, pattern="^[a-z]+$")],
+        limit: Annotated[int, annotated_types.Le(50)] = 10,
+    ) -> list[Any]:
+        return [page, q, limit]
+
+    with TestClient(app) as c:
+        ok = c.get("/search/2?q=ab&limit=50")
+        bad = c.get("/search/0?q=A&limit=51")
+    assert ok.json() == [2, "ab", 50]
+    assert [(e["type"], e["loc"]) for e in errors(bad)] == [
+        ("greater_than_equal", ["path", "page"]),
+        ("string_too_short", ["query", "q"]),
+        ("less_than_equal", ["query", "limit"]),
+    ]

@@ -3,6 +3,7 @@
 The typed workloads declare their parameters: the core converts ``item_id`` and splits the
 query in Rust, and the JSON body is decoded by msgspec straight into ``Item``. ``/stream-1mb``
 is a ``StreamingResponse`` over an async generator of 16 x 64 KiB chunks; ``/ws`` echoes text.
+The ``/pydantic/...`` routes are the same item as a pydantic model, as FastAPI declares it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import msgspec
+import pydantic
 
 from ferroweb import App, Request, Response, WebSocket
 from ferroweb.responses import StreamingResponse
@@ -55,6 +57,24 @@ def get_item(item_id: int, q: str) -> dict[str, object]:
 @app.post("/items")
 def create_item(item: Item) -> Item:
     return item
+
+
+class PydanticItem(pydantic.BaseModel):
+    name: str
+    price: float
+    tags: list[str]
+    description: str
+
+
+@app.post("/pydantic/items")
+def create_pydantic_item(item: PydanticItem) -> PydanticItem:
+    return item
+
+
+@app.get("/pydantic/items/{item_id}", response_model=PydanticItem)
+def read_pydantic_item(item_id: int) -> dict[str, object]:
+    tags = ["tools", "hardware", "blue", "small"]
+    return {"name": "Widget", "price": 12.5, "tags": tags, "description": f"item {item_id}"}
 
 
 @app.get("/async-sleep")

@@ -44,6 +44,17 @@ async def create_item(item: Item) -> Item:
     return item
 
 
+@app.post("/pydantic/items")
+async def create_pydantic_item(item: Item) -> Item:
+    return item
+
+
+@app.get("/pydantic/items/{item_id}", response_model=Item)
+async def read_pydantic_item(item_id: int) -> dict[str, object]:
+    tags = ["tools", "hardware", "blue", "small"]
+    return {"name": "Widget", "price": 12.5, "tags": tags, "description": f"item {item_id}"}
+
+
 @app.get("/async-sleep")
 async def async_sleep() -> dict[str, bool]:
     await asyncio.sleep(0.001)

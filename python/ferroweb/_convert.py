@@ -60,18 +60,32 @@ def parse_float(text: str) -> float | str | None:
 
 
 def constraints_of(annotation: Any) -> tuple[Any, dict[str, Any]]:
-    """Strips ``Annotated`` and returns the bare type plus the msgspec.Meta constraints on it."""
+    """Strips ``Annotated`` and returns the bare type plus the constraints on it: those of
+    ``msgspec.Meta``, and of pydantic's ``Field(...)`` and annotated-types' ``Ge``, ``MinLen``...
+    (so that ``Annotated[int, Field(ge=1)]`` is checked on a query parameter too)."""
     found: dict[str, Any] = {}
     while typing.get_origin(annotation) is typing.Annotated:
         args = typing.get_args(annotation)
         for extra in args[1:]:
-            if isinstance(extra, msgspec.Meta):
+            for source in _constraint_sources(extra):
                 for name in NUMBER_CONSTRAINTS + STRING_CONSTRAINTS:
-                    value = getattr(extra, name, None)
+                    value = getattr(source, name, None)
                     if value is not None:
                         found[name] = value
         annotation = args[0]
     return annotation, found
+
+
+def _constraint_sources(extra: Any) -> list[Any]:
+    if isinstance(extra, msgspec.Meta):
+        return [extra]
+    module = type(extra).__module__
+    if module.startswith("annotated_types"):
+        return [extra]
+    if module.startswith("pydantic"):  # a FieldInfo keeps its constraints as annotated-types
+        metadata = getattr(extra, "metadata", None)
+        return list(metadata) if isinstance(metadata, list) else [extra]
+    return []
 
 
 def check_number(
