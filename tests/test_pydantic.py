@@ -13,7 +13,6 @@ import pytest
 
 pydantic = pytest.importorskip("pydantic")
 import annotated_types  # noqa: E402 (pydantic's dependency)
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator  # noqa: E402
 
 from ferroweb import App, Body, Form, JSONResponse, UploadFile  # noqa: E402
