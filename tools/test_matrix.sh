@@ -25,6 +25,9 @@ interpreter() {  # the python executable of version $1, or nothing
   done
 }
 
+# the extension is abi3 (_ferroweb.abi3.so): per-version ones from older builds would shadow it
+rm -f python/ferroweb/_ferroweb.cpython-*.so
+
 for version in $versions; do
   python=$(interpreter "$version")
   if [ -z "$python" ]; then
