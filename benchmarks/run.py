@@ -118,6 +118,10 @@ WORKLOADS = [
         _json_equals({**ITEM, "description": "item 42"}),
         rejects=(("GET", "/pydantic/items/abc", None),),
     ),
+    # /json's answer made from two dependencies ("Hello", "World"), and from one generator
+    # dependency (its cleanup runs after the response): what dependency injection costs.
+    Workload("deps-2", "GET", "/deps/two", _json_equals({"message": "Hello, World!"})),
+    Workload("deps-generator", "GET", "/deps/generator", _json_equals({"message": "Hello, World!"})),
     Workload(
         "async-sleep",
         "GET",
@@ -130,8 +134,9 @@ WORKLOADS = [
     Workload("ws-echo", "GET", "/ws", lambda s, b: True, kind="ws"),
 ]
 WORKLOADS_BY_NAME = {w.name: w for w in WORKLOADS}
-#: Workloads about a Python model library, which the pure-Rust ceiling has no counterpart of.
-PYTHON_ONLY = ("pydantic-post", "pydantic-get")
+#: Workloads about a Python model library or Python dependency injection, which the pure-Rust
+#: ceiling has no counterpart of.
+PYTHON_ONLY = ("pydantic-post", "pydantic-get", "deps-2", "deps-generator")
 
 
 @dataclass

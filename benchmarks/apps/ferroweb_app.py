@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 import msgspec
 import pydantic
 
-from ferroweb import App, Request, Response, WebSocket
+from ferroweb import App, Depends, Request, Response, WebSocket
 from ferroweb.responses import StreamingResponse
 
 
@@ -75,6 +76,30 @@ def create_pydantic_item(item: PydanticItem) -> PydanticItem:
 def read_pydantic_item(item_id: int) -> dict[str, object]:
     tags = ["tools", "hardware", "blue", "small"]
     return {"name": "Widget", "price": 12.5, "tags": tags, "description": f"item {item_id}"}
+
+
+def hello() -> str:
+    return "Hello"
+
+
+def world() -> str:
+    return "World"
+
+
+def greeting():  # type: ignore[no-untyped-def]
+    yield "Hello, World!"
+
+
+@app.get("/deps/two")
+def two_dependencies(
+    first: Annotated[str, Depends(hello)], second: Annotated[str, Depends(world)]
+) -> dict[str, str]:
+    return {"message": f"{first}, {second}!"}
+
+
+@app.get("/deps/generator")
+def generator_dependency(message: Annotated[str, Depends(greeting)]) -> dict[str, str]:
+    return {"message": message}
 
 
 @app.get("/async-sleep")

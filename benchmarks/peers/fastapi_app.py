@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from fastapi import Depends, FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel
 
@@ -53,6 +54,30 @@ async def create_pydantic_item(item: Item) -> Item:
 async def read_pydantic_item(item_id: int) -> dict[str, object]:
     tags = ["tools", "hardware", "blue", "small"]
     return {"name": "Widget", "price": 12.5, "tags": tags, "description": f"item {item_id}"}
+
+
+async def hello() -> str:
+    return "Hello"
+
+
+async def world() -> str:
+    return "World"
+
+
+async def greeting() -> AsyncIterator[str]:
+    yield "Hello, World!"
+
+
+@app.get("/deps/two")
+async def two_dependencies(
+    first: Annotated[str, Depends(hello)], second: Annotated[str, Depends(world)]
+) -> dict[str, str]:
+    return {"message": f"{first}, {second}!"}
+
+
+@app.get("/deps/generator")
+async def generator_dependency(message: Annotated[str, Depends(greeting)]) -> dict[str, str]:
+    return {"message": message}
 
 
 @app.get("/async-sleep")

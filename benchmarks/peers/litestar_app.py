@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import msgspec
 from litestar import Litestar, MediaType, WebSocket, get, post, websocket
+from litestar.di import Provide
 from litestar.exceptions import WebSocketDisconnect
 from litestar.response import Stream
 
@@ -42,6 +43,28 @@ async def create_item(data: Item) -> Item:
     return data
 
 
+async def hello() -> str:
+    return "Hello"
+
+
+async def world() -> str:
+    return "World"
+
+
+async def greeting() -> AsyncIterator[str]:
+    yield "Hello, World!"
+
+
+@get("/deps/two", dependencies={"first": Provide(hello), "second": Provide(world)})
+async def two_dependencies(first: str, second: str) -> dict[str, str]:
+    return {"message": f"{first}, {second}!"}
+
+
+@get("/deps/generator", dependencies={"message": Provide(greeting)})
+async def generator_dependency(message: str) -> dict[str, str]:
+    return {"message": message}
+
+
 @get("/async-sleep")
 async def async_sleep() -> dict[str, bool]:
     await asyncio.sleep(0.001)
@@ -71,7 +94,17 @@ async def ws_echo(socket: WebSocket) -> None:
 
 
 app = Litestar(
-    route_handlers=[plaintext, json, get_item, create_item, async_sleep, stream_1mb, ws_echo],
+    route_handlers=[
+        plaintext,
+        json,
+        get_item,
+        create_item,
+        two_dependencies,
+        generator_dependency,
+        async_sleep,
+        stream_1mb,
+        ws_echo,
+    ],
     openapi_config=None,
     logging_config=None,
 )

@@ -6,6 +6,7 @@ from ferroweb.applications import App
 from ferroweb.background import BackgroundTasks
 from ferroweb.config import BackgroundConfig, ServerConfig
 from ferroweb.datastructures import Address, Headers, MutableHeaders, QueryParams, State
+from ferroweb.dependencies import Depends
 from ferroweb.exceptions import HTTPException, RequestValidationError, ResponseValidationError
 from ferroweb.params import Body, Cookie, File, Form, Header, Path, Query
 from ferroweb.requests import URL, Request
@@ -30,6 +31,7 @@ __all__ = [
     "BackgroundTasks",
     "Body",
     "Cookie",
+    "Depends",
     "File",
     "FileResponse",
     "Form",

@@ -24,6 +24,16 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 from ferroweb import background
+from ferroweb._dependencies import (
+    AppScope,
+    binding_exits,
+    compile_solver,
+    exiting_after_error,
+    exiting_after_send,
+    finish_exits,
+    open_exits,
+    plan_dependencies,
+)
 from ferroweb._exception_handlers import ExceptionMapper
 from ferroweb._params import analyse, compile_binder, positional_endpoint
 from ferroweb._request_task import start_request_task
@@ -64,6 +74,8 @@ class Services:
     waits: Waits
     responder: Responder
     exceptions: ExceptionMapper
+    #: The values of ``scope="app"`` dependencies.
+    app_scope: AppScope = dataclasses.field(default_factory=AppScope)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,11 +85,44 @@ class CompiledRoute:
     core_params: list[CoreParamSpec] | None
 
 
+@dataclasses.dataclass(frozen=True)
+class _Endpoint:
+    """What the compiled handler calls: the route's handler, or the solver of its
+    dependencies, with the sources of the arguments the binder gives it."""
+
+    call: Callable[..., Any]
+    is_async: bool
+    sources: list[str]
+    #: the binder hands the solver a list of open generators first (see _dependencies)
+    exits: bool = False
+
+
 def compile_route(route: Route, services: Services) -> CompiledRoute:
-    bind, plan = compile_binder(route, services.app)
+    overrides = getattr(services.app, "dependency_overrides", None) or {}
+    dependencies = plan_dependencies(route, overrides)
+    if dependencies is None:
+        bind, plan = compile_binder(route, services.app)
+        target = _Endpoint(
+            positional_endpoint(route.endpoint),
+            _is_async(route.endpoint),
+            [spec.source for spec in analyse(route)],
+        )
+    else:
+        bind, plan = compile_binder(route, services.app, dependencies.leaves)
+        solver = compile_solver(dependencies, route.endpoint, _is_async(route.endpoint), services.app_scope)
+        sources = [spec.source for spec in dependencies.leaves]
+        exits = dependencies.has_exits
+        if exits:
+            bind = binding_exits(bind if bind is not None else _no_arguments)
+            sources = ["exits", *sources]
+        target = _Endpoint(solver, dependencies.is_async or _is_async(route.endpoint), sources, exits)
     if route.websocket:
-        return CompiledRoute(_websocket_handler(route, bind, services), plan)
-    return CompiledRoute(_http_handler(route, bind, services), plan)
+        return CompiledRoute(_websocket_handler(route, bind, services, target), plan)
+    return CompiledRoute(_http_handler(route, bind, services, target), plan)
+
+
+def _no_arguments(raw: RawRequest, injected: dict[str, Any] | None = None) -> list[Any]:
+    return []
 
 
 def _is_async(endpoint: Any) -> bool:
@@ -87,18 +132,21 @@ def _is_async(endpoint: Any) -> bool:
     )
 
 
-def _http_handler(route: Route, bind: Binder | None, services: Services) -> RequestHandler:
-    is_async = _is_async(route.endpoint)
-    endpoint = positional_endpoint(route.endpoint)
+def _http_handler(route: Route, bind: Binder | None, services: Services, target: _Endpoint) -> RequestHandler:
+    is_async = target.is_async
+    endpoint = target.call
     status = route.status_code or 200
     send = services.responder.send
     exceptions = services.exceptions
-    on_error = functools.partial(exceptions.handle, route=route)
+    on_error: Callable[[RawRequest, Exception], None] = functools.partial(exceptions.handle, route=route)
+    if target.exits:
+        send = exiting_after_send(send, services.track, services.loop)
+        on_error = exiting_after_error(on_error, services.track)
     timeout = timeout_of(route.middleware)
     if timeout is not None and not is_async:
         endpoint = discarding_late_results(endpoint, timeout.seconds, route)
     serialise = compile_response_model(route, getattr(services.app, "debug", False))
-    sources = [spec.source for spec in analyse(route)]
+    sources = target.sources
     tasks_at = [i for i, source in enumerate(sources) if source == "background"]
     response_at = sources.index("response") if "response" in sources else None
     if (tasks_at or response_at is not None) and bind is not None:
@@ -120,7 +168,7 @@ def _http_handler(route: Route, bind: Binder | None, services: Services) -> Requ
             try:
                 result = serialise(result)
             except Exception as exc:
-                exceptions.handle(raw, exc, route)
+                on_error(raw, exc)
                 return
         send(raw, result, status, route)
 
@@ -217,8 +265,10 @@ def _http_handler(route: Route, bind: Binder | None, services: Services) -> Requ
 # -- WebSockets ---------------------------------------------------------------------------------
 
 
-def _websocket_handler(route: Route, bind: Binder | None, services: Services) -> RequestHandler:
-    endpoint = positional_endpoint(route.endpoint)
+def _websocket_handler(
+    route: Route, bind: Binder | None, services: Services, target: _Endpoint
+) -> RequestHandler:
+    endpoint = target.call
     param_names = route.param_names
     responder = services.responder
     exceptions = services.exceptions
@@ -248,12 +298,14 @@ async def _run_websocket(
     except WebSocketDisconnect:
         pass  # the peer left; nothing to report
     except Exception as exc:
+        await finish_exits(open_exits.get() or [])
         if websocket.application_state is WebSocketState.CONNECTING:
             services.exceptions.handle(raw, exc, route)
             return
         logger.error("Exception in WebSocket handler %s for %s", route.name, raw.path, exc_info=exc)
         await websocket.close(1011, "internal error")
         return
+    await finish_exits(open_exits.get() or [])  # generator dependencies end with the handler
     if websocket.application_state is WebSocketState.CONNECTING:
         # Returned without accepting: the handshake is refused, as Starlette does.
         services.responder.send(raw, NOT_ACCEPTED, route=route)

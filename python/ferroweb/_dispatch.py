@@ -17,6 +17,7 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 from ferroweb._compile import RequestHandler, Services, compile_route
+from ferroweb._dependencies import AppScope
 from ferroweb._engine_plan import EnginePlan
 from ferroweb._exception_handlers import ExceptionMapper
 from ferroweb._ferroweb import MountSpec, RouteSpec, RoutingPlan
@@ -40,6 +41,7 @@ class Dispatcher:
         queue: RequestQueue,
         loop: asyncio.AbstractEventLoop,
         blocking_executor: Callable[[], Executor],
+        app_scope: AppScope | None = None,
     ) -> None:
         self._queue = queue
         self._loop = loop
@@ -63,6 +65,7 @@ class Dispatcher:
             waits=self.waits,
             responder=self.responder,
             exceptions=self.exceptions,
+            app_scope=app_scope if app_scope is not None else AppScope(),
         )
         #: The routes as the core's router serves them; ids index ``_handlers``.
         self.route_specs: list[RouteSpec] = []

@@ -30,7 +30,8 @@ class ParamSpec:
     """One handler parameter, resolved at registration."""
 
     name: str
-    #: path, query, header, cookie, body, form, file, request, websocket or background.
+    #: path, query, header, cookie, body, form, file, request, websocket, background,
+    #: response or depends.
     source: str
     key: str
     annotation: Any
@@ -48,6 +49,8 @@ class ParamSpec:
     core_scalar: CoreScalar = "raw"
     #: ``Annotated[Model, Form()]``: the whole form read into a model (a ``FormModel``).
     form_model: Any = None
+    #: source "depends": the ``Depends`` marker, its factory resolved.
+    dependency: Any = None
 
     @property
     def required(self) -> bool:

@@ -30,6 +30,7 @@ from ferroweb._ferroweb import ParamSpec as CoreParamSpec
 from ferroweb._form_model import form_model, is_form_model
 from ferroweb._param_spec import CoreScalar, ParamSpec, core_param_spec
 from ferroweb._pydantic import holds_pydantic_model
+from ferroweb.dependencies import Depends
 from ferroweb.exceptions import RequestValidationError
 from ferroweb.requests import Request
 from ferroweb.uploads import UploadFile
@@ -215,34 +216,70 @@ def _evaluate(endpoint: Any, annotation: str) -> Any:
         return annotation
 
 
-def analyse(route: Route) -> list[ParamSpec]:
-    """The resolved parameters of ``route``'s handler, in signature order."""
-    endpoint = route.endpoint
-    signature = inspect.signature(endpoint)
+def analyse(route: Route, function: Callable[..., Any] | None = None) -> list[ParamSpec]:
+    """The resolved parameters of ``route``'s handler (or of ``function``, one of its
+    dependencies), in signature order."""
+    endpoint = route.endpoint if function is None else function
+    where = f"handler {route.name!r}" if function is None else f"dependency {_name_of(function)}"
     try:
-        hints = typing.get_type_hints(endpoint, include_extras=True)
+        signature = inspect.signature(endpoint)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{where}: cannot read its signature: {exc}") from None
+    # a class is called through __init__: its annotations are those of __init__
+    annotated = endpoint.__init__ if inspect.isclass(endpoint) else endpoint
+    try:
+        hints = typing.get_type_hints(annotated, include_extras=True)
     except Exception:  # unresolvable forward references: fall back to raw annotations
         hints = {}
     specs: list[ParamSpec] = []
     for name, parameter in signature.parameters.items():
         if parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-            raise TypeError(f"handler {route.name!r}: *args/**kwargs parameters are not supported")
+            raise TypeError(f"{where}: *args/**kwargs parameters are not supported")
         annotation = hints.get(name, parameter.annotation)
         if isinstance(annotation, str):
-            annotation = _evaluate(endpoint, annotation)
+            annotation = _evaluate(annotated, annotation)
         if isinstance(annotation, str):
             raise TypeError(
-                f"handler {route.name!r}: cannot resolve the annotation {annotation!r} of parameter"
+                f"{where}: cannot resolve the annotation {annotation!r} of parameter"
                 f" {name!r}; define the type where the handler's module can see it (module level)"
             )
-        injected = _injected_source(route, name, annotation)
-        if injected is not None:
+        depends = _depends_of(annotation, parameter.default)
+        injected = None if depends is not None else _injected_source(route, name, annotation)
+        if depends is not None:
+            spec = ParamSpec(name, "depends", name, annotation, None)
+            spec.dependency = _with_factory(depends, annotation, where, name)
+            specs.append(spec)
+        elif injected is not None:
             specs.append(ParamSpec(name, injected, name, annotation, None))
         elif _is_request(name, annotation):
             specs.append(ParamSpec(name, "request", name, annotation, None))
         else:
             specs.append(_resolve(route, name, annotation, parameter.default))
     return specs
+
+
+def _name_of(function: Any) -> str:
+    return str(getattr(function, "__qualname__", None) or repr(function))
+
+
+def _depends_of(annotation: Any, default: Any) -> Depends | None:
+    if typing.get_origin(annotation) is typing.Annotated:
+        for extra in reversed(typing.get_args(annotation)[1:]):
+            if isinstance(extra, Depends):
+                return extra
+    return default if isinstance(default, Depends) else None
+
+
+def _with_factory(depends: Depends, annotation: Any, where: str, name: str) -> Depends:
+    """``Depends()`` with the factory taken from the annotation (``Depends(Model)``)."""
+    if depends.dependency is not None:
+        return depends
+    bare = strip_optional(constraints_of(annotation)[0])
+    if not inspect.isclass(bare) or bare in (Any, inspect.Parameter.empty):
+        raise TypeError(
+            f"{where}: parameter {name!r} is Depends() without a factory and has no class annotation"
+        )
+    return Depends(bare, use_cache=depends.use_cache, scope=depends.scope)
 
 
 def positional_endpoint(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -305,10 +342,13 @@ def _core_value(spec: ParamSpec, value: Any, refused: list[Any] | None, errors: 
     return value
 
 
-def compile_binder(route: Route, app: Any) -> tuple[Binder | None, list[CoreParamSpec] | None]:
+def compile_binder(
+    route: Route, app: Any, specs: list[ParamSpec] | None = None
+) -> tuple[Binder | None, list[CoreParamSpec] | None]:
     """The route's binder (None when the handler takes no parameters: the hot path calls it
-    bare) and the parameter plan the core extracts for it (None when there is nothing to do)."""
-    specs = analyse(route)
+    bare) and the parameter plan the core extracts for it (None when there is nothing to do).
+    ``specs``: the parameters to bind, when not the handler's own (its dependencies' too)."""
+    specs = analyse(route) if specs is None else specs
     if not specs:
         return None, None
     param_names = route.param_names

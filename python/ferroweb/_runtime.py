@@ -25,9 +25,10 @@ import logging
 import operator
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ferroweb import background
+from ferroweb._dependencies import AppScope
 from ferroweb._dispatch import Dispatcher
 from ferroweb._engine_plan import EnginePlan
 from ferroweb._ferroweb import RequestQueue, Server
@@ -64,10 +65,14 @@ class AppRuntime:
         self.queue = RequestQueue()
         # Routes are compiled here, before anything starts: a handler the framework cannot
         # serve fails at once.
-        self.dispatcher = Dispatcher(app, self.queue, loop, self.blocking_executor)
+        #: The values of ``scope="app"`` dependencies: shared by every dispatcher of the app,
+        #: their generators closed at shutdown.
+        self.app_scope = AppScope()
+        self.dispatcher = Dispatcher(app, self.queue, loop, self.blocking_executor, self.app_scope)
         self._routes = list(app.routes)
         self._mounts = list(app.mounts)
         self._routing_errors = app.handles_routing_errors()
+        self._compiled_overrides = self._overrides()
         self._make_engine: EngineFactory | None = None
         self.engine: Engine | None = None
 
@@ -96,14 +101,19 @@ class AppRuntime:
             raise
 
     def routes_changed(self) -> bool:
-        """True when routes or routing-error handlers were added since the start."""
+        """True when routes, routing-error handlers or dependency overrides changed since
+        the start."""
         routes = self.app.routes
         return (
             self.app.handles_routing_errors() != self._routing_errors
             or len(routes) != len(self._routes)
             or not all(map(operator.is_, routes, self._routes))
             or list(self.app.mounts) != self._mounts
+            or self._overrides() != self._compiled_overrides
         )
+
+    def _overrides(self) -> dict[Any, Any]:
+        return dict(getattr(self.app, "dependency_overrides", None) or {})
 
     def reload_routes(self) -> None:
         """Serves the app's current routes from a new engine, as a restarted server would; the
@@ -111,7 +121,7 @@ class AppRuntime:
         if self.engine is None or self._make_engine is None:
             raise RuntimeError("the runtime is not started")
         queue = RequestQueue()
-        dispatcher = Dispatcher(self.app, queue, self.loop, self.blocking_executor)
+        dispatcher = Dispatcher(self.app, queue, self.loop, self.blocking_executor, self.app_scope)
         self.dispatcher.detach()
         self.engine.close(0.0)
         self.dispatcher = dispatcher
@@ -119,6 +129,7 @@ class AppRuntime:
         self._routes = list(self.app.routes)
         self._mounts = list(self.app.mounts)
         self._routing_errors = self.app.handles_routing_errors()
+        self._compiled_overrides = self._overrides()
         with background.use(self.background):
             dispatcher.attach()
         self.engine = self._make_engine(dispatcher.plan(self.queue))
@@ -147,6 +158,7 @@ class AppRuntime:
                 self.background.config.drain_timeout,
             )
         await self.background.drain(0.0 if forced else None)
+        await self.app_scope.close()  # before the lifespan ends: they may use what it made
         await self.lifespan.shutdown()
         dispatcher.detach()
         if engine is not None:

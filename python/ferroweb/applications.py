@@ -39,8 +39,13 @@ class App(Router):
         on_shutdown: Sequence[Callable[[], Any]] | None = None,
         middleware: Sequence[Middleware] | None = None,
         redirect_slashes: bool = True,
+        dependencies: Sequence[Any] | None = None,
     ) -> None:
-        super().__init__(tags=tags, middleware=middleware)
+        super().__init__(tags=tags, middleware=middleware, dependencies=dependencies)
+        #: ``app.dependency_overrides[original] = replacement`` (for tests): routes are
+        #: compiled with the replacement; an in-process client recompiles them when this
+        #: mapping changes, so no request checks it.
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         #: A request that matches no route, when the same path with (or without) a trailing
         #: slash does, is redirected there with 307 (by the core, without Python), as in
         #: Starlette; ``False`` answers it 404.

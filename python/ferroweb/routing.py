@@ -71,6 +71,9 @@ class Route:
     #: The route's effective middleware: its own entries, then its routers' and the app's of
     #: other classes (see ``ferroweb.middleware``).
     middleware: tuple[Middleware, ...] = ()
+    #: ``Depends(...)`` run for their side effects before the handler's own: the app's,
+    #: then its routers', then the route's.
+    dependencies: tuple[Any, ...] = ()
     router_path: str = field(init=False, default="")
     param_names: tuple[str, ...] = field(init=False, default=())
 
@@ -117,6 +120,15 @@ def _normalise_methods(methods: Iterable[str]) -> tuple[str, ...]:
     return tuple(result)
 
 
+def _check_dependencies(dependencies: Sequence[Any] | None, where: str) -> tuple[Any, ...]:
+    from ferroweb.dependencies import Depends
+
+    for entry in dependencies or ():
+        if not isinstance(entry, Depends):
+            raise TypeError(f"{where}: dependencies= takes Depends(...) entries, not {type(entry).__name__}")
+    return tuple(dependencies or ())
+
+
 def _join(prefix: str, path: str) -> str:
     if not prefix:
         return path
@@ -132,9 +144,12 @@ class Router:
         tags: Sequence[str] | None = None,
         *,
         middleware: Sequence[Middleware] | None = None,
+        dependencies: Sequence[Any] | None = None,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError(f"router prefix must start with '/' and not end with '/': {prefix!r}")
+        #: Run before the handler of every route of this router (``Depends(...)`` each).
+        self.dependencies = _check_dependencies(dependencies, f"router {prefix or '/'!r}")
         self.prefix = prefix
         self.tags = tuple(tags or ())
         #: Applied to every route of this router (a route's own entry of a class wins).
@@ -158,6 +173,7 @@ class Router:
         response_model: Any = None,
         websocket: bool = False,
         middleware: Sequence[Middleware] | None = None,
+        dependencies: Sequence[Any] | None = None,
     ) -> Route:
         if not callable(endpoint):
             raise TypeError(f"route handler for {path!r} must be callable")
@@ -177,6 +193,7 @@ class Router:
             response_model=response_model,
             websocket=websocket,
             middleware=merge(self.middleware, check_list(middleware, f"route {path!r}")),
+            dependencies=self.dependencies + _check_dependencies(dependencies, f"route {path!r}"),
         )
         self.routes.append(route)
         return route
@@ -195,6 +212,7 @@ class Router:
         blocking: bool = False,
         response_model: Any = None,
         middleware: Sequence[Middleware] | None = None,
+        dependencies: Sequence[Any] | None = None,
     ) -> Callable[[E], E]:
         def decorator(endpoint: E) -> E:
             self.add_route(
@@ -210,6 +228,7 @@ class Router:
                 blocking=blocking,
                 response_model=response_model,
                 middleware=middleware,
+                dependencies=dependencies,
             )
             return endpoint
 
@@ -237,7 +256,12 @@ class Router:
         return self.route(path, ("OPTIONS",), **options)
 
     def websocket(
-        self, path: str, *, name: str | None = None, middleware: Sequence[Middleware] | None = None
+        self,
+        path: str,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Middleware] | None = None,
+        dependencies: Sequence[Any] | None = None,
     ) -> Callable[[E], E]:
         """Registers an ``async def handler(websocket: WebSocket, ...)`` for WebSocket
         connections to ``path``; path, query, header and cookie parameters work as for HTTP
@@ -254,6 +278,7 @@ class Router:
                 include_in_schema=False,
                 websocket=True,
                 middleware=middleware,
+                dependencies=dependencies,
             )
             return endpoint
 
@@ -292,13 +317,17 @@ class Router:
         router: Router,
         prefix: str = "",
         tags: Sequence[str] | None = None,
+        *,
+        dependencies: Sequence[Any] | None = None,
     ) -> None:
-        """Copies ``router``'s routes here under ``prefix`` (plus this router's own prefix)."""
+        """Copies ``router``'s routes here under ``prefix`` (plus this router's own prefix);
+        ``dependencies`` (then this router's) run before theirs."""
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError(f"include prefix must start with '/' and not end with '/': {prefix!r}")
         if router is self:
             raise ValueError("a router cannot include itself")
         extra_tags = tuple(tags or ())
+        added = self.dependencies + _check_dependencies(dependencies, f"include {prefix or '/'!r}")
         for route in router.routes:
             merged_tags = self.tags + tuple(t for t in extra_tags + route.tags if t not in self.tags)
             self.routes.append(
@@ -307,6 +336,7 @@ class Router:
                     path=_join(self.prefix + prefix, route.path),
                     tags=tuple(dict.fromkeys(merged_tags)),
                     middleware=merge(self.middleware, route.middleware),
+                    dependencies=added + route.dependencies,
                 )
             )
         for mount in router.mounts:
