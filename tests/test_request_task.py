@@ -280,10 +280,13 @@ def test_anyio_cancel_scopes_and_task_groups_work(loop: asyncio.AbstractEventLoo
             got.append(type(exc).__name__)
         task = asyncio.current_task()
         assert task is not None
-        got.append(f"cancelling={task.cancelling()}")
+        if hasattr(asyncio.Task, "cancelling"):  # the counting API anyio balances is 3.11's
+            got.append(f"cancelling={task.cancelling()}")
         return got
 
-    expected = ["moved on=True", "fail_after", "ExceptionGroup", "cancelling=0"]
+    expected = ["moved on=True", "fail_after", "ExceptionGroup"]
+    if hasattr(asyncio.Task, "cancelling"):
+        expected.append("cancelling=0")
     assert Run(loop, handler).outcome()[1] == expected
     assert in_a_real_task(loop, handler) == expected
 

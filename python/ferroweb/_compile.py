@@ -113,16 +113,12 @@ def compile_route(route: Route, services: Services) -> CompiledRoute:
         sources = [spec.source for spec in dependencies.leaves]
         exits = dependencies.has_exits
         if exits:
-            bind = binding_exits(bind if bind is not None else _no_arguments)
+            bind = binding_exits(bind)
             sources = ["exits", *sources]
         target = _Endpoint(solver, dependencies.is_async or _is_async(route.endpoint), sources, exits)
     if route.websocket:
         return CompiledRoute(_websocket_handler(route, bind, services, target), plan)
     return CompiledRoute(_http_handler(route, bind, services, target), plan)
-
-
-def _no_arguments(raw: RawRequest, injected: dict[str, Any] | None = None) -> list[Any]:
-    return []
 
 
 def _is_async(endpoint: Any) -> bool:

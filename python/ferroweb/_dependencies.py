@@ -22,6 +22,7 @@ import dataclasses
 import inspect
 import logging
 from collections.abc import Callable, Coroutine
+from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from ferroweb._param_spec import ParamSpec
@@ -301,18 +302,16 @@ def finish_exits_sync(exits: list[Any]) -> list[Any]:
     the rest are returned (to be finished on the loop)."""
     while exits:
         generator = exits[-1]
-        if inspect.isasyncgen(generator):
+        if generator.__class__ is not GeneratorType:
             return exits
         exits.pop()
         try:
-            next(generator)
-        except StopIteration:
-            continue
+            # a for loop ends the generator without raising StopIteration in Python
+            for _ in generator:
+                logger.error("dependency %s yielded twice", generator.__qualname__)
+                generator.close()
         except Exception:
             logger.exception("cleanup of dependency %s failed", generator.__qualname__)
-            continue
-        logger.error("dependency %s yielded twice", generator.__qualname__)
-        generator.close()
     return exits
 
 
@@ -332,15 +331,25 @@ async def finish_exits(exits: list[Any]) -> None:
             await generator.aclose()
 
 
-def binding_exits(bind: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
+def binding_exits(bind: Callable[..., list[Any]] | None) -> Callable[..., list[Any]]:
     """The route's binder, giving the solver a fresh list of open generators per request
     and leaving it where the responder finds it after sending (``open_exits``)."""
     set_exits = open_exits.set
+    if bind is None:  # the solver takes nothing else
+
+        def bind_exits_only(raw: Any, injected: dict[str, Any] | None = None) -> list[Any]:
+            exits: list[Any] = []
+            set_exits(exits)
+            return [exits]
+
+        return bind_exits_only
 
     def bind_with_exits(raw: Any, injected: dict[str, Any] | None = None) -> list[Any]:
         exits: list[Any] = []
         set_exits(exits)
-        return [exits, *bind(raw, injected)] if injected is not None else [exits, *bind(raw)]
+        args = bind(raw) if injected is None else bind(raw, injected)
+        args.insert(0, exits)
+        return args
 
     return bind_with_exits
 
@@ -355,13 +364,15 @@ def exiting_after_send(
     from ferroweb._respond import Answered
     from ferroweb.responses import StreamingResponse
 
+    get_exits, set_exits = open_exits.get, open_exits.set
+
     def send_then_exit(raw: Any, result: Any, *args: Any) -> None:
-        exits = open_exits.get()
+        exits = get_exits()
         if not exits:
             send(raw, result, *args)
             return
-        open_exits.set(None)
-        response = result.result if isinstance(result, Answered) else result
+        set_exits(None)  # taken: a second send (an error after this one) finds none
+        response = result.result if result.__class__ is Answered else result
         if isinstance(response, StreamingResponse):
             response.body_iterator = _exiting_stream(response.body_iterator, exits, track, loop)
             send(raw, result, *args)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import sys
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -243,6 +244,8 @@ def analyse(route: Route, function: Callable[..., Any] | None = None) -> list[Pa
                 f"{where}: cannot resolve the annotation {annotation!r} of parameter"
                 f" {name!r}; define the type where the handler's module can see it (module level)"
             )
+        if parameter.default is None:
+            annotation = _as_written(annotation)
         depends = _depends_of(annotation, parameter.default)
         injected = None if depends is not None else _injected_source(route, name, annotation)
         if depends is not None:
@@ -256,6 +259,18 @@ def analyse(route: Route, function: Callable[..., Any] | None = None) -> list[Pa
         else:
             specs.append(_resolve(route, name, annotation, parameter.default))
     return specs
+
+
+def _as_written(annotation: Any) -> Any:
+    """CPython 3.10's ``get_type_hints`` wraps the annotation of a parameter that defaults to
+    None in ``Optional[...]``, even an ``Annotated[...]`` one, hiding its marker: the
+    ``Annotated`` form is what was written (3.11 no longer adds it)."""
+    if sys.version_info >= (3, 11) or typing.get_origin(annotation) is not typing.Union:
+        return annotation
+    members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    if len(members) == 1 and typing.get_origin(members[0]) is typing.Annotated:
+        return members[0]
+    return annotation
 
 
 def _name_of(function: Any) -> str:

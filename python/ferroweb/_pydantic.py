@@ -196,7 +196,8 @@ class PydanticResponse:
 
     def __init__(self, model: Any, where: str) -> None:
         self._adapter = adapter(model, where)
-        self._model = model if isinstance(model, type) else None
+        # a class, not a parameterised alias such as list[Item] (which 3.10 calls a type)
+        self._model = model if isinstance(model, type) and typing.get_origin(model) is None else None
         self._pydantic = _pydantic()
 
     def __call__(self, result: Any) -> msgspec.Raw:
