@@ -240,17 +240,6 @@ class FormReader:
                         f"handler {route.name!r}: file parameter {spec.name!r} must be UploadFile or bytes"
                     )
 
-    @staticmethod
-    def _pydantic_body(route: Route, specs: list[ParamSpec], embedded: bool) -> PydanticBody:
-        where = f"handler {route.name!r}"
-        field = sys.modules["pydantic"].Field
-        if not embedded:
-            return PydanticBody(constrained(specs[0], field), where)
-        members = [
-            (spec.name, spec.key, constrained(spec, field), spec.required, spec.fallback) for spec in specs
-        ]
-        return PydanticBody(embedded_body_model(f"{route.name or 'endpoint'}_body", members, where), where)
-
     def read(self, raw: RawRequest, errors: list[dict[str, Any]]) -> dict[str, Any]:
         media = media_type(raw.header("content-type"))
         body = raw.body()
