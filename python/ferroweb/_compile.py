@@ -99,13 +99,12 @@ class _Endpoint:
 
 def compile_route(route: Route, services: Services) -> CompiledRoute:
     overrides = getattr(services.app, "dependency_overrides", None) or {}
-    dependencies = plan_dependencies(route, overrides)
+    specs = analyse(route)  # once: it compiles each parameter's converter
+    dependencies = plan_dependencies(route, specs, overrides)
     if dependencies is None:
-        bind, plan = compile_binder(route, services.app)
+        bind, plan = compile_binder(route, services.app, specs)
         target = _Endpoint(
-            positional_endpoint(route.endpoint),
-            _is_async(route.endpoint),
-            [spec.source for spec in analyse(route)],
+            positional_endpoint(route.endpoint), _is_async(route.endpoint), [spec.source for spec in specs]
         )
     else:
         bind, plan = compile_binder(route, services.app, dependencies.leaves)

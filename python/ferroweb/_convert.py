@@ -59,6 +59,19 @@ def parse_float(text: str) -> float | str | None:
 # -- constraints -----------------------------------------------------------------------------------
 
 
+def _parsed_by(parse: Callable[[str], Any], error_type: str) -> Converter:
+    """A converter through ``parse``, which answers None for a string it cannot read."""
+
+    def convert_parsed(value: str, loc: Loc, errors: list[Any]) -> Any:
+        result = parse(value)
+        if result is None:
+            errors.append(make_error(error_type, loc, value))
+            return INVALID
+        return result
+
+    return convert_parsed
+
+
 def constraints_of(annotation: Any) -> tuple[Any, dict[str, Any]]:
     """Strips ``Annotated`` and returns the bare type plus the constraints on it: those of
     ``msgspec.Meta``, and of pydantic's ``Field(...)`` and annotated-types' ``Ge``, ``MinLen``...
@@ -203,15 +216,7 @@ def _leaf_converter(tp: Any, constraints: dict[str, Any]) -> Converter:
         return convert_str
 
     if tp is bool:
-
-        def convert_bool(value: str, loc: Loc, errors: list[Any]) -> Any:
-            result = parse_bool(value)
-            if result is None:
-                errors.append(make_error("bool_parsing", loc, value))
-                return INVALID
-            return result
-
-        return convert_bool
+        return _parsed_by(parse_bool, "bool_parsing")
 
     if tp is int:
 
@@ -271,15 +276,7 @@ def _leaf_converter(tp: Any, constraints: dict[str, Any]) -> Converter:
         return convert_uuid
 
     if tp is datetime.timedelta:
-
-        def convert_duration(value: str, loc: Loc, errors: list[Any]) -> Any:
-            result = parse_duration(value)
-            if result is None:
-                errors.append(make_error("time_delta_parsing", loc, value))
-                return INVALID
-            return result
-
-        return convert_duration
+        return _parsed_by(parse_duration, "time_delta_parsing")
 
     temporal = {datetime.datetime: "datetime", datetime.date: "date", datetime.time: "time"}
     if tp in temporal:

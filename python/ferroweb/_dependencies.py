@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 from ferroweb._param_spec import ParamSpec
 from ferroweb._params import analyse, positional_endpoint
+from ferroweb._respond import Answered
 from ferroweb.dependencies import Depends
+from ferroweb.responses import StreamingResponse
 
 if TYPE_CHECKING:
     from ferroweb.routing import Route
@@ -44,9 +46,9 @@ _INJECTED = ("request", "websocket", "background", "response")
 
 
 def _kind(factory: Any) -> str:
-    call = factory if inspect.isroutine(factory) or inspect.isclass(factory) else type(factory).__call__
     if inspect.isclass(factory):
         return "call"
+    call = factory if inspect.isroutine(factory) else type(factory).__call__
     if inspect.isasyncgenfunction(call):
         return "async_generator"
     if inspect.isgeneratorfunction(call):
@@ -139,9 +141,11 @@ class _Builder:
         return node.index
 
 
-def plan_dependencies(route: Route, overrides: dict[Any, Any]) -> DependencyPlan | None:
-    """The route's plan; None when neither it nor its handler declares a dependency."""
-    specs = analyse(route)
+def plan_dependencies(
+    route: Route, specs: list[ParamSpec], overrides: dict[Any, Any]
+) -> DependencyPlan | None:
+    """The route's plan (``specs``: its handler's parameters); None when neither it nor its
+    handler declares a dependency."""
     dependencies = getattr(route, "dependencies", ())
     if not dependencies and not any(spec.source == "depends" for spec in specs):
         return None
@@ -223,12 +227,8 @@ def compile_solver(
         target = f"d{node.index}"
         if node.scope == "app":
             maker = "await scope.make_async" if is_async else "scope.make"
-            body.append(f"{target} = scoped[k{node.index}] if k{node.index} in scoped else")
-            body[-1] += (
-                f" {maker}(k{node.index}, f{node.index}, {node.kind!r}, ({args}{',' if args else ''}))"
-            )
-            if not is_async and node.kind in ("await", "async_generator"):
-                raise AssertionError("an async factory in a sync plan")
+            made = f"{maker}(k{node.index}, f{node.index}, {node.kind!r}, ({args}{',' if args else ''}))"
+            body.append(f"{target} = scoped[k{node.index}] if k{node.index} in scoped else {made}")
         elif node.kind == "call":
             body.append(f"{target} = {call}")
         elif node.kind == "await":
@@ -361,9 +361,6 @@ def exiting_after_send(
 ) -> Callable[..., None]:
     """The responder's ``send`` for a route with generator dependencies: their cleanup runs
     once the response is handed to the core, or once a streamed body has ended."""
-    from ferroweb._respond import Answered
-    from ferroweb.responses import StreamingResponse
-
     get_exits, set_exits = open_exits.get, open_exits.set
 
     def send_then_exit(raw: Any, result: Any, *args: Any) -> None:

@@ -113,8 +113,8 @@ class PydanticBody:
     """A JSON body validated by pydantic straight from the request bytes."""
 
     def __init__(self, annotation: Any, where: str) -> None:
-        bare = strip_optional(constraints_of(strip_optional(annotation))[0])
-        validate = getattr(bare, "model_validate_json", None) if bare is annotation else None
+        # a bare model validates itself; anything else (Item | None, list[Item]) needs an adapter
+        validate = getattr(annotation, "model_validate_json", None) if is_pydantic_class(annotation) else None
         self._validate: Callable[[bytes], Any] = validate or adapter(annotation, where).validate_json
         self._pydantic = _pydantic()
 
