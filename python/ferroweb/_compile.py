@@ -17,15 +17,12 @@ import asyncio
 import contextvars
 import dataclasses
 import functools
-import inspect
 import logging
-from collections.abc import Callable, Coroutine
-from concurrent.futures import Executor
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ferroweb import background
 from ferroweb._dependencies import (
-    AppScope,
     binding_exits,
     compile_solver,
     exiting_after_error,
@@ -34,11 +31,12 @@ from ferroweb._dependencies import (
     open_exits,
     plan_dependencies,
 )
-from ferroweb._exception_handlers import ExceptionMapper
+from ferroweb._hooks import Pipeline, RouteHooks, is_async_callable, route_hooks
 from ferroweb._params import analyse, compile_binder, positional_endpoint
 from ferroweb._request_task import start_request_task
-from ferroweb._respond import Answered, Problem, Responder, ResponseParameter
+from ferroweb._respond import Answered, Problem, ResponseParameter
 from ferroweb._response_model import Serialise, compile_response_model
+from ferroweb._services import RequestHandler, Services
 from ferroweb._timeouts import AsyncDeadline, discarding_late_results
 from ferroweb.middleware import timeout_of
 from ferroweb.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -46,36 +44,15 @@ from ferroweb.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 if TYPE_CHECKING:
     from ferroweb._ferroweb import ParamSpec as CoreParamSpec
     from ferroweb._ferroweb import RawRequest
-    from ferroweb._served_app import ServedApp
-    from ferroweb._waits import Waits
     from ferroweb.routing import Route
 
 logger = logging.getLogger("ferroweb.error")
 
-#: What each request of a route is handed to.
-RequestHandler = Callable[["RawRequest", contextvars.Context], None]
 Binder = Callable[..., list[Any]]
 
 NOT_ACCEPTED = Problem(403, "the WebSocket handler did not accept the connection")
 NOT_A_HANDSHAKE = Problem(400, "expected a WebSocket handshake")
-
-
-@dataclasses.dataclass(frozen=True)
-class Services:
-    """What compiled handlers use: one set per app and event loop (built by the dispatcher)."""
-
-    app: ServedApp
-    loop: asyncio.AbstractEventLoop
-    #: Requests still running: shutdown waits for them.
-    live: set[asyncio.Future[Any]]
-    #: Runs a request's remaining work as a tracked Task.
-    track: Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]]
-    blocking_executor: Callable[[], Executor]
-    waits: Waits
-    responder: Responder
-    exceptions: ExceptionMapper
-    #: The values of ``scope="app"`` dependencies.
-    app_scope: AppScope = dataclasses.field(default_factory=AppScope)
+NO_HOOKS = RouteHooks((), (), (), ())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,27 +81,24 @@ def compile_route(route: Route, services: Services) -> CompiledRoute:
     if dependencies is None:
         bind, plan = compile_binder(route, services.app, specs)
         target = _Endpoint(
-            positional_endpoint(route.endpoint), _is_async(route.endpoint), [spec.source for spec in specs]
+            positional_endpoint(route.endpoint),
+            is_async_callable(route.endpoint),
+            [spec.source for spec in specs],
         )
     else:
         bind, plan = compile_binder(route, services.app, dependencies.leaves)
-        solver = compile_solver(dependencies, route.endpoint, _is_async(route.endpoint), services.app_scope)
+        solver = compile_solver(
+            dependencies, route.endpoint, is_async_callable(route.endpoint), services.app_scope
+        )
         sources = [spec.source for spec in dependencies.leaves]
         exits = dependencies.has_exits
         if exits:
             bind = binding_exits(bind)
             sources = ["exits", *sources]
-        target = _Endpoint(solver, dependencies.is_async or _is_async(route.endpoint), sources, exits)
+        target = _Endpoint(solver, dependencies.is_async or is_async_callable(route.endpoint), sources, exits)
     if route.websocket:
         return CompiledRoute(_websocket_handler(route, bind, services, target), plan)
     return CompiledRoute(_http_handler(route, bind, services, target), plan)
-
-
-def _is_async(endpoint: Any) -> bool:
-    """``async def`` functions, and callable objects whose ``__call__`` is one."""
-    return inspect.iscoroutinefunction(endpoint) or inspect.iscoroutinefunction(
-        type(endpoint).__call__ if not inspect.isroutine(endpoint) else None
-    )
 
 
 def _http_handler(route: Route, bind: Binder | None, services: Services, target: _Endpoint) -> RequestHandler:
@@ -156,6 +130,24 @@ def _http_handler(route: Route, bind: Binder | None, services: Services, target:
             endpoint = _submitting_tasks(endpoint, tasks_at, is_async)
         if response_at is not None:
             endpoint = _answering_with_parameter(endpoint, response_at, is_async)
+
+    hooks = route_hooks(route)
+    http_middleware = getattr(services.app, "http_middleware", ())
+    if hooks is not None or http_middleware:
+        pipeline = Pipeline(
+            route,
+            services,
+            hooks or NO_HOOKS,
+            bind,
+            endpoint,
+            is_async,
+            status,
+            serialise,
+            send,
+            on_error,
+            http_middleware,
+        )
+        return pipeline.handler(timeout)
 
     def outcome(raw: RawRequest, result: Any) -> None:
         """Sends a return value through the route's response model, when it has one."""

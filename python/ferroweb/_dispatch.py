@@ -16,12 +16,14 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
-from ferroweb._compile import RequestHandler, Services, compile_route
+from ferroweb._compile import compile_route
 from ferroweb._dependencies import AppScope
 from ferroweb._engine_plan import EnginePlan
 from ferroweb._exception_handlers import ExceptionMapper
 from ferroweb._ferroweb import MountSpec, RouteSpec, RoutingPlan
+from ferroweb._hooks import routing_miss_handler
 from ferroweb._respond import Responder
+from ferroweb._services import RequestHandler, Services
 from ferroweb._waits import Waits
 from ferroweb.middleware import core_stack
 
@@ -87,7 +89,7 @@ class Dispatcher:
         #: handlers that could answer them; otherwise Rust answers them without Python.
         self.error_route: int | None = None
         #: The app's own middleware, for requests no route serves (404, 405, OPTIONS).
-        self.default_middleware = core_stack(app.middleware)
+        self.default_middleware = core_stack(app.user_middleware)
         self._redirect_slashes = bool(app.redirect_slashes)
         #: The static directories, under their prefixes.
         self.mounts = [
@@ -96,8 +98,11 @@ class Dispatcher:
         ]
         if app.handles_routing_errors():
             self.error_route = len(self._handlers)
-            routing_error = self.exceptions.routing_error
-            self._handlers.append(lambda raw, context: routing_error(raw))
+            if app.http_middleware:
+                self._handlers.append(routing_miss_handler(services))
+            else:
+                routing_error = self.exceptions.routing_error
+                self._handlers.append(lambda raw, context: routing_error(raw))
 
     def plan(self, queue: RequestQueue) -> EnginePlan:
         """What an engine feeding ``queue`` serves for this app."""

@@ -27,7 +27,7 @@ logger = logging.getLogger("ferroweb.error")
 
 ExceptionHandler = Callable[..., Any]
 #: Finds the app's handler for an exception (``App.exception_handler_for``).
-HandlerLookup = Callable[[BaseException], "ExceptionHandler | None"]
+HandlerLookup = Callable[..., "ExceptionHandler | None"]
 
 CANCELLED = Problem(500, "the request handler was cancelled before it finished")
 
@@ -84,6 +84,32 @@ class ExceptionMapper:
             return
         self._responder.send(raw, result, status, route)
 
+    async def outcome(
+        self, request: Request, exc: Exception, route: Route | None, *, server_errors: bool = True
+    ) -> tuple[Any, int]:
+        """What ``exc`` is answered with, and the status, as a value to send rather than sent
+        (for hooks and ``http`` middleware, which see the response first). With
+        ``server_errors=False`` an exception that only a 500 or ``Exception`` handler (or
+        nothing) answers is raised again, for the layer outside the middleware to answer."""
+        handler = self._lookup(exc, server_errors=server_errors)
+        if handler is not None:
+            try:
+                result = handler(request, exc)
+                if inspect.isawaitable(result):
+                    result = await result
+            except Exception as handler_exc:
+                if not server_errors:
+                    raise
+                self.log_internal(request._raw, handler_exc, route)
+                return INTERNAL_ERROR, 500
+            return result, status_of(exc)
+        if isinstance(exc, HTTPException):
+            return Problem.from_exception(exc), exc.status_code
+        if not server_errors:
+            raise exc
+        self.log_internal(request._raw, exc, route)
+        return INTERNAL_ERROR, 500
+
     def abandoned(self, raw: RawRequest, error: BaseException, route: Route) -> None:
         """A handler that ended without an outcome: cancelled (at shutdown, past the grace
         period), or stopped by KeyboardInterrupt/SystemExit, which then goes on upwards."""
@@ -94,14 +120,23 @@ class ExceptionMapper:
             self.internal_error(raw, error, route)
 
     def internal_error(self, raw: RawRequest, exc: BaseException, route: Route | None) -> None:
+        self.log_internal(raw, exc, route)
+        self._responder.send(raw, INTERNAL_ERROR, route=route)
+
+    def log_internal(self, raw: RawRequest, exc: BaseException, route: Route | None) -> None:
+        """Logs an exception answered with a 500, with its traceback (which is never sent)."""
         where = (route.name if route is not None else None) or "-"
         logger.error("Exception in handler %s for %s %s", where, raw.method, raw.path, exc_info=exc)
-        self._responder.send(raw, INTERNAL_ERROR, route=route)
 
     def routing_error(self, raw: RawRequest) -> None:
         """A 404/405 from the router, sent here because an exception handler may answer it."""
-        miss = raw.routing_error()
-        if miss is None:  # not sent by the router's fallback: nothing matched at all
-            miss = (404, f"no route matches {raw.path}", None)
-        status, detail, allow = miss
-        self.handle(raw, HTTPException(status, detail, {"allow": allow} if allow else None))
+        self.handle(raw, routing_miss(raw))
+
+
+def routing_miss(raw: RawRequest) -> HTTPException:
+    """The 404 or 405 the router found for a request no route serves."""
+    miss = raw.routing_error()
+    if miss is None:  # not sent by the router's fallback: nothing matched at all
+        miss = (404, f"no route matches {raw.path}", None)
+    status, detail, allow = miss
+    return HTTPException(status, detail, {"allow": allow} if allow else None)

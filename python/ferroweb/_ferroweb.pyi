@@ -3,7 +3,7 @@
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal, final
+from typing import Any, ClassVar, Literal, TypeVar, final
 
 __all__ = [
     "BackgroundSupervisor",
@@ -38,6 +38,8 @@ __all__ = [
     "parse_float",
     "parse_int",
 ]
+
+_T = TypeVar("_T")
 
 __version__: str
 
@@ -339,6 +341,10 @@ class RawRequest:
     def body(self) -> bytes: ...
     def client(self) -> tuple[str, int] | None: ...
     def routing_error(self) -> tuple[int, str, str | None] | None: ...
+    def state(self, make: Callable[[], _T]) -> _T: ...
+    def render_problem(
+        self, status: int, detail: str | None = None, extensions: bytes | None = None
+    ) -> bytes: ...
     def is_disconnected(self) -> bool: ...
     def respond(
         self,

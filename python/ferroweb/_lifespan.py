@@ -52,6 +52,7 @@ class Lifespan:
                 if isinstance(state, Mapping):
                     for key, value in state.items():
                         setattr(app.state, key, value)
+                    app.lifespan_state.update(state)
         except Exception as exc:
             raise StartupFailed(f"application start-up failed: {type(exc).__name__}: {exc}") from exc
         self._started = True

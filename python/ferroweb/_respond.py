@@ -176,6 +176,50 @@ class Responder:
             else:
                 self.on_failure(raw, exc, route)
 
+    def as_response(
+        self,
+        raw: RawRequest,
+        result: Any,
+        status: int = 200,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> Response:
+        """What ``send`` would send for ``result``, as a ``Response`` (for ``on_response``
+        hooks and ``http`` middleware, which see the answer before it leaves). Raises what
+        ``send`` would turn into a 500: a value msgspec cannot encode, for one."""
+        cls = result.__class__
+        if cls is Answered:
+            inner, parameter = result.result, result.parameter
+            if isinstance(inner, (Response, Problem)):
+                return self.as_response(raw, inner, status)
+            chosen = parameter.status_code
+            return self.as_response(
+                raw, inner, status if chosen is None else chosen, parameter.headers._items or None
+            )
+        if isinstance(result, Response):
+            return result
+        if cls is Problem:
+            extensions = result.extensions
+            body = raw.render_problem(
+                result.status, result.detail, _encode_json(extensions) if extensions else None
+            )
+            response = Response(body, result.status, result.headers, "application/problem+json")
+            return response
+        if status in _NO_BODY_STATUSES:
+            body, media_type = b"", None
+        elif cls is str:
+            body, media_type = result.encode(), "text/plain; charset=utf-8"
+        elif cls is bytes:
+            body, media_type = result, "application/octet-stream"
+        else:
+            body, media_type = _encode_json(result), "application/json"
+        response = Response(body, status)
+        items = response.headers._items
+        if headers:
+            items.extend(headers)
+        if media_type is not None and not any(name == "content-type" for name, _ in items):
+            items.append(("content-type", media_type))
+        return response
+
     def _send_answered(self, raw: RawRequest, answered: Answered, status: int, route: Route | None) -> None:
         result, parameter = answered.result, answered.parameter
         if isinstance(result, (Response, Problem)):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from ferroweb.config import ServerConfig
     from ferroweb.datastructures import State
+    from ferroweb.hooks import Hooks
     from ferroweb.middleware import Middleware
     from ferroweb.routing import Mount, Route
 
@@ -33,11 +34,21 @@ class ServedApp(Protocol):
     def redirect_slashes(self) -> bool: ...
 
     @property
-    def middleware(self) -> Sequence[Middleware]:
-        """The app's own middleware: also what requests no route serves get."""
+    def user_middleware(self) -> Sequence[Middleware]:
+        """The app's own core middleware: also what requests no route serves get."""
+
+    @property
+    def http_middleware(self) -> Sequence[Callable[..., Any]]:
+        """``@app.middleware("http")`` functions, innermost first."""
+
+    @property
+    def hooks(self) -> Hooks: ...
 
     @property
     def state(self) -> State: ...
+
+    @property
+    def lifespan_state(self) -> dict[str, Any]: ...
 
     @property
     def lifespan(self) -> Callable[[Any], AbstractAsyncContextManager[Any]] | None: ...
@@ -48,8 +59,10 @@ class ServedApp(Protocol):
     @property
     def shutdown_hooks(self) -> Sequence[Callable[[], Any]]: ...
 
-    def exception_handler_for(self, exc: BaseException) -> Callable[..., Any] | None:
+    def exception_handler_for(
+        self, exc: BaseException, *, server_errors: bool = True
+    ) -> Callable[..., Any] | None:
         """The app's handler for ``exc``, if it has one."""
 
     def handles_routing_errors(self) -> bool:
-        """True when an exception handler could answer a 404 or 405 from the router."""
+        """True when Python must see a 404 or 405 from the router."""

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar, Union
 
+from ferroweb._hooks import is_async_callable
 from ferroweb.config import ServerConfig
 from ferroweb.datastructures import State
 from ferroweb.exceptions import HTTPException
@@ -14,6 +15,9 @@ from ferroweb.routing import Router
 
 ExceptionHandler = Callable[..., Any]
 H = TypeVar("H", bound=ExceptionHandler)
+#: ``async def middleware(request, call_next) -> Response``
+HTTPMiddleware = Callable[..., Any]
+M = TypeVar("M", bound=HTTPMiddleware)
 F = TypeVar("F", bound=Callable[[], Any])
 ExceptionKey = Union[int, type[BaseException]]
 
@@ -62,6 +66,12 @@ class App(Router):
             raise TypeError(f"config must be a ServerConfig, not {type(config).__name__}")
         self.config = config or ServerConfig()
         self.state = State()
+        #: What the lifespan yielded: each request's ``request.state`` starts as a shallow
+        #: copy of it (Starlette's rule), while ``app.state`` holds it for the whole app.
+        self.lifespan_state: dict[str, Any] = {}
+        #: ``@app.middleware("http")`` functions, in registration order (the last one
+        #: registered is the outermost, as in Starlette).
+        self.http_middleware: list[HTTPMiddleware] = []
         self._exception_handlers: dict[ExceptionKey, ExceptionHandler] = {}
         for key, handler in (exception_handlers or {}).items():
             self.add_exception_handler(key, handler)
@@ -86,6 +96,31 @@ class App(Router):
         else:
             raise ValueError(f"unknown event {event!r}; use 'startup' or 'shutdown'")
 
+    def middleware(self, kind: str) -> Callable[[M], M]:
+        """``@app.middleware("http")``: registers ``async def mw(request, call_next)``, run
+        around every HTTP request (routing misses included; static mounts and WebSockets
+        excepted). ``await call_next(request)`` runs the rest and returns its ``Response``: a
+        streamed one is a ``StreamingResponse`` whose body has not been read. An exception no
+        exception handler takes (other than a 500 or ``Exception`` handler, which run outside
+        every middleware) propagates out of ``call_next``.
+
+        Each middleware costs one coroutine step per request, and a request through one is
+        handled as a coroutine even when its handler is sync; prefer hooks
+        (``ferroweb.hooks``) or the core's middleware (``ferroweb.middleware``) where they do."""
+        if kind != "http":
+            raise ValueError(f"unknown middleware kind {kind!r}; only 'http' is supported")
+
+        def decorator(middleware: M) -> M:
+            self.add_http_middleware(middleware)
+            return middleware
+
+        return decorator
+
+    def add_http_middleware(self, middleware: HTTPMiddleware) -> None:
+        if not is_async_callable(middleware):
+            raise TypeError("http middleware must be an async def function: async def mw(request, call_next)")
+        self.http_middleware.append(middleware)
+
     def add_exception_handler(self, key: ExceptionKey, handler: ExceptionHandler) -> None:
         """``handler(request, exc)`` answers for an exception class or an HTTP status code.
 
@@ -109,7 +144,12 @@ class App(Router):
 
         return decorator
 
-    def exception_handler_for(self, exc: BaseException) -> ExceptionHandler | None:
+    def exception_handler_for(
+        self, exc: BaseException, *, server_errors: bool = True
+    ) -> ExceptionHandler | None:
+        """The handler that answers ``exc``. ``server_errors=False`` leaves out the handlers
+        for unhandled exceptions (a 500 or ``Exception`` one): with ``http`` middleware those
+        run outside it, as Starlette's ``ServerErrorMiddleware`` does."""
         handlers = self._exception_handlers
         if not handlers:
             return None
@@ -117,13 +157,18 @@ class App(Router):
             return handlers[exc.status_code]
         for cls in type(exc).__mro__:
             if cls in handlers:
+                if not server_errors and cls in (Exception, BaseException):
+                    return None
                 return handlers[cls]
-        if not isinstance(exc, HTTPException):
+        if not isinstance(exc, HTTPException) and server_errors:
             return handlers.get(500)
         return None
 
     def handles_routing_errors(self) -> bool:
-        """True when an exception handler could answer a 404 or 405 from the router."""
+        """True when an exception handler or ``http`` middleware could see a 404 or 405
+        from the router (otherwise the core answers those without Python)."""
+        if self.http_middleware:
+            return True
         for key in self._exception_handlers:
             if key in (404, 405):
                 return True

@@ -148,12 +148,13 @@ class MutableHeaders(Headers):
 
 
 class State:
-    """Attribute bag for application-wide resources (``app.state.db = ...``)."""
+    """An attribute bag: ``app.state.db = ...`` for the whole app, ``request.state.user = ...``
+    for one request."""
 
     _values: dict[str, Any]
 
-    def __init__(self) -> None:
-        object.__setattr__(self, "_values", {})
+    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
+        object.__setattr__(self, "_values", dict(values) if values else {})
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._values[name] = value
@@ -169,3 +170,9 @@ class State:
             del self._values[name]
         except KeyError:
             raise AttributeError(name) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+    def __repr__(self) -> str:
+        return f"State({self._values!r})"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ferroweb.datastructures import Address, Headers, QueryParams
+from ferroweb.datastructures import Address, Headers, QueryParams, State
 from ferroweb.exceptions import HTTPException
 
 if TYPE_CHECKING:
@@ -136,8 +136,14 @@ class Request:
         return Address(*peer) if peer is not None else None
 
     @property
-    def state(self) -> Any:
-        return self.app.state if self.app is not None else None
+    def state(self) -> State:
+        """This request's own attribute bag, shared by its hooks, middleware, dependencies and
+        handler; it starts with what the lifespan yielded (``app.state`` is the app-wide one)."""
+        return self._raw.state(self._new_state)
+
+    def _new_state(self) -> State:
+        app = self.app
+        return State(getattr(app, "lifespan_state", None))
 
     async def body(self) -> bytes:
         if self._body is None:

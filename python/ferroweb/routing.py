@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from ferroweb.hooks import Hook, Hooks, HooksArgument
 from ferroweb.middleware import Middleware, check_list, merge
 from ferroweb.staticfiles import StaticFiles
 
@@ -18,6 +19,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 Endpoint = Callable[..., Any]
 E = TypeVar("E", bound=Endpoint)
+K = TypeVar("K", bound=Hook)
 
 
 def parse_path(path: str) -> tuple[str, tuple[str, ...]]:
@@ -74,6 +76,10 @@ class Route:
     #: ``Depends(...)`` run for their side effects before the handler's own: the app's,
     #: then its routers', then the route's.
     dependencies: tuple[Any, ...] = ()
+    #: The hooks of each layer the route belongs to, outermost (the app's) first, its own
+    #: last. The layers' objects themselves: a hook registered on a router after the route
+    #: was added still applies.
+    hooks: tuple[Hooks, ...] = ()
     router_path: str = field(init=False, default="")
     param_names: tuple[str, ...] = field(init=False, default=())
 
@@ -153,7 +159,9 @@ class Router:
         self.prefix = prefix
         self.tags = tuple(tags or ())
         #: Applied to every route of this router (a route's own entry of a class wins).
-        self.middleware = check_list(middleware, f"router {prefix or '/'!r}")
+        self.user_middleware = check_list(middleware, f"router {prefix or '/'!r}")
+        #: Run for every HTTP route of this router (see ``ferroweb.hooks``).
+        self.hooks = Hooks()
         self.routes: list[Route] = []
         self.mounts: list[Mount] = []
 
@@ -174,6 +182,7 @@ class Router:
         websocket: bool = False,
         middleware: Sequence[Middleware] | None = None,
         dependencies: Sequence[Any] | None = None,
+        hooks: HooksArgument | None = None,
     ) -> Route:
         if not callable(endpoint):
             raise TypeError(f"route handler for {path!r} must be callable")
@@ -192,8 +201,9 @@ class Router:
             blocking=blocking,
             response_model=response_model,
             websocket=websocket,
-            middleware=merge(self.middleware, check_list(middleware, f"route {path!r}")),
+            middleware=merge(self.user_middleware, check_list(middleware, f"route {path!r}")),
             dependencies=self.dependencies + _check_dependencies(dependencies, f"route {path!r}"),
+            hooks=(self.hooks,) if hooks is None else (self.hooks, Hooks.of(hooks, f"route {path!r}")),
         )
         self.routes.append(route)
         return route
@@ -213,6 +223,7 @@ class Router:
         response_model: Any = None,
         middleware: Sequence[Middleware] | None = None,
         dependencies: Sequence[Any] | None = None,
+        hooks: HooksArgument | None = None,
     ) -> Callable[[E], E]:
         def decorator(endpoint: E) -> E:
             self.add_route(
@@ -229,6 +240,7 @@ class Router:
                 response_model=response_model,
                 middleware=middleware,
                 dependencies=dependencies,
+                hooks=hooks,
             )
             return endpoint
 
@@ -254,6 +266,36 @@ class Router:
 
     def options(self, path: str, **options: Any) -> Callable[[E], E]:
         return self.route(path, ("OPTIONS",), **options)
+
+    # -- hooks (see ferroweb.hooks) -----------------------------------------------------------
+
+    def on_request(self, hook: K) -> K:
+        """Registers ``hook(request)``, run first for every request of this router's routes;
+        a value other than None is the answer."""
+        self.hooks.add("on_request", hook)
+        return hook
+
+    def pre_validation(self, hook: K) -> K:
+        """Registers ``hook(request)``, run before the parameters and body are validated."""
+        self.hooks.add("pre_validation", hook)
+        return hook
+
+    def pre_handler(self, hook: K) -> K:
+        """Registers ``hook(request)``, run after validation, before dependencies and handler."""
+        self.hooks.add("pre_handler", hook)
+        return hook
+
+    def on_response(self, hook: K) -> K:
+        """Registers ``hook(request, response)``, which returns the response (changed or not)
+        or another one."""
+        self.hooks.add("on_response", hook)
+        return hook
+
+    def on_error(self, hook: K) -> K:
+        """Registers ``hook(request, exc)``: a response it returns answers the request; None
+        leaves the exception to the exception handlers."""
+        self.hooks.add("on_error", hook)
+        return hook
 
     def websocket(
         self,
@@ -305,7 +347,7 @@ class Router:
             path=self.prefix + _mount_path(path),
             app=app,
             name=name,
-            middleware=merge(self.middleware, check_list(middleware, f"mount {path!r}")),
+            middleware=merge(self.user_middleware, check_list(middleware, f"mount {path!r}")),
         )
         if any(existing.path == mount.path for existing in self.mounts):
             raise ValueError(f"a directory is already mounted at {path!r}")
@@ -335,8 +377,9 @@ class Router:
                     route,
                     path=_join(self.prefix + prefix, route.path),
                     tags=tuple(dict.fromkeys(merged_tags)),
-                    middleware=merge(self.middleware, route.middleware),
+                    middleware=merge(self.user_middleware, route.middleware),
                     dependencies=added + route.dependencies,
+                    hooks=(self.hooks, *route.hooks),
                 )
             )
         for mount in router.mounts:
@@ -344,6 +387,6 @@ class Router:
                 replace(
                     mount,
                     path=self.prefix + prefix + mount.path,
-                    middleware=merge(self.middleware, mount.middleware),
+                    middleware=merge(self.user_middleware, mount.middleware),
                 )
             )

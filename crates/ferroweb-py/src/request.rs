@@ -1,7 +1,7 @@
 //! `RawRequest`: a lazy view over one routed request, and the way its response goes back.
 //! Nothing is converted to Python objects until a getter asks for it.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -42,6 +42,9 @@ pub(crate) struct RawRequest {
     reply: Mutex<Option<Reply>>,
     /// Where the waits of this request's stream or WebSocket are reported.
     handoff: Arc<Handoff>,
+    /// `request.state`: one object per request, shared by every `Request` made from it
+    /// (hooks, middleware, the handler), created on first use.
+    state: OnceLock<Py<PyAny>>,
 }
 
 impl RawRequest {
@@ -60,7 +63,28 @@ impl RawRequest {
             websocket: Mutex::new(pending.websocket),
             reply: Mutex::new(Some(pending.reply)),
             handoff,
+            state: OnceLock::new(),
         }
+    }
+
+    fn problem(
+        &self,
+        status: u16,
+        detail: Option<String>,
+        extensions: Option<&[u8]>,
+    ) -> PyResult<Problem> {
+        let mut problem = Problem::new(status_code(status)?).with_instance(self.uri.path());
+        problem.detail = detail;
+        if let Some(extensions) = extensions {
+            let members: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(extensions).map_err(|err| {
+                    PyValueError::new_err(format!(
+                        "problem extensions must be a JSON object: {err}"
+                    ))
+                })?;
+            problem = problem.with_extensions(members);
+        }
+        Ok(problem)
     }
 
     fn send(&self, response: HandlerResponse) -> PyResult<bool> {
@@ -211,6 +235,29 @@ impl RawRequest {
         })
     }
 
+    /// The request's state object: `make()`'s result, made on the first call and returned
+    /// by every later one.
+    fn state(&self, py: Python<'_>, make: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        if let Some(state) = self.state.get() {
+            return Ok(state.clone_ref(py));
+        }
+        let made = make.call0()?.unbind();
+        // another thread (a blocking handler) may have won the race: its object is kept
+        Ok(self.state.get_or_init(|| made).clone_ref(py))
+    }
+
+    /// The body `respond_problem` would send: problem+json for this request's path.
+    fn render_problem<'py>(
+        &self,
+        py: Python<'py>,
+        status: u16,
+        detail: Option<String>,
+        extensions: Option<&[u8]>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let problem = self.problem(status, detail, extensions)?;
+        Ok(PyBytes::new(py, &problem.to_json()))
+    }
+
     /// True when the client no longer waits for the answer.
     fn is_disconnected(&self) -> bool {
         self.reply.lock().as_ref().is_none_or(Reply::is_closed)
@@ -301,17 +348,7 @@ impl RawRequest {
         headers: Option<Vec<(String, String)>>,
         extensions: Option<&[u8]>,
     ) -> PyResult<bool> {
-        let mut problem = Problem::new(status_code(status)?).with_instance(self.uri.path());
-        problem.detail = detail;
-        if let Some(extensions) = extensions {
-            let members: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_slice(extensions).map_err(|err| {
-                    PyValueError::new_err(format!(
-                        "problem extensions must be a JSON object: {err}"
-                    ))
-                })?;
-            problem = problem.with_extensions(members);
-        }
+        let problem = self.problem(status, detail, extensions)?;
         let mut response = HandlerResponse::new(
             problem.status_code(),
             CoreContentKind::ProblemJson,
