@@ -122,6 +122,10 @@ WORKLOADS = [
     # dependency (its cleanup runs after the response): what dependency injection costs.
     Workload("deps-2", "GET", "/deps/two", _json_equals({"message": "Hello, World!"})),
     Workload("deps-generator", "GET", "/deps/generator", _json_equals({"message": "Hello, World!"})),
+    # /json's answer from a route with one no-op on_request hook, and from /json under one
+    # @app.middleware("http") (served by its own app: that middleware wraps every route)
+    Workload("hook-1", "GET", "/hooks/one", _json_equals({"message": "Hello, World!"})),
+    Workload("http-middleware", "GET", "/json", _json_equals({"message": "Hello, World!"})),
     Workload(
         "async-sleep",
         "GET",
@@ -136,7 +140,9 @@ WORKLOADS = [
 WORKLOADS_BY_NAME = {w.name: w for w in WORKLOADS}
 #: Workloads about a Python model library or Python dependency injection, which the pure-Rust
 #: ceiling has no counterpart of.
-PYTHON_ONLY = ("pydantic-post", "pydantic-get", "deps-2", "deps-generator")
+PYTHON_ONLY = ("pydantic-post", "pydantic-get", "deps-2", "deps-generator", "hook-1", "http-middleware")
+#: Workloads served by a ferroweb app of their own, under the server named here.
+OWN_APP = {"http-middleware": ("ferroweb+http-middleware", "benchmarks.apps.ferroweb_http_middleware_app:app")}
 
 
 @dataclass
@@ -242,10 +248,14 @@ def server_specs(release_ceiling: bool, only: list[str] | None) -> list[ServerSp
                     "warning",
                 ],
                 ROOT,
-                all_workloads,
+                [name for name in all_workloads if name not in OWN_APP],
                 kind="ferroweb",
             )
         )
+    for workload_name, (server_name, target) in OWN_APP.items():
+        if wanted("ferroweb") or wanted(server_name):
+            argv = [sys.executable, "-m", "ferroweb", "run", target, "--port", "{port}", "--log-level", "warning"]
+            specs.append(ServerSpec(server_name, argv, ROOT, [workload_name], kind="ferroweb"))
     if wanted("rust-ceiling"):
         ceiling = build_ceiling(release_ceiling)
         specs.append(
@@ -257,7 +267,8 @@ def server_specs(release_ceiling: bool, only: list[str] | None) -> list[ServerSp
                 kind="ceiling",
             )
         )
-    needs_peers = not only or any(name not in ("ferroweb", "rust-ceiling") for name in only)
+    ours = ("ferroweb", "rust-ceiling", *(server for server, _ in OWN_APP.values()))
+    needs_peers = not only or any(name not in ours for name in only)
     entries = json.loads((PEERS / "servers.json").read_text()) if needs_peers else []
     for entry in entries:
         if wanted(entry["name"]):
@@ -577,7 +588,8 @@ def report(results: list[ServerResult], args: argparse.Namespace, out: Path, ext
                         median([r.p99_ms for r in runs]),
                         sum(r.errors for r in runs),
                     )
-            peers = [m.rps for n, m in medians.items() if n not in ("ferroweb", "rust-ceiling")]
+            ours = {r.spec.name for r in results if r.spec.kind != "peer"}
+            peers = [m.rps for n, m in medians.items() if n not in ours]
             best_peer = max(peers) if peers else float("nan")
             ceiling = medians.get("rust-ceiling")
             for result in results:

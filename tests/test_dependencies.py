@@ -3,8 +3,10 @@ resolved per route at start-up, with FastAPI's semantics."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
+import time
 from typing import Annotated, Any
 
 import pytest
@@ -23,7 +25,7 @@ from ferroweb import (
     StreamingResponse,
     WebSocket,
 )
-from ferroweb.testing import TestClient
+from ferroweb.testing import AsyncTestClient, TestClient
 
 events: list[str] = []
 
@@ -274,6 +276,28 @@ def test_app_scoped_values_are_made_once_and_closed_at_shutdown() -> None:
         assert first == second
         assert events == ["pool open"]
     assert events == ["pool open", "pool close"]
+
+
+def slow_pool() -> object:
+    events.append("slow pool made")
+    time.sleep(0.1)  # long enough for a second worker thread to arrive meanwhile
+    return object()
+
+
+def test_app_scoped_value_made_once_by_concurrent_blocking_handlers() -> None:
+    app = App()
+
+    @app.get("/", blocking=True)
+    def index(p: Annotated[object, Depends(slow_pool, scope="app")]) -> int:
+        return id(p)
+
+    async def scenario() -> set[int]:
+        async with AsyncTestClient(app) as client:
+            responses = await asyncio.gather(*(client.get("/") for _ in range(4)))
+            return {response.json() for response in responses}
+
+    assert len(asyncio.run(scenario())) == 1
+    assert events == ["slow pool made"]
 
 
 def test_a_streamed_body_ends_before_the_cleanup() -> None:

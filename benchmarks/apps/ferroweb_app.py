@@ -102,6 +102,16 @@ def generator_dependency(message: Annotated[str, Depends(greeting)]) -> dict[str
     return {"message": message}
 
 
+def no_op_hook(request: Request) -> None:
+    return None
+
+
+# /json with one no-op on_request hook: what the hook machinery costs a route that has one
+@app.get("/hooks/one", hooks={"on_request": no_op_hook})
+def one_hook() -> dict[str, str]:
+    return {"message": "Hello, World!"}
+
+
 @app.get("/async-sleep")
 async def async_sleep() -> dict[str, bool]:
     await asyncio.sleep(0.001)

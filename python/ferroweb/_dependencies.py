@@ -21,6 +21,7 @@ import contextvars
 import dataclasses
 import inspect
 import logging
+import threading
 from collections.abc import Callable, Coroutine
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
@@ -164,17 +165,23 @@ class AppScope:
         self.values: dict[Any, Any] = {}
         self._exits: list[Any] = []
         self._lock = asyncio.Lock()
+        #: Sync factories may be reached from blocking handlers, on worker threads at once.
+        self._thread_lock = threading.RLock()
 
     def make(self, key: Any, factory: Any, kind: str, args: tuple[Any, ...]) -> Any:
-        """The value of the factory ``key`` (called as ``factory``), made now."""
-        if kind == "generator":
-            generator = factory(*args)
-            value = next(generator)
-            self._exits.append(generator)
-        else:
-            value = factory(*args)
-        self.values[key] = value
-        return value
+        """The value of the factory ``key`` (called as ``factory``), made once: a caller that
+        finds another thread making it waits for that value."""
+        with self._thread_lock:
+            if key in self.values:
+                return self.values[key]
+            if kind == "generator":
+                generator = factory(*args)
+                value = next(generator)
+                self._exits.append(generator)
+            else:
+                value = factory(*args)
+            self.values[key] = value
+            return value
 
     async def make_async(self, key: Any, factory: Any, kind: str, args: tuple[Any, ...]) -> Any:
         async with self._lock:  # two first requests at once make it once

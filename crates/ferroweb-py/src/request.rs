@@ -247,6 +247,7 @@ impl RawRequest {
     }
 
     /// The body `respond_problem` would send: problem+json for this request's path.
+    #[pyo3(signature = (status, detail=None, extensions=None))]
     fn render_problem<'py>(
         &self,
         py: Python<'py>,
