@@ -142,7 +142,9 @@ WORKLOADS_BY_NAME = {w.name: w for w in WORKLOADS}
 #: ceiling has no counterpart of.
 PYTHON_ONLY = ("pydantic-post", "pydantic-get", "deps-2", "deps-generator", "hook-1", "http-middleware")
 #: Workloads served by a ferroweb app of their own, under the server named here.
-OWN_APP = {"http-middleware": ("ferroweb+http-middleware", "benchmarks.apps.ferroweb_http_middleware_app:app")}
+OWN_APP = {
+    "http-middleware": ("ferroweb+http-middleware", "benchmarks.apps.ferroweb_http_middleware_app:app"),
+}
 
 
 @dataclass
@@ -254,7 +256,8 @@ def server_specs(release_ceiling: bool, only: list[str] | None) -> list[ServerSp
         )
     for workload_name, (server_name, target) in OWN_APP.items():
         if wanted("ferroweb") or wanted(server_name):
-            argv = [sys.executable, "-m", "ferroweb", "run", target, "--port", "{port}", "--log-level", "warning"]
+            argv = [sys.executable, "-m", "ferroweb", "run", target, "--port", "{port}",
+                    "--log-level", "warning"]  # fmt: skip
             specs.append(ServerSpec(server_name, argv, ROOT, [workload_name], kind="ferroweb"))
     if wanted("rust-ceiling"):
         ceiling = build_ceiling(release_ceiling)

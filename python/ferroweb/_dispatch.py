@@ -16,6 +16,8 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from ferroweb._compile import compile_route
 from ferroweb._dependencies import AppScope
 from ferroweb._engine_plan import EnginePlan
@@ -26,6 +28,7 @@ from ferroweb._respond import Responder
 from ferroweb._services import RequestHandler, Services
 from ferroweb._waits import Waits
 from ferroweb.middleware import core_stack
+from ferroweb.responses import Response
 
 if TYPE_CHECKING:
     from ferroweb._ferroweb import RequestQueue
@@ -85,6 +88,8 @@ class Dispatcher:
                 )
             )
             self._handlers.append(compiled.handler)
+        if app.openapi_url is not None:
+            self._serve_fixed(app.openapi_url, "application/json", msgspec.json.encode(app.openapi()))
         #: The route id routing misses (404/405) are sent to, when the app has exception
         #: handlers that could answer them; otherwise Rust answers them without Python.
         self.error_route: int | None = None
@@ -103,6 +108,17 @@ class Dispatcher:
             else:
                 routing_error = self.exceptions.routing_error
                 self._handlers.append(lambda raw, context: routing_error(raw))
+
+    def _serve_fixed(self, path: str, content_type: str, body: bytes) -> None:
+        """A route the core answers from ``body`` itself (its handler here is never called
+        by the core; it answers the same, should anything dispatch to it)."""
+        index = len(self._handlers)
+        headers = [("cache-control", "no-cache")]  # revalidated by ETag: cheap, never stale
+        spec = RouteSpec(index, path, ["GET"], None, fixed=(content_type, body, headers))
+        self.route_specs.append(spec)
+        respond = self.responder.send
+        answer = Response(body, headers=dict(headers), media_type=content_type)
+        self._handlers.append(lambda raw, context: respond(raw, answer))
 
     def plan(self, queue: RequestQueue) -> EnginePlan:
         """What an engine feeding ``queue`` serves for this app."""

@@ -150,6 +150,7 @@ class RouteSpec:
         *,
         websocket: bool = False,
         middleware: MiddlewareStack | None = None,
+        fixed: tuple[str, bytes, Sequence[tuple[str, str]]] | None = None,
     ) -> RouteSpec: ...
     @property
     def id(self) -> int: ...
@@ -163,6 +164,8 @@ class RouteSpec:
     def middleware(self) -> MiddlewareStack | None: ...
     @property
     def websocket(self) -> bool: ...
+    @property
+    def fixed_body(self) -> bytes | None: ...
 
 @final
 class RoutingPlan:

@@ -73,12 +73,20 @@ def adapter(annotation: Any, where: str) -> Any:
         raise TypeError(f"{where}: pydantic cannot validate {annotation!r}: {exc}") from None
 
 
-def json_schema(annotation: Any) -> dict[str, Any]:
+def json_schema(annotation: Any, ref_template: str = "#/$defs/{model}") -> dict[str, Any]:
     """The JSON Schema of a pydantic type (``model_json_schema`` for a model), for documents
-    that describe the API."""
+    that describe the API; nested models are referenced through ``ref_template``."""
     if isinstance(annotation, type) and hasattr(annotation, "model_json_schema"):
-        return dict(annotation.model_json_schema())
-    return dict(_pydantic().TypeAdapter(annotation).json_schema())
+        schema = dict(annotation.model_json_schema(ref_template=ref_template))
+    else:
+        schema = dict(_pydantic().TypeAdapter(annotation).json_schema(ref_template=ref_template))
+    if ref_template != "#/$defs/{model}" and isinstance(annotation, type) and "title" in schema:
+        # the model itself becomes a component too, referenced like the models it nests
+        name = annotation.__name__
+        defs = schema.pop("$defs", {})
+        defs[name] = schema
+        return {"$ref": ref_template.format(model=name), "$defs": defs}
+    return schema
 
 
 def errors_of(exc: Any, prefix: Loc) -> list[dict[str, Any]]:

@@ -51,6 +51,12 @@ class ServedApp(Protocol):
     def lifespan_state(self) -> dict[str, Any]: ...
 
     @property
+    def openapi_url(self) -> str | None: ...
+
+    def openapi(self) -> dict[str, Any]:
+        """The app's OpenAPI document."""
+
+    @property
     def lifespan(self) -> Callable[[Any], AbstractAsyncContextManager[Any]] | None: ...
 
     @property

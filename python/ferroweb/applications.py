@@ -7,10 +7,12 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar, Union
 
 from ferroweb._hooks import is_async_callable
+from ferroweb._openapi import build_document
 from ferroweb.config import ServerConfig
 from ferroweb.datastructures import State
 from ferroweb.exceptions import HTTPException
 from ferroweb.middleware import Middleware
+from ferroweb.openapi import OpenAPI
 from ferroweb.routing import Router
 
 ExceptionHandler = Callable[..., Any]
@@ -44,6 +46,8 @@ class App(Router):
         middleware: Sequence[Middleware] | None = None,
         redirect_slashes: bool = True,
         dependencies: Sequence[Any] | None = None,
+        openapi: OpenAPI | None = None,
+        openapi_url: str | None = "/openapi.json",
     ) -> None:
         super().__init__(tags=tags, middleware=middleware, dependencies=dependencies)
         #: ``app.dependency_overrides[original] = replacement`` (for tests): routes are
@@ -66,6 +70,13 @@ class App(Router):
             raise TypeError(f"config must be a ServerConfig, not {type(config).__name__}")
         self.config = config or ServerConfig()
         self.state = State()
+        #: The document's ``info`` and ``servers`` (see ``ferroweb.openapi``).
+        self.openapi_config = openapi or OpenAPI()
+        if openapi_url is not None and not openapi_url.startswith("/"):
+            raise ValueError(f"openapi_url must start with '/': {openapi_url!r}")
+        #: Where the core serves the OpenAPI document (None: nowhere).
+        self.openapi_url = openapi_url
+        self._openapi_document: tuple[tuple[int, ...], dict[str, Any]] | None = None
         #: What the lifespan yielded: each request's ``request.state`` starts as a shallow
         #: copy of it (Starlette's rule), while ``app.state`` holds it for the whole app.
         self.lifespan_state: dict[str, Any] = {}
@@ -75,6 +86,13 @@ class App(Router):
         self._exception_handlers: dict[ExceptionKey, ExceptionHandler] = {}
         for key, handler in (exception_handlers or {}).items():
             self.add_exception_handler(key, handler)
+
+    def openapi(self) -> dict[str, Any]:
+        """The app's OpenAPI 3.1 document, built from its routes (once for a set of routes)."""
+        key = tuple(id(route) for route in self.routes)
+        if self._openapi_document is None or self._openapi_document[0] != key:
+            self._openapi_document = (key, build_document(self))
+        return self._openapi_document[1]
 
     def on_startup(self, hook: F) -> F:
         """Registers a (sync or async) function run before the server accepts requests. If

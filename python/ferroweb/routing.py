@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -64,6 +64,12 @@ class Route:
     summary: str | None = None
     description: str | None = None
     include_in_schema: bool = True
+    #: Shown as deprecated in the OpenAPI document (it still serves).
+    deprecated: bool = False
+    #: The OpenAPI ``operationId`` (default: made from the name, path and method).
+    operation_id: str | None = None
+    #: More documented answers: ``{404: {"description": ..., "model": Problem-ish type}}``.
+    responses: Mapping[int | str, Mapping[str, Any]] | None = None
     blocking: bool = False
     #: A WebSocket endpoint (an upgrade of GET) instead of an HTTP handler.
     websocket: bool = False
@@ -177,6 +183,9 @@ class Router:
         summary: str | None = None,
         description: str | None = None,
         include_in_schema: bool = True,
+        deprecated: bool = False,
+        operation_id: str | None = None,
+        responses: Mapping[int | str, Mapping[str, Any]] | None = None,
         blocking: bool = False,
         response_model: Any = None,
         websocket: bool = False,
@@ -198,6 +207,9 @@ class Router:
             summary=summary,
             description=description,
             include_in_schema=include_in_schema,
+            deprecated=deprecated,
+            operation_id=operation_id,
+            responses=responses,
             blocking=blocking,
             response_model=response_model,
             websocket=websocket,
@@ -219,6 +231,9 @@ class Router:
         summary: str | None = None,
         description: str | None = None,
         include_in_schema: bool = True,
+        deprecated: bool = False,
+        operation_id: str | None = None,
+        responses: Mapping[int | str, Mapping[str, Any]] | None = None,
         blocking: bool = False,
         response_model: Any = None,
         middleware: Sequence[Middleware] | None = None,
@@ -236,6 +251,9 @@ class Router:
                 summary=summary,
                 description=description,
                 include_in_schema=include_in_schema,
+                deprecated=deprecated,
+                operation_id=operation_id,
+                responses=responses,
                 blocking=blocking,
                 response_model=response_model,
                 middleware=middleware,

@@ -10,6 +10,7 @@ mod body;
 mod config;
 mod dispatch;
 mod file;
+mod fixed;
 mod json_depth;
 mod middleware;
 mod params;
@@ -31,6 +32,7 @@ pub use body::{BodyError, InProcessBody};
 pub use config::{ConfigError, ServerConfig, WebSocketSettings};
 pub use dispatch::{Dispatch, Reply};
 pub use file::{FileSpec, RequestConditions};
+pub use fixed::{FixedResponse, FixedResponseError};
 pub use json_depth::json_nesting_exceeds;
 pub use middleware::{
     CompressionPolicy, CorsError, CorsPolicy, Middleware, SecurityHeaderValues, SecurityHeaders,

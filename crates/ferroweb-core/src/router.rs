@@ -154,6 +154,8 @@ pub struct RouteTable {
     pub(crate) default_middleware: Option<Arc<crate::Middleware>>,
     pub(crate) mounts: Vec<StaticMount>,
     pub(crate) redirect_slashes: bool,
+    /// Routes the core answers itself, from bytes fixed at start-up.
+    pub(crate) fixed: HashMap<RouteId, Arc<crate::FixedResponse>>,
 }
 
 /// A directory served under a prefix (`""`: at the root, for paths no route takes).
@@ -249,6 +251,13 @@ impl RouteTable {
     /// Declares the effective middleware of `route` (see [`crate::Middleware`]).
     pub fn with_middleware(mut self, route: RouteId, middleware: crate::Middleware) -> Self {
         self.middleware.insert(route, Arc::new(middleware));
+        self
+    }
+
+    /// Answers `route` with `response` in the core: its requests never reach the binding
+    /// (the route's middleware still applies).
+    pub fn with_fixed_response(mut self, route: RouteId, response: crate::FixedResponse) -> Self {
+        self.fixed.insert(route, Arc::new(response));
         self
     }
 

@@ -25,6 +25,7 @@ use tower::Service;
 use crate::body::InProcessBody;
 use crate::config::{ServerConfig, WebSocketSettings};
 use crate::dispatch::{Dispatch, Reply};
+use crate::fixed::FixedResponse;
 use crate::middleware::{self, host_problem, CorsSource, Middleware, TimeoutPolicy};
 use crate::params::ParamPlan;
 use crate::problem::Problem;
@@ -183,6 +184,7 @@ fn method_router(entry: &PathEntry, table: &RouteTable, shared: &Arc<Shared>) ->
                 .or(shared.max_body_size),
             // A WebSocket lives as long as its peer wants; only HTTP answers are timed.
             timeout: middleware.and_then(|m| m.timeout).filter(|_| !websocket),
+            fixed: table.fixed.get(&route).cloned().filter(|_| !websocket),
         }
     };
     let upgrade = entry.websocket.map(|route| target(route, true));
@@ -373,6 +375,7 @@ async fn routing_miss(
                 websocket: false,
                 max_body_size: shared.max_body_size,
                 timeout: None,
+                fixed: None,
             };
             handle(Arc::clone(&shared), target, request, Some(error)).await
         }
@@ -401,6 +404,8 @@ struct Target {
     /// The route's `BodyLimit`, else `ServerConfig::max_body_size`.
     max_body_size: Option<u64>,
     timeout: Option<TimeoutPolicy>,
+    /// The answer, when the core gives it without the binding.
+    fixed: Option<Arc<FixedResponse>>,
 }
 
 type BoxResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
@@ -420,6 +425,10 @@ impl Service<Request<Body>> for Endpoint {
             Some(upgrade) if is_websocket_handshake(&request) => upgrade.clone(),
             _ => self.target.clone(),
         };
+        if let Some(fixed) = &target.fixed {
+            let response = fixed.respond(request.headers());
+            return Box::pin(std::future::ready(Ok(response)));
+        }
         let route = target.route;
         // A Uri clone is a reference-count increment; the path is only rendered on a panic.
         let uri = request.uri().clone();
@@ -493,6 +502,7 @@ async fn handle_untimed(
         websocket,
         max_body_size,
         timeout: _,
+        fixed: _,
     } = target;
     let (mut parts, body) = request.into_parts();
     let path_params = match RawPathParams::from_request_parts(&mut parts, &()).await {

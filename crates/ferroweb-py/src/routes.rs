@@ -4,16 +4,22 @@
 
 use std::sync::Arc;
 
-use ferroweb_core::{AppService, Dispatch, ParamPlan, RouteSpec, RouteTable, ServerConfig};
+use ferroweb_core::{
+    AppService, Dispatch, FixedResponse, ParamPlan, RouteSpec, RouteTable, ServerConfig,
+};
 use http::Method;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use crate::config::server_config;
 use crate::middleware::PyMiddlewareStack;
 use crate::params::{param_plan, PyParamSpec};
 use crate::queue::RequestQueue;
 use crate::static_files::PyMountSpec;
+
+/// `(content_type, body, headers)` of a route the core answers itself.
+type FixedArgument = (String, Vec<u8>, Vec<(String, String)>);
 
 /// A route: its id (the index Python dispatches on), the router template, its methods, the
 /// typed parameters the core extracts for it (None: nothing to extract), and whether it is a
@@ -24,12 +30,18 @@ pub(crate) struct PyRouteSpec {
     plan: Option<ParamPlan>,
     params: Option<Vec<Py<PyParamSpec>>>,
     middleware: Option<Py<PyMiddlewareStack>>,
+    /// The route's whole answer, when the core gives it without Python.
+    fixed: Option<FixedResponse>,
 }
 
 #[pymethods]
 impl PyRouteSpec {
+    /// `fixed=(content_type, body, headers)`: the core answers the route itself with these
+    /// bytes (and an ETag), never dispatching its requests.
     #[new]
-    #[pyo3(signature = (id, path, methods, params=None, *, websocket=false, middleware=None))]
+    #[pyo3(signature = (
+        id, path, methods, params=None, *, websocket=false, middleware=None, fixed=None
+    ))]
     fn new(
         id: u32,
         path: String,
@@ -37,7 +49,12 @@ impl PyRouteSpec {
         params: Option<Vec<Py<PyParamSpec>>>,
         websocket: bool,
         middleware: Option<Py<PyMiddlewareStack>>,
+        fixed: Option<FixedArgument>,
     ) -> PyResult<Self> {
+        let fixed = fixed
+            .map(|(content_type, body, headers)| FixedResponse::new(&content_type, body, &headers))
+            .transpose()
+            .map_err(|err| PyValueError::new_err(format!("route {path:?}: {err}")))?;
         let methods = methods
             .iter()
             .map(|m| {
@@ -49,6 +66,7 @@ impl PyRouteSpec {
             plan: params.as_deref().map(param_plan),
             params,
             middleware,
+            fixed,
             route: RouteSpec {
                 id,
                 path,
@@ -88,6 +106,14 @@ impl PyRouteSpec {
     #[getter]
     fn websocket(&self) -> bool {
         self.route.websocket
+    }
+
+    /// The body the core answers the route with, if it does.
+    #[getter]
+    fn fixed_body<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        self.fixed
+            .as_ref()
+            .map(|fixed| PyBytes::new(py, fixed.body()))
     }
 
     fn __repr__(&self) -> String {
@@ -174,6 +200,9 @@ impl PyRoutingPlan {
             }
             if let Some(stack) = &route.middleware {
                 table = table.with_middleware(route.route.id, stack.get().middleware.clone());
+            }
+            if let Some(fixed) = &route.fixed {
+                table = table.with_fixed_response(route.route.id, fixed.clone());
             }
         }
         if let Some(stack) = &self.middleware {

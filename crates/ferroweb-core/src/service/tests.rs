@@ -303,6 +303,7 @@ fn request_future_stays_small() {
         websocket: false,
         max_body_size: None,
         timeout: None,
+        fixed: None,
     };
     let request = request(Method::GET, "/items/1", Body::empty());
     let future = handle(shared, target, request, None);
