@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from ferroweb.cli import load_app
+from ferroweb.cli import load_app, main
 
 
 def test_load_app_finds_the_example() -> None:
@@ -55,3 +57,23 @@ def test_port_in_use_is_a_clear_error_and_exit_code() -> None:
     assert result.returncode == 1
     assert f"error: cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_openapi_command_writes_the_document(tmp_path: Path) -> None:
+    out = tmp_path / "openapi.json"
+    main(["openapi", "examples.hello:app", "-o", str(out)])
+    document = json.loads(out.read_text())
+    assert document["openapi"] == "3.1.0"
+    assert "/items/{item_id}" in document["paths"]
+    main(["openapi", "examples.hello:app", "--yaml", "-o", str(tmp_path / "openapi.yaml")])
+    assert (tmp_path / "openapi.yaml").read_text().startswith("openapi: 3.1.0")
+
+
+def test_routes_command_lists_the_routes(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["routes", "examples.hello:app"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["METHODS", "PATH", "HANDLER", "PARAMETERS", "MIDDLEWARE"]
+    assert any(
+        line.split()[:4] == ["GET", "/items/{item_id}", "examples.hello.get_item", "path:item_id"]
+        for line in lines
+    )

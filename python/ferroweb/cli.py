@@ -1,9 +1,11 @@
-"""``ferroweb run module:app`` (also ``python -m ferroweb run ...``)."""
+"""The ``ferroweb`` command (also ``python -m ferroweb``): ``run`` serves an app, ``openapi``
+prints its OpenAPI document, ``routes`` lists its routes."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -45,7 +47,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     run.add_argument("--runtime-threads", type=int, help="tokio threads per worker")
     run.add_argument("--loop", choices=("auto", "uvloop", "asyncio"), help="event loop")
     run.add_argument("--log-level", default="info", help="logging level (default: info)")
+    openapi = commands.add_parser("openapi", help="print the application's OpenAPI document")
+    openapi.add_argument("app", help="the application, as 'module:attribute'")
+    openapi.add_argument("--yaml", action="store_true", help="YAML instead of JSON (needs PyYAML)")
+    openapi.add_argument("-o", "--output", help="write to this file instead of standard output")
+    routes = commands.add_parser("routes", help="list the application's routes")
+    routes.add_argument("app", help="the application, as 'module:attribute'")
     args = parser.parse_args(argv)
+    if args.command == "openapi":
+        _write(_document_text(load_app(args.app), args.yaml), args.output)
+        return
+    if args.command == "routes":
+        _write(routes_table(load_app(args.app)), None)
+        return
 
     from ferroweb.server import configure_logging, serve
 
@@ -65,6 +79,52 @@ def main(argv: Sequence[str] | None = None) -> None:
         serve(app, config)
     except (OSError, ValueError) as exc:  # e.g. the port is taken, a setting the core refuses
         raise SystemExit(f"error: {exc}") from exc
+
+
+def _document_text(app: App, as_yaml: bool) -> str:
+    document = app.openapi()
+    if not as_yaml:
+        return json.dumps(document, indent=2) + "\n"
+    try:
+        yaml = importlib.import_module("yaml")  # optional, and untyped
+    except ImportError:
+        raise SystemExit("error: --yaml needs PyYAML: pip install pyyaml") from None
+    text: str = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    return text
+
+
+def _write(text: str, path: str | None) -> None:
+    if path is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        raise SystemExit(f"error: cannot write {path!r}: {exc}") from exc
+
+
+def routes_table(app: App) -> str:
+    """Methods, path, handler, parameters and middleware of each route, one per line."""
+    from ferroweb._params import analyse
+
+    rows = [("METHODS", "PATH", "HANDLER", "PARAMETERS", "MIDDLEWARE")]
+    for route in app.routes:
+        methods = "WS" if route.websocket else ",".join(route.methods)
+        handler = f"{getattr(route.endpoint, '__module__', '?')}.{route.name}"
+        parameters = ", ".join(
+            f"{spec.source}:{spec.key}"
+            for spec in analyse(route)
+            if spec.source not in ("request", "response")
+        )
+        middleware = ", ".join(type(entry).__name__ for entry in route.middleware)
+        rows.append((methods, route.path, handler, parameters or "-", middleware or "-"))
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[4]
+        for row in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
 if __name__ == "__main__":
