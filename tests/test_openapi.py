@@ -3,7 +3,9 @@ against the official 3.1 schema, and served by the core from memory."""
 
 from __future__ import annotations
 
+import importlib
 import types
+from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
@@ -228,3 +230,45 @@ def test_a_route_at_the_same_path_is_a_start_up_error() -> None:
 
     with pytest.raises(ValueError, match="registered twice"), TestClient(app):
         pass
+
+
+E2E_APPS = sorted(
+    path.stem for path in (Path(__file__).parent.parent / "e2e" / "python" / "apps").glob("app_*.py")
+)
+
+
+@pytest.mark.parametrize("module_name", E2E_APPS)
+def test_every_generated_e2e_app_has_a_valid_document(module_name: str) -> None:
+    module = importlib.import_module(f"e2e.python.apps.{module_name}")
+    apps = [value for value in vars(module).values() if isinstance(value, App)]
+    assert apps
+    for app in apps:
+        validate(app.openapi())
+
+
+def test_the_example_app_has_a_valid_document() -> None:
+    from examples.hello import app
+
+    document = app.openapi()
+    validate(document)
+    assert "/items/{item_id}" in document["paths"]
+
+
+class Signup(pydantic.BaseModel):
+    name: str
+    avatar: UploadFile
+
+
+def test_a_pydantic_form_model_with_a_file_is_documented() -> None:
+    app = App()
+
+    @app.post("/signup")
+    def signup(form: Annotated[Signup, Form()]) -> str:
+        return form.name
+
+    document = app.openapi()
+    validate(document)
+    body = document["paths"]["/signup"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert body == {"$ref": "#/components/schemas/Signup"}
+    signup_schema = document["components"]["schemas"]["Signup"]
+    assert signup_schema["properties"]["avatar"] == {"type": "string", "format": "binary"}

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import re
+import types
 import typing
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,8 @@ from ferroweb.uploads import UploadFile
 if TYPE_CHECKING:
     from ferroweb._param_spec import ParamSpec
     from ferroweb.routing import Route
+
+logger = logging.getLogger("ferroweb")
 
 _REF = "#/components/schemas/{name}"
 _BOUNDS = {
@@ -87,6 +91,15 @@ def _bare(annotation: Any) -> Any:
     return annotation
 
 
+def _item_type(annotation: Any) -> Any:
+    """The item type of a repeated parameter: ``list[int] | None`` -> ``int``."""
+    members = [_bare(member) for member in typing.get_args(annotation) if member is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and members:
+        return _item_type(members[0])
+    args = typing.get_args(annotation)
+    return args[0] if args else Any
+
+
 def _is_upload(annotation: Any) -> bool:
     bare = _bare(annotation)
     return bare is UploadFile or any(_is_upload(arg) for arg in typing.get_args(bare))
@@ -109,7 +122,11 @@ class _Schemas:
         plain: list[tuple[Any, dict[str, Any]]] = []
         for annotation, slot in self._pending:
             if holds_pydantic_model(annotation):
-                schema = json_schema(annotation, ref_template=_REF.format(name="{model}"))
+                try:
+                    schema = json_schema(annotation, ref_template=_REF.format(name="{model}"))
+                except Exception as exc:  # a field type pydantic cannot describe
+                    logger.warning("OpenAPI: no schema for %r: %s", annotation, exc)
+                    schema = {}
                 self.components.update(schema.pop("$defs", {}))
                 slot.update(schema)
             else:
@@ -129,8 +146,9 @@ class _Schemas:
         for annotation in annotations:
             try:
                 (schema,), found = msgspec.json.schema_components([annotation], ref_template=_REF)
-            except (TypeError, ValueError):
-                schema, found = {}, {}  # described as "any value", which is what it accepts
+            except (TypeError, ValueError) as exc:
+                logger.warning("OpenAPI: no schema for %r: %s", annotation, exc)
+                schema, found = {}, {}  # described as "any value"
             schemas.append(schema)
             components.update(found)
         return schemas, components
@@ -191,7 +209,7 @@ class _Operation:
     def _parameter(self, spec: ParamSpec) -> dict[str, Any]:
         annotation = _bare(spec.annotation)
         if spec.many:
-            (item,) = typing.get_args(annotation) or (Any,)
+            item = _item_type(annotation)
             schema: dict[str, Any] = {"type": "array", "items": self._constrained(item, spec.constraints)}
             schema.update({_LIST_BOUNDS[k]: v for k, v in spec.list_constraints.items() if k in _LIST_BOUNDS})
         else:

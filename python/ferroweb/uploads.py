@@ -46,6 +46,11 @@ class UploadFile:
 
         return core_schema.is_instance_schema(cls)
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> dict[str, Any]:
+        """How a form model's file field is documented (OpenAPI's binary string)."""
+        return {"type": "string", "format": "binary"}
+
     @property
     def in_memory(self) -> bool:
         rolled = getattr(self.file, "_rolled", True)
