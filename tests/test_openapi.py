@@ -271,4 +271,4 @@ def test_a_pydantic_form_model_with_a_file_is_documented() -> None:
     body = document["paths"]["/signup"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert body == {"$ref": "#/components/schemas/Signup"}
     signup_schema = document["components"]["schemas"]["Signup"]
-    assert signup_schema["properties"]["avatar"] == {"type": "string", "format": "binary"}
+    assert signup_schema["properties"]["avatar"] == {"type": "string", "format": "binary", "title": "Avatar"}
