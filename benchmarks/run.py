@@ -126,6 +126,8 @@ WORKLOADS = [
     # @app.middleware("http") (served by its own app: that middleware wraps every route)
     Workload("hook-1", "GET", "/hooks/one", _json_equals({"message": "Hello, World!"})),
     Workload("http-middleware", "GET", "/json", _json_equals({"message": "Hello, World!"})),
+    # the app's OpenAPI document (ferroweb: built at start-up, served by the core)
+    Workload("openapi", "GET", "/openapi.json", lambda s, b: s == 200 and b"3.1" in b and b"/json" in b),
     Workload(
         "async-sleep",
         "GET",
@@ -140,7 +142,9 @@ WORKLOADS = [
 WORKLOADS_BY_NAME = {w.name: w for w in WORKLOADS}
 #: Workloads about a Python model library or Python dependency injection, which the pure-Rust
 #: ceiling has no counterpart of.
-PYTHON_ONLY = ("pydantic-post", "pydantic-get", "deps-2", "deps-generator", "hook-1", "http-middleware")
+PYTHON_ONLY = (
+    "pydantic-post", "pydantic-get", "deps-2", "deps-generator", "hook-1", "http-middleware", "openapi",
+)  # fmt: skip
 #: Workloads served by a ferroweb app of their own, under the server named here.
 OWN_APP = {
     "http-middleware": ("ferroweb+http-middleware", "benchmarks.apps.ferroweb_http_middleware_app:app"),
