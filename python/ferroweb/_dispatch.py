@@ -20,6 +20,7 @@ import msgspec
 
 from ferroweb._compile import compile_route
 from ferroweb._dependencies import AppScope
+from ferroweb._docs import redoc_files, swagger_files
 from ferroweb._engine_plan import EnginePlan
 from ferroweb._exception_handlers import ExceptionMapper
 from ferroweb._ferroweb import MountSpec, RouteSpec, RoutingPlan
@@ -89,7 +90,14 @@ class Dispatcher:
             )
             self._handlers.append(compiled.handler)
         if app.openapi_url is not None:
-            self._serve_fixed(app.openapi_url, "application/json", msgspec.json.encode(app.openapi()))
+            self._serve_fixed(
+                app.openapi_url, "application/json", msgspec.json.encode(app.openapi()), "no-cache"
+            )
+            title = app.openapi_config.title
+            pages = swagger_files(app.docs_url, app.openapi_url, title) if app.docs_url else []
+            pages += redoc_files(app.redoc_url, app.openapi_url, title) if app.redoc_url else []
+            for page in pages:
+                self._serve_fixed(page.path, page.content_type, page.body, page.cache_control)
         #: The route id routing misses (404/405) are sent to, when the app has exception
         #: handlers that could answer them; otherwise Rust answers them without Python.
         self.error_route: int | None = None
@@ -109,11 +117,12 @@ class Dispatcher:
                 routing_error = self.exceptions.routing_error
                 self._handlers.append(lambda raw, context: routing_error(raw))
 
-    def _serve_fixed(self, path: str, content_type: str, body: bytes) -> None:
+    def _serve_fixed(self, path: str, content_type: str, body: bytes, cache_control: str) -> None:
         """A route the core answers from ``body`` itself (its handler here is never called
-        by the core; it answers the same, should anything dispatch to it)."""
+        by the core; it answers the same, should anything dispatch to it). Clients revalidate
+        it by its ETag once ``cache_control`` lets the copy they hold expire."""
         index = len(self._handlers)
-        headers = [("cache-control", "no-cache")]  # revalidated by ETag: cheap, never stale
+        headers = [("cache-control", cache_control)]
         spec = RouteSpec(index, path, ["GET"], None, fixed=(content_type, body, headers))
         self.route_specs.append(spec)
         respond = self.responder.send

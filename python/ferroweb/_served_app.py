@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ferroweb.datastructures import State
     from ferroweb.hooks import Hooks
     from ferroweb.middleware import Middleware
+    from ferroweb.openapi import OpenAPI
     from ferroweb.routing import Mount, Route
 
 
@@ -52,6 +53,15 @@ class ServedApp(Protocol):
 
     @property
     def openapi_url(self) -> str | None: ...
+
+    @property
+    def docs_url(self) -> str | None: ...
+
+    @property
+    def redoc_url(self) -> str | None: ...
+
+    @property
+    def openapi_config(self) -> OpenAPI: ...
 
     def openapi(self) -> dict[str, Any]:
         """The app's OpenAPI document."""

@@ -48,6 +48,8 @@ class App(Router):
         dependencies: Sequence[Any] | None = None,
         openapi: OpenAPI | None = None,
         openapi_url: str | None = "/openapi.json",
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
     ) -> None:
         super().__init__(tags=tags, middleware=middleware, dependencies=dependencies)
         #: ``app.dependency_overrides[original] = replacement`` (for tests): routes are
@@ -72,10 +74,14 @@ class App(Router):
         self.state = State()
         #: The document's ``info`` and ``servers`` (see ``ferroweb.openapi``).
         self.openapi_config = openapi or OpenAPI()
-        if openapi_url is not None and not openapi_url.startswith("/"):
-            raise ValueError(f"openapi_url must start with '/': {openapi_url!r}")
-        #: Where the core serves the OpenAPI document (None: nowhere).
+        for name, url in (("openapi_url", openapi_url), ("docs_url", docs_url), ("redoc_url", redoc_url)):
+            if url is not None and not url.startswith("/"):
+                raise ValueError(f"{name} must start with '/': {url!r}")
+        #: Where the core serves the OpenAPI document (None: nowhere, and no docs pages).
         self.openapi_url = openapi_url
+        #: Where the core serves Swagger UI and Redoc pages for it, offline (None: nowhere).
+        self.docs_url = docs_url if openapi_url is not None else None
+        self.redoc_url = redoc_url if openapi_url is not None else None
         self._openapi_document: tuple[tuple[int, ...], dict[str, Any]] | None = None
         #: What the lifespan yielded: each request's ``request.state`` starts as a shallow
         #: copy of it (Starlette's rule), while ``app.state`` holds it for the whole app.
