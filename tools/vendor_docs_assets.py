@@ -3,7 +3,8 @@
 
 The source is ``drf-spectacular-sidecar`` (it ships ``swagger-ui-dist`` and Redoc's standalone
 bundle, each with its licence); only its wheel is downloaded (``--no-deps``: none of its
-Python is used), and its SHA-256 is checked. The copies are committed, so building a wheel
+Python is used), and its SHA-256 is checked. One URL in Redoc's bundle is replaced
+(``PATCHES``) so the page requests nothing from outside. The copies are committed, so building a wheel
 needs no network; ``--check`` (run by ``./dev lint``) fails when they differ from the pinned
 package's, and also works offline when the wheel is in pip's cache.
 
@@ -36,6 +37,14 @@ FILES = {
     "redoc-LICENSE": _STATIC + "redoc/LICENSE",
     "redoc.standalone.js.LICENSE.txt": _STATIC + "redoc/bundles/redoc.standalone.js.LICENSE.txt",
 }
+#: The one change made to a copy: Redoc's sidebar logo would be fetched from its CDN; an empty
+#: inline image takes its place, so the page makes no outside request.
+PATCHES = {
+    "redoc.standalone.js": (
+        b'src:"https://cdn.redoc.ly/redoc/logo-mini.svg"',
+        b'src:"data:image/svg+xml,%3Csvg xmlns=%27http://www.w3.org/2000/svg%27/%3E"',
+    ),
+}
 
 
 def _wheel(directory: Path) -> Path:
@@ -64,10 +73,16 @@ def _wheel(directory: Path) -> Path:
 def _pinned_files() -> dict[str, bytes]:
     with tempfile.TemporaryDirectory() as scratch, zipfile.ZipFile(_wheel(Path(scratch))) as archive:
         files = {name: archive.read(member) for name, member in FILES.items()}
+    for name, (original, replacement) in PATCHES.items():
+        if files[name].count(original) != 1:
+            raise SystemExit(f"error: {name} of {PACKAGE} no longer has {original!r} once: update PATCHES")
+        files[name] = files[name].replace(original, replacement)
     files["SOURCE.txt"] = (
         f"Copied by tools/vendor_docs_assets.py from the PyPI package {PACKAGE}\n"
         f"(wheel SHA-256 {WHEEL_SHA256}). Swagger UI: Apache License 2.0 (swagger-ui-LICENSE);\n"
         "Redoc: MIT License (redoc-LICENSE). Served by ferroweb at /docs and /redoc.\n"
+        "Changed: redoc.standalone.js shows an empty inline image instead of fetching its logo\n"
+        "from cdn.redoc.ly (see PATCHES in the tool).\n"
     ).encode()
     return files
 

@@ -277,14 +277,33 @@ class _Operation:
             return {"required": bool(required_fields), "content": content}
         return None
 
+    def _success_content(self, model: Any) -> dict[str, Any]:
+        """What a successful answer holds: the declared model, or what the plain return
+        annotation says (``str`` is text, ``bytes`` octets, ``dict``/``list`` JSON)."""
+        if model is not None:
+            return {"application/json": {"schema": self.schemas.schema(model)}}
+        try:
+            annotation = typing.get_type_hints(self.route.endpoint).get("return")
+        except Exception:  # unresolvable forward references: nothing to say about it
+            annotation = None
+        plain = typing.get_origin(annotation) or annotation
+        if plain is str:
+            return {"text/plain": {"schema": {"type": "string"}}}
+        if plain in (bytes, bytearray):
+            return {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+        if plain is dict:
+            return {"application/json": {"schema": {"type": "object"}}}
+        if plain is list:
+            return {"application/json": {"schema": {"type": "array"}}}
+        return {"application/json": {"schema": {}}}
+
     def _responses(self, *, validated: bool) -> dict[str, Any]:
         route = self.route
         status = str(route.status_code or 200)
         success: dict[str, Any] = {"description": "Successful response"}
         model = _declared_model(route)
         if status not in ("204", "304"):
-            schema = self.schemas.schema(model) if model is not None else {}
-            success["content"] = {"application/json": {"schema": schema}}
+            success["content"] = self._success_content(model)
         responses: dict[str, Any] = {status: success}
         for code, declared in (route.responses or {}).items():
             entry = {"description": declared.get("description") or "Response"}
