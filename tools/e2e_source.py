@@ -62,6 +62,28 @@ def member_name(value: Any) -> str:
 # -- behaviours beyond the echo ----------------------------------------------------------------
 
 
+@dataclass
+class Parameter:
+    """A parameter of a generated handler (or dependency factory): the fixture's name for it
+    (the echo key), its Python name, annotation and default (None: no Python default)."""
+
+    key: str
+    pyname: str
+    annotation: str
+    default: str | None
+    upload: bool  # echoed by reading the file(s)
+
+
+@dataclass(frozen=True)
+class Declarer:
+    """How tools/generate_e2e.py writes a request parameter (``parameter(source, key, schema,
+    pyname)``) and a JSON body (``body(spec, pyname)``), lent to the modules that declare
+    parameters of their own (dependency factories)."""
+
+    parameter: Callable[[str, str, dict[str, Any], str], Parameter]
+    body: Callable[[dict[str, Any], str], Parameter]
+
+
 @dataclass(frozen=True)
 class Extra:
     """A parameter the framework provides rather than the request's values (the WebSocket,

@@ -37,17 +37,27 @@ import re
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import e2e_background
+import e2e_layers
 import e2e_lifespan
 import e2e_middleware
 import e2e_static
 import e2e_streams
 import e2e_websockets
-from e2e_source import Behaviours, Definition, FixtureError, identifier, kwargs, lit, pascal
+from e2e_source import (
+    Behaviours,
+    Declarer,
+    Definition,
+    FixtureError,
+    Parameter,
+    identifier,
+    kwargs,
+    lit,
+    pascal,
+)
 from e2e_types import DEFAULT_FACTORIES, ModuleWriter, constraints, involves_upload, schema_types
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +112,7 @@ RESERVED = {
     *(name for plugin in PLUGINS for name in plugin.module_names),
     *e2e_middleware.MODULE_NAMES,
     *e2e_static.MODULE_NAMES,
+    *e2e_layers.MODULE_NAMES,
     "APPS",
     "FIXTURE_APP",
 }
@@ -111,15 +122,6 @@ PLAIN_NAMES = {"list", "dict", "str", "int", "float", "bool", "None", "Any", "Li
 
 
 # -- handlers ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Parameter:
-    key: str  # the fixture's name for it (the echo key)
-    pyname: str
-    annotation: str
-    default: str | None  # None: no Python default
-    upload: bool  # echoed by reading the file(s)
 
 
 def parameter(writer: ModuleWriter, source: str, key: str, schema: dict[str, Any], pyname: str) -> Parameter:
@@ -195,6 +197,9 @@ def handler_source(writer: ModuleWriter, fixture: dict[str, Any], app_var: str, 
     behaviour = handler.get("behaviour", "echo")
     plugin = BY_BEHAVIOUR.get(behaviour)
     body_names = BODY_NAMES | plugin.body_names if plugin else BODY_NAMES
+    layered = e2e_layers.is_layered(fixture)
+    if layered:
+        body_names |= e2e_layers.BODY_NAMES
 
     def unique(key: str, source: str) -> str:
         pyname = identifier(key)
@@ -226,11 +231,16 @@ def handler_source(writer: ModuleWriter, fixture: dict[str, Any], app_var: str, 
     for source in ("form", "file"):
         for key, schema in declared.get(source, {}).items():
             add(parameter(writer, source, key, schema, unique(key, source)))
+    # then the values dependency factories make (tools/e2e_dependencies.py)
+    for key, ref in e2e_layers.dependency_parameters(fixture):
+        add(e2e_layers.e2e_dependencies.dependency_parameter(fixture, key, ref, unique(key, "depends")))
 
     for each in PLUGINS:
         each.check_expectations(fixture)
+    e2e_layers.check(fixture)
     leading: list[Parameter] = []
-    for extra in plugin.extra_parameters(fixture) if plugin else []:
+    extras = [*(plugin.extra_parameters(fixture) if plugin else []), *e2e_layers.extra_parameters(fixture)]
+    for extra in {extra.pyname: extra for extra in extras}.values():
         if extra.pyname in used:
             raise FixtureError(f"{extra.pyname!r} names the framework's {extra.annotation} parameter")
         used.add(extra.pyname)
@@ -242,7 +252,9 @@ def handler_source(writer: ModuleWriter, fixture: dict[str, Any], app_var: str, 
 
     websocket = behaviour == "websocket"
     is_async = bool(handler.get("async", False)) or websocket
-    if plugin:
+    if "raise" in handler or "reply" in handler:
+        returns = "Any"
+    elif plugin:
         returns = plugin.return_type(behaviour)
     elif behaviour == "echo_status":
         returns = "JSONResponse"
@@ -251,12 +263,12 @@ def handler_source(writer: ModuleWriter, fixture: dict[str, Any], app_var: str, 
     else:
         returns = "dict"
 
-    decorator_args = [lit(handler["route"])]
+    decorator_args = [lit(e2e_layers.route_path(fixture))]
     if "status_code" in handler:
         decorator_args.append(f"status_code={handler['status_code']}")
-    decorator_args += e2e_middleware.decorator_arguments(fixture)
+    decorator_args += e2e_middleware.decorator_arguments(fixture) + e2e_layers.decorator_arguments(fixture)
     method = "websocket" if websocket else DECORATORS[handler["method"]]
-    lines = [f"@{app_var}.{method}({', '.join(decorator_args)})"]
+    lines = [f"@{e2e_layers.route_target(fixture, app_var)}.{method}({', '.join(decorator_args)})"]
     # Python wants parameters without a default first; the echo keeps the declaration order.
     ordered = [
         *leading,
@@ -277,25 +289,35 @@ def handler_source(writer: ModuleWriter, fixture: dict[str, Any], app_var: str, 
         return f"await read_upload({p.pyname})" if is_async else f"read_upload_sync({p.pyname})"
 
     echo = "{" + ", ".join(f"{lit(p.key)}: {echo_value(p)}" for p in params) + "}"
+    # the handler's own record / raise / reply (tools/e2e_journal.py), before or instead of the
+    # behaviour's statements
+    own, ended = e2e_layers.e2e_journal.handler_lines(fixture, {p.key: p.pyname for p in params})
+    body = own if ended else own + behaviour_lines(fixture, plugin, params, echo)
+    lines += [f"    {line}" if line else "" for line in body]
+    return "\n".join(lines) + "\n"
+
+
+def behaviour_lines(
+    fixture: dict[str, Any], plugin: Behaviours | None, params: list[Parameter], echo: str
+) -> list[str]:
+    """The handler's statements (unindented) for its behaviour."""
+    behaviour = fixture["handler"].get("behaviour", "echo")
     by_key = {p.key: p for p in params}
     if plugin:
         names = {p.key: p.pyname for p in params if not p.key.startswith("@")}
-        for line in plugin.body_lines(fixture, names):
-            lines.append(f"    {line}" if line else "")
-    elif behaviour == "echo":
-        lines.append(f"    return {echo}")
-    elif behaviour == "echo_status":
+        return plugin.body_lines(fixture, names)
+    if behaviour == "echo":
+        return [f"return {echo}"]
+    if behaviour == "echo_status":
         if "status" not in by_key:
             raise FixtureError("behaviour echo_status needs a parameter named status")
-        lines.append(f"    return JSONResponse({echo}, status_code={by_key['status'].pyname})")
-    elif behaviour == "raise_http_exception":
+        return [f"return JSONResponse({echo}, status_code={by_key['status'].pyname})"]
+    if behaviour == "raise_http_exception":
         if "status" not in by_key:
             raise FixtureError("behaviour raise_http_exception needs a parameter named status")
         args = [by_key["status"].pyname] + ([by_key["detail"].pyname] if "detail" in by_key else [])
-        lines.append(f"    raise HTTPException({', '.join(args)})")
-    else:
-        raise FixtureError(f"unknown behaviour {behaviour!r}")
-    return "\n".join(lines) + "\n"
+        return [f"raise HTTPException({', '.join(args)})"]
+    raise FixtureError(f"unknown behaviour {behaviour!r}")
 
 
 def fixture_docstring(fixture: dict[str, Any]) -> str:
@@ -362,6 +384,7 @@ def conflicts(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def config_key(fixture: dict[str, Any]) -> str:
     key = json.dumps(fixture["handler"].get("config", {}), sort_keys=True) + e2e_middleware.app_key(fixture)
+    key += e2e_layers.app_key(fixture)
     # a start-up and a shutdown are the app's own: such a fixture gets an app to itself
     return f"{key} {fixture['name']}" if e2e_lifespan.needs_own_app(fixture) else key
 
@@ -436,6 +459,7 @@ def app_module(category: str, fixtures: list[dict[str, Any]]) -> str:
         *(line for plugin in PLUGINS for line in plugin.imports),
         *e2e_middleware.IMPORTS,
         *e2e_static.IMPORTS,
+        *e2e_layers.IMPORTS,
     ]
     doc = (
         f'"""ferroweb apps serving the {category} fixtures: one handler per fixture, declaring its'
@@ -443,7 +467,11 @@ def app_module(category: str, fixtures: list[dict[str, Any]]) -> str:
         '"""'
     )
     imports = used_imports(imports, body)
-    return "\n".join([HEADER.format(category=category), doc, "", *imports]) + "\n\n" + body
+    header = HEADER.format(category=category)
+    if "= Depends(" in body:
+        # Depends() defaults are declarations evaluated once, as Query() defaults are
+        header += "\n# ruff: noqa: B008"
+    return "\n".join([header, doc, "", *imports]) + "\n\n" + body
 
 
 def used_imports(lines: list[str], body: str) -> list[str]:
@@ -480,6 +508,9 @@ def config_source(config: dict[str, Any]) -> str | None:
 
 
 def define(writer: ModuleWriter, definition: Definition) -> str:
+    """The definition's source, its name (if it binds one) taken."""
+    if not definition.name:
+        return definition.source
     if definition.name in writer.taken:
         raise FixtureError(f"the name {definition.name} is taken")
     writer.taken.add(definition.name)
@@ -492,7 +523,15 @@ def app_blocks(
     """The source of one app: its construction (with a lifespan, its hooks too), then for each
     fixture the module-level code its handler needs and the handler, then the probe route."""
     config = config_source(group[0]["handler"].get("config", {}))
+    declare = Declarer(
+        lambda source, key, schema, pyname: parameter(writer, source, key, schema, pyname),
+        lambda body, pyname: body_parameter(writer, body, pyname),
+    )
     blocks: list[str] = []
+    try:  # an app of its own for app-level layers: what its declarations name comes first
+        blocks += [define(writer, d) for d in e2e_layers.before_app(group[0], declare)]
+    except (FixtureError, KeyError) as exc:
+        raise FixtureError(f"{group[0]['name']}: {exc}") from exc
     if e2e_lifespan.needs_own_app(group[0]):
         names, source = e2e_lifespan.app_source(group[0], app_var, config)
         for name in names:
@@ -500,7 +539,8 @@ def app_blocks(
         blocks.append(source)
     else:
         arguments = ([config] if config else []) + e2e_middleware.app_arguments(group[0])
-        blocks.append(f"{app_var} = App({', '.join(arguments)})\n")
+        blocks.append(f"{app_var} = App({', '.join(arguments + e2e_layers.app_arguments(group[0]))})\n")
+        blocks += [define(writer, d) for d in e2e_layers.after_app(group[0], app_var)]
     for fixture in group:
         func_name = func_names[fixture["name"]]
         if e2e_static.is_static(fixture):
@@ -514,10 +554,12 @@ def app_blocks(
         try:
             for definition in plugin.definitions(fixture, func_name) if plugin else []:
                 blocks.append(define(writer, definition))
+            blocks += [define(writer, d) for d in e2e_layers.before_handler(fixture, declare)]
             blocks.append(handler_source(writer, fixture, app_var, func_name))
+            blocks += [define(writer, d) for d in e2e_layers.after_handler(fixture, app_var)]
         except (FixtureError, KeyError) as exc:
             raise FixtureError(f"{fixture['name']}: {exc}") from exc
-    if any(plugin.wants_probe(f) for f in group for plugin in PLUGINS):
+    if any(plugin.wants_probe(f) for f in group for plugin in PLUGINS) or any(map(e2e_layers.records, group)):
         blocks.append(probe_route(writer, app_var, group))
     return blocks
 

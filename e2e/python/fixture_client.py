@@ -30,14 +30,19 @@ steps (``e2e/python/session_support.py``); the handshake's answer (101, or the H
 compared like a response. Background fixtures have their journal checked after the response,
 lifespan fixtures (an app with a start-up and a shutdown) get a TestClient or a live server of
 their own, started and stopped around the request, and their notes are read once it has
-stopped (``e2e/python/lifecycle_support.py``).
+stopped (``e2e/python/lifecycle_support.py``). Dependency and hook fixtures have the events their
+factories, hooks and handler recorded checked after the response (``recorded``), and what
+ferroweb logged (``logged``: captured in this process for TestClient, the server's log
+otherwise); ``request.repeat`` sends a request several times (the last answer is compared).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import json
+import logging
 import os
 import signal
 import socket
@@ -45,6 +50,7 @@ import subprocess
 import sys
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -79,6 +85,9 @@ MULTIPART_BOUNDARY = "ferroweb-e2e-7MA4YWxkTrZu0gW"
 #: The part Content-Type of a file the fixture gives none for (as ferroweb's TestClient sends).
 DEFAULT_FILE_CONTENT_TYPE = "application/octet-stream"
 PRESENT, ABSENT = "<<present>>", "<<absent>>"
+READY_PATH = handler_support.PROBE_PREFIX + "ready"
+#: How much of a live server's log ``expected_response.logged`` searches (its end).
+LOG_READ = 200_000
 
 
 @functools.cache
@@ -446,6 +455,60 @@ def _journal_problems(fixture: dict[str, Any], fetch_probe: Any) -> list[str]:
     return lifecycle_support.wait_for_journal(fetch_probe, want, differences) if want else []
 
 
+def _layer_problems(fixture: dict[str, Any], fetch_probe: Any, read_log: Callable[[], str]) -> list[str]:
+    """What the dependency factories and hooks recorded (the journal ``<fixture>.recorded``),
+    and what the server logged."""
+    expected = fixture["expected_response"]
+    problems: list[str] = []
+    if "recorded" in expected:
+        name = fixture["name"] + handler_support.RECORDED_SUFFIX
+        fetch = functools.partial(fetch_probe, name)
+        problems += lifecycle_support.wait_for_recorded(fetch, expected["recorded"], differences)
+    if "logged" in expected:
+        problems += lifecycle_support.wait_for_log(read_log, expected["logged"])
+    return problems
+
+
+def _send_repeated(fixture: dict[str, Any], send: Callable[[], Answer]) -> tuple[Answer, list[str]]:
+    """Sends the request ``request.repeat`` times (default once): the last answer, and the
+    earlier ones that did not have the expected status."""
+    times = int(fixture["request"].get("repeat", 1))
+    answers = [send() for _ in range(times)]
+    want = fixture["expected_response"]["status"]
+    problems = [
+        f"request {index + 1} of {times}: status {answer.status}, expected {want}"
+        for index, answer in enumerate(answers[:-1])
+        if answer.status != want
+    ]
+    return answers[-1], problems
+
+
+class _LogCapture(logging.Handler):
+    """What ferroweb logs in this process (TestClient runs the app here), as text."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@contextlib.contextmanager
+def captured_log() -> Iterator[_LogCapture]:
+    capture = _LogCapture()
+    logger = logging.getLogger("ferroweb")
+    logger.addHandler(capture)
+    try:
+        yield capture
+    finally:
+        logger.removeHandler(capture)
+
+
 def _event_dict(event: Any) -> dict[str, Any]:
     return {"data": event.data, "event": event.event, "id": event.id, "retry": event.retry}
 
@@ -520,23 +583,28 @@ class TestClientPool:
         client = self.client(module, group)
         client.cookies.clear()  # no cookie from one fixture's answer reaches the next request
 
-        def fetch_probe() -> dict[str, Any]:
-            state: dict[str, Any] = client.get(PROBE_ROUTE.format(name=fixture["name"])).json()
+        def fetch_probe(name: str = fixture["name"]) -> dict[str, Any]:
+            state: dict[str, Any] = client.get(PROBE_ROUTE.format(name=name)).json()
             return state
 
         script = fixture["request"].get("websocket")
-        if script is not None:
-            result = session_support.run_testclient(
-                client, request.target, request.headers, script, differences
+        with captured_log() as log:
+            if script is not None:
+                result = session_support.run_testclient(
+                    client, request.target, request.headers, script, differences
+                )
+                answer, problems = _session_problems(fixture, result, fetch_probe)
+                problems += _layer_problems(fixture, fetch_probe, log.text)
+                report(fixture, request, answer, via, problems, transcript=result.transcript)
+                return
+            if is_streamed(fixture):
+                self._check_streamed(fixture, request, client, via)
+                return
+            answer, problems = _send_repeated(fixture, lambda: _send_testclient(client, request))
+            problems += compare(fixture["expected_response"], answer) + _journal_problems(
+                fixture, fetch_probe
             )
-            answer, problems = _session_problems(fixture, result, fetch_probe)
-            report(fixture, request, answer, via, problems, transcript=result.transcript)
-            return
-        if is_streamed(fixture):
-            self._check_streamed(fixture, request, client, via)
-            return
-        answer = _send_testclient(client, request)
-        problems = compare(fixture["expected_response"], answer) + _journal_problems(fixture, fetch_probe)
+            problems += _layer_problems(fixture, fetch_probe, log.text)
         report(fixture, request, answer, via, problems)
 
     def _check_lifespan(self, fixture: dict[str, Any], request: WireRequest, app: Any, via: str) -> None:
@@ -698,7 +766,9 @@ def _wait_ready(server: LiveServer) -> None:
             try:
                 with socket.create_connection((HOST, server.port), timeout=0.5):
                     pass
-                client.get(f"{server.base_url}/", headers={"connection": "close"})
+                # under the probe prefix, which an app's own hooks and middleware pass on
+                # unrecorded (any answer, a 404 too, means it is serving)
+                client.get(f"{server.base_url}{READY_PATH}", headers={"connection": "close"})
                 return
             except (OSError, httpx.HTTPError) as exc:
                 last = exc
@@ -807,22 +877,27 @@ class LiveServerPool:
             return
         with httpx.Client(trust_env=False, follow_redirects=False, timeout=REQUEST_TIMEOUT) as client:
 
-            def fetch_probe() -> dict[str, Any]:
-                probe = PROBE_ROUTE.format(name=fixture["name"])
+            def fetch_probe(name: str = fixture["name"]) -> dict[str, Any]:
+                probe = PROBE_ROUTE.format(name=name)
                 state: dict[str, Any] = client.get(f"{server.base_url}{probe}").json()
                 return state
+
+            def read_log() -> str:
+                return server.log(LOG_READ)
 
             script = fixture["request"].get("websocket")
             if script is not None:
                 base = f"ws://{HOST}:{server.port}"
                 result = session_support.run_live(base, request.target, request.headers, script, differences)
                 answer, problems = _session_problems(fixture, result, fetch_probe)
+                problems += _layer_problems(fixture, fetch_probe, read_log)
                 log = server.log(1500)
                 report(fixture, request, answer, via, problems, log=log, transcript=result.transcript)
                 return
-            answer = _send_live(client, server, fixture, request)
-            problems = compare(fixture["expected_response"], answer)
+            answer, problems = _send_repeated(fixture, lambda: _send_live(client, server, fixture, request))
+            problems += compare(fixture["expected_response"], answer)
             problems += _journal_problems(fixture, fetch_probe)
+            problems += _layer_problems(fixture, fetch_probe, read_log)
         report(fixture, request, answer, via, problems, log=server.log(1500))
 
     def _check_lifespan(self, fixture: dict[str, Any], request: WireRequest, target: str) -> None:

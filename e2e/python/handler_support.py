@@ -1,7 +1,8 @@
 """What the generated handlers share: echoing uploaded files by reading them; for the streamed
 behaviours, where the fixture files are and a record of what each generator did; for WebSocket
 handlers, what the handler saw of its session; for background tasks, a journal of what the handler
-and its tasks did; for lifespan hooks, notes written to a file that outlives the server."""
+and its tasks did; for dependency factories and hooks, a journal of the events they record; for
+lifespan hooks, notes written to a file that outlives the server."""
 
 from __future__ import annotations
 
@@ -186,6 +187,35 @@ def probe_state(fixture: str) -> dict[str, Any]:
     if isinstance(probe, Journal):
         return probe.state()
     return dataclasses.asdict(probe) if probe is not None else dataclasses.asdict(Probe(started=False))
+
+
+# -- recorded events (dependencies, hooks) ------------------------------------------------------
+
+#: Where the probe route lives: an app's own hooks, middleware and dependencies see the test's
+#: probe reads too, and pass them on untouched (``is_probe``).
+PROBE_PREFIX = "/__e2e__/"
+RECORDED_SUFFIX = ".recorded"
+
+
+def recorded(fixture: str) -> Journal:
+    """The journal of a fixture's dependency factories, hooks, middleware and handler, kept in
+    the probes as ``<fixture>.recorded`` (apart from a WebSocket session or generator probe of
+    the same fixture). A fixture's requests are sent once per process, so the first event
+    starts it; the test reads it through the probe route, whose first read opens its gate."""
+    key = fixture + RECORDED_SUFFIX
+    journal = PROBES.get(key)
+    if not isinstance(journal, Journal):
+        journal = PROBES[key] = Journal()
+    return journal
+
+
+def record(fixture: str, event: Any) -> None:
+    recorded(fixture).add(event)
+
+
+def is_probe(request: Any) -> bool:
+    """Whether the request is the test reading a probe."""
+    return bool(request.path.startswith(PROBE_PREFIX))
 
 
 # -- lifespan ---------------------------------------------------------------------------------

@@ -4,6 +4,8 @@
   read through the app's probe route right after the response (that first read opens the gate
   the tasks wait at), then polled until it matches ``expected_response.background`` and until
   no task is queued or running, so that the next fixture starts from a quiet supervisor.
+- ``wait_for_recorded``: the journal of a fixture's dependency factories, hooks and handler
+  (``<fixture>.recorded``), read the same way; ``wait_for_log`` polls what the server logged.
 - ``read_notes`` / ``notes_differences``: a ``lifespan`` fixture's notes, written by its hooks
   to a file that outlives the app, read once the app has stopped (TestClient closed, or the
   live server exited after SIGTERM).
@@ -70,6 +72,43 @@ def wait_for_journal(
         return []
 
     return poll(fetch, busy, POLL_TIMEOUT)[1]
+
+
+# -- recorded events (dependencies, hooks) ------------------------------------------------------
+
+
+def recorded_differences(want: dict[str, Any], state: dict[str, Any], differences: Differences) -> list[str]:
+    """``expected_response.recorded`` against the journal's state; no journal (nothing was
+    recorded) reads as an empty one."""
+    if "events" not in state:
+        state = {"events": [], "at_response": []}
+    problems: list[str] = []
+    if "events" in want:
+        if want.get("unordered"):
+            problems += _unordered(want["events"], state["events"], differences, "recorded.events")
+        else:
+            problems += differences(want["events"], state["events"], "recorded.events")
+    if "at_response" in want:
+        problems += differences(want["at_response"], state["at_response"], "recorded.at_response")
+    return problems
+
+
+def wait_for_recorded(
+    fetch: Callable[[], dict[str, Any]], want: dict[str, Any], differences: Differences
+) -> list[str]:
+    """Polls the fixture's journal (its first read right after the response) until it holds
+    what ``want`` describes; the differences left after POLL_TIMEOUT seconds."""
+    return poll(fetch, lambda state: recorded_differences(want, state, differences), POLL_TIMEOUT)[1]
+
+
+def wait_for_log(read: Callable[[], str], texts: list[str]) -> list[str]:
+    """Polls what the server logged until it holds every text (a cleanup failure is logged
+    after the response)."""
+
+    def missing(state: dict[str, Any]) -> list[str]:
+        return [f"logged: {text!r} is not in the log" for text in texts if text not in state["log"]]
+
+    return poll(lambda: {"log": read()}, missing, POLL_TIMEOUT)[1]
 
 
 # -- lifespan ---------------------------------------------------------------------------------
