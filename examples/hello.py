@@ -23,7 +23,7 @@ async def get_item(item_id: str) -> dict:
     return {"item_id": item_id}
 
 
-@app.post("/echo")
+@app.post("/echo", status_code=201)
 async def echo(request) -> Response:  # type: ignore[no-untyped-def]
     body = await request.body()
     return Response(body, status_code=201, headers={"x-echo": "1"}, media_type="application/octet-stream")

@@ -24,6 +24,7 @@ from ferroweb._params import analyse
 from ferroweb._pydantic import holds_pydantic_model, json_schema
 from ferroweb._response_model import _declared_model
 from ferroweb.openapi import OPENAPI_VERSION, OpenAPI
+from ferroweb.responses import Response
 from ferroweb.uploads import UploadFile
 
 if TYPE_CHECKING:
@@ -287,6 +288,9 @@ class _Operation:
         except Exception:  # unresolvable forward references: nothing to say about it
             annotation = None
         plain = typing.get_origin(annotation) or annotation
+        if isinstance(plain, type) and issubclass(plain, Response):
+            # a handler that builds its own response: its class may fix the media type
+            return {plain.media_type or "*/*": {"schema": {}}}
         if plain is str:
             return {"text/plain": {"schema": {"type": "string"}}}
         if plain in (bytes, bytearray):
