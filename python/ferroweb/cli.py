@@ -47,6 +47,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     run.add_argument("--runtime-threads", type=int, help="tokio threads per worker")
     run.add_argument("--loop", choices=("auto", "uvloop", "asyncio"), help="event loop")
     run.add_argument("--log-level", default="info", help="logging level (default: info)")
+    run.add_argument("--env-file", help="read variables (FERROWEB_* settings, the app's own) from this file")
+    run.add_argument(
+        "--reload", action="store_true", help="restart when files under the app's directory change"
+    )
+    run.add_argument(
+        "--reload-dir",
+        action="append",
+        default=[],
+        help="directory to watch (repeatable; default: the app's)",
+    )
+    run.add_argument(
+        "--reload-include",
+        action="append",
+        default=[],
+        help="file pattern to watch (repeatable; default: *.py)",
+    )
     openapi = commands.add_parser("openapi", help="print the application's OpenAPI document")
     openapi.add_argument("app", help="the application, as 'module:attribute'")
     openapi.add_argument("--yaml", action="store_true", help="YAML instead of JSON (needs PyYAML)")
@@ -61,12 +77,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         _write(routes_table(load_app(args.app)), None)
         return
 
+    from ferroweb._env_config import config_from_environment, load_env_file
     from ferroweb.server import configure_logging, serve
 
     configure_logging(args.log_level.upper())
+    try:
+        if args.env_file is not None:
+            load_env_file(args.env_file)
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    if args.reload:
+        from ferroweb._reload import serve_reloading
+
+        raise SystemExit(serve_reloading(args))
     app = load_app(args.app)
     try:
-        config = app.config.replace(
+        config = config_from_environment(app.config).replace(
             host=args.host,
             port=args.port,
             workers=args.workers,
