@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from e2e_journal import guarded, raise_line, record_line
+from e2e_journal import PROBE_GUARD, guarded, raise_line, record_line
 from e2e_source import Declarer, Definition, FixtureError, Parameter, identifier, lit, pascal
 from e2e_streams import template, value_expr
 
@@ -178,7 +178,7 @@ def definition(fixture: dict[str, Any], name: str, declare: Declarer, app_level:
         key = spec["body"].get("name", "body")
         for member in spec["body"]["schema"].get("properties", {}):
             names[f"{key}.{member}"] = f"{names[key]}.{identifier(member)}"
-    lines = ["if is_probe(request):", "    return None"] if app_level else []
+    lines = [PROBE_GUARD, "    return None"] if app_level else []
     lines += _setup(fixture, spec, names)
     if kind.endswith("generator"):
         lines += _generator_lines(fixture, spec, names)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from e2e_journal import answer_expr, error_class, guarded, raise_line, record_line, request_names
+from e2e_journal import PROBE_GUARD, answer_expr, error_class, guarded, raise_line, record_line, request_names
 from e2e_source import Definition, FixtureError, kwargs, lit
 from e2e_streams import template, value_expr
 
@@ -64,7 +64,7 @@ def hook_source(
     params, returns = SIGNATURES.get(point, ("request: Request", "Any"))
     names = _names(spec, POINT_NAMES.get(point, {}))
     passed = "return response" if point == "on_response" else "return None"
-    lines = ["if is_probe(request):", f"    {passed}"] if guard else []
+    lines = [PROBE_GUARD, f"    {passed}"] if guard else []
     if "record" in spec:
         lines.append(record_line(fixture, spec["record"], names))
     for member, value in spec.get("state", {}).items():
@@ -125,7 +125,7 @@ def route_hooks_argument(fixture: dict[str, Any], by_point: dict[str, list[str]]
 def middleware_source(fixture: dict[str, Any], spec: dict[str, Any], var: str, app_var: str) -> str:
     """``@app.middleware("http") async def ...(request, call_next)``."""
     names = _names(spec, {"status": "response.status_code"})
-    lines = ["if is_probe(request):", "    return await call_next(request)"]
+    lines = [PROBE_GUARD, "    return await call_next(request)"]
     if "record" in spec:
         lines.append(record_line(fixture, spec["record"], names))
     if "answer" in spec:

@@ -33,6 +33,9 @@ _MEMBER_READS = {
     "state": "getattr({owner}.state, {member}, None)",
 }
 _PLAIN_READS = {"method": "{owner}.method", "path": "{owner}.path"}
+#: The first line of app-level hooks, middleware and dependencies, which the test's probe reads
+#: (a route of the same app) pass through too.
+PROBE_GUARD = "if is_probe(request):  # the test reading the journal: not the fixture's request"
 
 
 def fields_of(values: Iterable[Any]) -> set[str]:

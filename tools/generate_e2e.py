@@ -16,9 +16,12 @@ For each category (a directory of testing_data/) it writes:
   The behaviours beyond the echo are written by plug-in modules (``Behaviours`` in
   ``tools/e2e_source.py``): ``tools/e2e_streams.py`` (``stream``, ``sse``, ``file``),
   ``tools/e2e_websockets.py`` (``websocket``), ``tools/e2e_background.py`` (``background``) and
-  ``tools/e2e_lifespan.py`` (``app_state``, and the hooks and lifespan of an app). An app whose
-  handlers record a probe (generators, WebSocket sessions, background journals) gets the probe
-  route too.
+  ``tools/e2e_lifespan.py`` (``app_state``, and the hooks and lifespan of an app). The layers
+  around any handler (dependency factories, request hooks, http middleware, a router, app-level
+  declarations) are written by ``tools/e2e_layers.py`` with ``tools/e2e_dependencies.py`` and
+  ``tools/e2e_hooks.py``; a fixture with app-level ones gets an app of its own. An app whose
+  handlers record a probe (generators, WebSocket sessions, background or layer journals) gets the
+  probe route too.
 - ``e2e/python/test_<category>.py``: every fixture through ``TestClient`` and against a live
   ``ferroweb run`` server (``@pytest.mark.live``); requests and comparisons live in the
   hand-written ``e2e/python/fixture_client.py``. A fixture's ``xfail`` (a known framework bug)

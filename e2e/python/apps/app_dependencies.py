@@ -451,7 +451,7 @@ def e2e_probes_app_1(name: Annotated[str, Path()]) -> dict:
 
 def deps_app_include_router_route_order_app_level(request: Request) -> Any:
     """Dependency app_level of deps_app_include_router_route_order."""
-    if is_probe(request):
+    if is_probe(request):  # the test reading the journal: not the fixture's request
         return None
     record("deps_app_include_router_route_order", "app")
     return None
