@@ -13,19 +13,18 @@ import contextlib
 import dataclasses
 import logging
 import re
-import types
 import typing
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from ferroweb._convert import constraints_of, sequence_item
 from ferroweb._dependencies import plan_dependencies
 from ferroweb._params import analyse
 from ferroweb._pydantic import holds_pydantic_model, json_schema
 from ferroweb._response_model import _declared_model
 from ferroweb.openapi import OPENAPI_VERSION, OpenAPI
 from ferroweb.responses import Response
-from ferroweb.uploads import UploadFile
 
 if TYPE_CHECKING:
     from ferroweb._param_spec import ParamSpec
@@ -87,23 +86,7 @@ _VALIDATION_PROBLEM = {
 
 def _bare(annotation: Any) -> Any:
     """The type inside ``Annotated[...]`` (markers and constraints are described apart)."""
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    return annotation
-
-
-def _item_type(annotation: Any) -> Any:
-    """The item type of a repeated parameter: ``list[int] | None`` -> ``int``."""
-    members = [_bare(member) for member in typing.get_args(annotation) if member is not type(None)]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and members:
-        return _item_type(members[0])
-    args = typing.get_args(annotation)
-    return args[0] if args else Any
-
-
-def _is_upload(annotation: Any) -> bool:
-    bare = _bare(annotation)
-    return bare is UploadFile or any(_is_upload(arg) for arg in typing.get_args(bare))
+    return constraints_of(annotation)[0]
 
 
 class _Schemas:
@@ -210,7 +193,7 @@ class _Operation:
     def _parameter(self, spec: ParamSpec) -> dict[str, Any]:
         annotation = _bare(spec.annotation)
         if spec.many:
-            item = _item_type(annotation)
+            item = sequence_item(annotation) or Any
             schema: dict[str, Any] = {"type": "array", "items": self._constrained(item, spec.constraints)}
             schema.update({_LIST_BOUNDS[k]: v for k, v in spec.list_constraints.items() if k in _LIST_BOUNDS})
         else:
@@ -262,7 +245,7 @@ class _Operation:
                 if spec.form_model is not None:
                     model_schema = self.schemas.schema(spec.annotation)
                     return {"required": True, "content": {"multipart/form-data": {"schema": model_schema}}}
-                if _is_upload(spec.annotation):
+                if spec.source == "file":  # an UploadFile or bytes part
                     binary = {"type": "string", "format": "binary"}
                     properties[spec.key] = {"type": "array", "items": binary} if spec.many else binary
                 else:
