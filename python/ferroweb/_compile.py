@@ -38,6 +38,7 @@ from ferroweb._respond import Answered, Problem, ResponseParameter
 from ferroweb._response_model import Serialise, compile_response_model
 from ferroweb._services import RequestHandler, Services
 from ferroweb._timeouts import AsyncDeadline, discarding_late_results
+from ferroweb._ws_messages import WebSocketMessages
 from ferroweb.middleware import timeout_of
 from ferroweb.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -259,13 +260,16 @@ def _websocket_handler(
     param_names = route.param_names
     responder = services.responder
     exceptions = services.exceptions
+    messages = None
+    if route.receives is not None or route.sends is not None:
+        messages = WebSocketMessages(route.receives, route.sends, f"WebSocket route {route.path!r}")
 
     def handle_websocket(raw: RawRequest, context: contextvars.Context) -> None:
         connection = raw.take_websocket()
         if connection is None:  # not a handshake (the core sends only handshakes here)
             responder.send(raw, NOT_A_HANDSHAKE, route=route)
             return
-        websocket = WebSocket(raw, connection, services.waits, param_names, services.app, responder)
+        websocket = WebSocket(raw, connection, services.waits, param_names, services.app, responder, messages)
         try:
             args = bind(raw, {"websocket": websocket}) if bind is not None else []
             coro = endpoint(*args)

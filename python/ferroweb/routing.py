@@ -73,6 +73,10 @@ class Route:
     blocking: bool = False
     #: A WebSocket endpoint (an upgrade of GET) instead of an HTTP handler.
     websocket: bool = False
+    #: A WebSocket route's declared message types: what ``receive_json`` decodes into and
+    #: what ``send_json`` checks (None: undeclared, any JSON).
+    receives: Any = None
+    sends: Any = None
     #: What the response is serialised (and in debug mode validated) as; defaults to the
     #: handler's return annotation. ``None`` there means "not declared".
     response_model: Any = None
@@ -192,6 +196,8 @@ class Router:
         middleware: Sequence[Middleware] | None = None,
         dependencies: Sequence[Any] | None = None,
         hooks: HooksArgument | None = None,
+        receives: Any = None,
+        sends: Any = None,
     ) -> Route:
         if not callable(endpoint):
             raise TypeError(f"route handler for {path!r} must be callable")
@@ -213,6 +219,8 @@ class Router:
             blocking=blocking,
             response_model=response_model,
             websocket=websocket,
+            receives=receives,
+            sends=sends,
             middleware=merge(self.user_middleware, check_list(middleware, f"route {path!r}")),
             dependencies=self.dependencies + _check_dependencies(dependencies, f"route {path!r}"),
             hooks=(self.hooks,) if hooks is None else (self.hooks, Hooks.of(hooks, f"route {path!r}")),
@@ -322,10 +330,15 @@ class Router:
         name: str | None = None,
         middleware: Sequence[Middleware] | None = None,
         dependencies: Sequence[Any] | None = None,
+        receives: Any = None,
+        sends: Any = None,
     ) -> Callable[[E], E]:
         """Registers an ``async def handler(websocket: WebSocket, ...)`` for WebSocket
         connections to ``path``; path, query, header and cookie parameters work as for HTTP
-        routes (a refusal answers the handshake with 422)."""
+        routes (a refusal answers the handshake with 422). ``receives=`` / ``sends=``
+        declare the JSON message types (msgspec types or pydantic models): ``receive_json``
+        then returns ``receives`` values (a message that does not match closes with 1007)
+        and ``send_json`` refuses data that is not a ``sends`` value."""
 
         def decorator(endpoint: E) -> E:
             if not inspect.iscoroutinefunction(endpoint):
@@ -339,6 +352,8 @@ class Router:
                 websocket=True,
                 middleware=middleware,
                 dependencies=dependencies,
+                receives=receives,
+                sends=sends,
             )
             return endpoint
 

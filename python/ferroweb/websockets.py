@@ -23,12 +23,14 @@ import msgspec
 from ferroweb._ferroweb import MessageKind, WriteOutcome
 from ferroweb._pydantic import encode_fallback
 from ferroweb._respond import Problem
+from ferroweb._ws_messages import MessageRejected
 from ferroweb.requests import Request
 
 if TYPE_CHECKING:
     from ferroweb._ferroweb import RawRequest, WebSocketConnection
     from ferroweb._respond import Responder
     from ferroweb._waits import Waits
+    from ferroweb._ws_messages import WebSocketMessages
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState"]
 
@@ -63,7 +65,7 @@ class WebSocket(Request):
     """One WebSocket connection. Request attributes (``headers``, ``query_params``,
     ``path_params``, ``cookies``, ``url``, ``client``) describe the handshake."""
 
-    __slots__ = ("_connection", "_responder", "_waits", "application_state", "client_state")
+    __slots__ = ("_connection", "_messages", "_responder", "_waits", "application_state", "client_state")
 
     def __init__(
         self,
@@ -73,9 +75,12 @@ class WebSocket(Request):
         param_names: tuple[str, ...],
         app: Any,
         responder: Responder,
+        messages: WebSocketMessages | None = None,
     ) -> None:
         super().__init__(raw, param_names, app)
         self._connection = connection
+        #: The route's declared ``receives=`` / ``sends=`` checks, if any.
+        self._messages = messages
         self._waits = waits
         #: Answers the handshake with HTTP when the handler refuses it.
         self._responder = responder
@@ -146,8 +151,15 @@ class WebSocket(Request):
         return message
 
     async def receive_json(self) -> Any:
-        """A JSON message (text or binary frame). Invalid JSON closes with 1007."""
+        """A JSON message (text or binary frame). Invalid JSON closes with 1007, and so does
+        a message that does not match the route's ``receives=`` type (decoded into it)."""
         message = await self.receive()
+        declared = self._messages.receive if self._messages is not None else None
+        if declared is not None:
+            try:
+                return declared(message)
+            except MessageRejected as rejected:
+                raise await self._refuse(INVALID_PAYLOAD, rejected.reason) from None
         try:
             return _decode_json(message)
         except msgspec.DecodeError:
@@ -199,7 +211,10 @@ class WebSocket(Request):
         await self._send(self._connection.send_bytes, data)
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
-        encoded = _encode_json(data)
+        """Sends ``data`` as JSON; with ``sends=`` declared on the route, data that does not
+        match it raises ``ResponseValidationError`` and nothing is sent."""
+        declared = self._messages.send if self._messages is not None else None
+        encoded = _encode_json(data) if declared is None else declared(data)
         if mode == "binary":
             await self.send_bytes(encoded)
         else:
