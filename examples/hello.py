@@ -1,7 +1,9 @@
 """The first ferroweb app: run it with `python examples/hello.py` or
 `ferroweb run examples.hello:app --workers 2`."""
 
-from ferroweb import App, HTTPException, Response
+import msgspec
+
+from ferroweb import App, HTTPException, Response, WebSocket
 
 app = App()
 
@@ -27,6 +29,18 @@ async def get_item(item_id: str) -> dict:
 async def echo(request) -> Response:  # type: ignore[no-untyped-def]
     body = await request.body()
     return Response(body, status_code=201, headers={"x-echo": "1"}, media_type="application/octet-stream")
+
+
+class Note(msgspec.Struct):
+    text: str
+
+
+@app.websocket("/notes", receives=Note, sends=Note)
+async def notes(websocket: WebSocket) -> None:
+    """Answers each note in capitals (its messages are described at /asyncapi.json)."""
+    await websocket.accept()
+    async for note in websocket.iter_json():
+        await websocket.send_json(Note(text=note.text.upper()))
 
 
 if __name__ == "__main__":

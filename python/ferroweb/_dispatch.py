@@ -98,6 +98,9 @@ class Dispatcher:
             pages += redoc_files(app.redoc_url, app.openapi_url, title) if app.redoc_url else []
             for page in pages:
                 self._serve_fixed(page.path, page.content_type, page.body, page.cache_control)
+        if app.asyncapi_url is not None:
+            document = msgspec.json.encode(app.asyncapi())
+            self._serve_fixed(app.asyncapi_url, "application/json", document, "no-cache")
         #: The route id routing misses (404/405) are sent to, when the app has exception
         #: handlers that could answer them; otherwise Rust answers them without Python.
         self.error_route: int | None = None

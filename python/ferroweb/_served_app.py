@@ -67,6 +67,12 @@ class ServedApp(Protocol):
         """The app's OpenAPI document."""
 
     @property
+    def asyncapi_url(self) -> str | None: ...
+
+    def asyncapi(self) -> dict[str, Any]:
+        """The app's AsyncAPI document."""
+
+    @property
     def lifespan(self) -> Callable[[Any], AbstractAsyncContextManager[Any]] | None: ...
 
     @property

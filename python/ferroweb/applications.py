@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar, Union
 
+from ferroweb._asyncapi import build_asyncapi
 from ferroweb._hooks import is_async_callable
 from ferroweb._openapi import build_document
 from ferroweb.config import ServerConfig
@@ -50,6 +51,7 @@ class App(Router):
         openapi_url: str | None = "/openapi.json",
         docs_url: str | None = "/docs",
         redoc_url: str | None = "/redoc",
+        asyncapi_url: str | None = "/asyncapi.json",
     ) -> None:
         super().__init__(tags=tags, middleware=middleware, dependencies=dependencies)
         #: ``app.dependency_overrides[original] = replacement`` (for tests): routes are
@@ -74,7 +76,9 @@ class App(Router):
         self.state = State()
         #: The document's ``info`` and ``servers`` (see ``ferroweb.openapi``).
         self.openapi_config = openapi or OpenAPI()
-        for name, url in (("openapi_url", openapi_url), ("docs_url", docs_url), ("redoc_url", redoc_url)):
+        urls = {"openapi_url": openapi_url, "docs_url": docs_url, "redoc_url": redoc_url}
+        urls["asyncapi_url"] = asyncapi_url
+        for name, url in urls.items():
             if url is not None and not url.startswith("/"):
                 raise ValueError(f"{name} must start with '/': {url!r}")
         #: Where the core serves the OpenAPI document (None: nowhere, and no docs pages).
@@ -83,6 +87,9 @@ class App(Router):
         self.docs_url = docs_url if openapi_url is not None else None
         self.redoc_url = redoc_url if openapi_url is not None else None
         self._openapi_document: tuple[tuple[int, ...], dict[str, Any]] | None = None
+        #: Where the core serves the AsyncAPI 3.0 document of the WebSocket and SSE routes.
+        self.asyncapi_url = asyncapi_url
+        self._asyncapi_document: tuple[tuple[int, ...], dict[str, Any]] | None = None
         #: What the lifespan yielded: each request's ``request.state`` starts as a shallow
         #: copy of it (Starlette's rule), while ``app.state`` holds it for the whole app.
         self.lifespan_state: dict[str, Any] = {}
@@ -99,6 +106,13 @@ class App(Router):
         if self._openapi_document is None or self._openapi_document[0] != key:
             self._openapi_document = (key, build_document(self))
         return self._openapi_document[1]
+
+    def asyncapi(self) -> dict[str, Any]:
+        """The app's AsyncAPI 3.0 document: its WebSocket and SSE routes as channels."""
+        key = tuple(id(route) for route in self.routes)
+        if self._asyncapi_document is None or self._asyncapi_document[0] != key:
+            self._asyncapi_document = (key, build_asyncapi(self))
+        return self._asyncapi_document[1]
 
     def on_startup(self, hook: F) -> F:
         """Registers a (sync or async) function run before the server accepts requests. If

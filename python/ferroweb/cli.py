@@ -1,5 +1,5 @@
 """The ``ferroweb`` command (also ``python -m ferroweb``): ``run`` serves an app, ``openapi``
-prints its OpenAPI document, ``routes`` lists its routes."""
+and ``asyncapi`` print its OpenAPI / AsyncAPI documents, ``routes`` lists its routes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from ferroweb import __version__
 from ferroweb.applications import App
@@ -63,15 +64,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=[],
         help="file pattern to watch (repeatable; default: *.py)",
     )
-    openapi = commands.add_parser("openapi", help="print the application's OpenAPI document")
-    openapi.add_argument("app", help="the application, as 'module:attribute'")
-    openapi.add_argument("--yaml", action="store_true", help="YAML instead of JSON (needs PyYAML)")
-    openapi.add_argument("-o", "--output", help="write to this file instead of standard output")
+    for name, kind in (("openapi", "OpenAPI 3.1"), ("asyncapi", "AsyncAPI 3.0 (WebSocket and SSE routes)")):
+        command = commands.add_parser(name, help=f"print the application's {kind} document")
+        command.add_argument("app", help="the application, as 'module:attribute'")
+        command.add_argument("--yaml", action="store_true", help="YAML instead of JSON (needs PyYAML)")
+        command.add_argument("-o", "--output", help="write to this file instead of standard output")
     routes = commands.add_parser("routes", help="list the application's routes")
     routes.add_argument("app", help="the application, as 'module:attribute'")
     args = parser.parse_args(argv)
-    if args.command == "openapi":
-        _write(_document_text(load_app(args.app), args.yaml), args.output)
+    if args.command in ("openapi", "asyncapi"):
+        app = load_app(args.app)
+        document = app.openapi() if args.command == "openapi" else app.asyncapi()
+        _write(_document_text(document, args.yaml), args.output)
         return
     if args.command == "routes":
         _write(routes_table(load_app(args.app)), None)
@@ -107,8 +111,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(f"error: {exc}") from exc
 
 
-def _document_text(app: App, as_yaml: bool) -> str:
-    document = app.openapi()
+def _document_text(document: dict[str, Any], as_yaml: bool) -> str:
     if not as_yaml:
         return json.dumps(document, indent=2) + "\n"
     try:

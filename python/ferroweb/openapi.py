@@ -31,6 +31,9 @@ class OpenAPI:
     terms_of_service: str | None = None
     #: Top-level tag descriptions: ``[{"name": "items", "description": ...}]``.
     tags: Sequence[Mapping[str, Any]] = ()
+    #: The AsyncAPI document's servers (AsyncAPI 3.0 server objects by name):
+    #: ``{"production": {"host": "api.example.com", "protocol": "wss"}}``.
+    asyncapi_servers: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
 
     def info(self) -> dict[str, Any]:
         info: dict[str, Any] = {"title": self.title, "version": self.version}

@@ -332,13 +332,15 @@ class Router:
         dependencies: Sequence[Any] | None = None,
         receives: Any = None,
         sends: Any = None,
+        include_in_schema: bool = True,
     ) -> Callable[[E], E]:
         """Registers an ``async def handler(websocket: WebSocket, ...)`` for WebSocket
         connections to ``path``; path, query, header and cookie parameters work as for HTTP
         routes (a refusal answers the handshake with 422). ``receives=`` / ``sends=``
         declare the JSON message types (msgspec types or pydantic models): ``receive_json``
         then returns ``receives`` values (a message that does not match closes with 1007)
-        and ``send_json`` refuses data that is not a ``sends`` value."""
+        and ``send_json`` refuses data that is not a ``sends`` value. The route is a channel
+        of the AsyncAPI document unless ``include_in_schema=False``."""
 
         def decorator(endpoint: E) -> E:
             if not inspect.iscoroutinefunction(endpoint):
@@ -348,7 +350,7 @@ class Router:
                 endpoint,
                 ("GET",),
                 name=name,
-                include_in_schema=False,
+                include_in_schema=include_in_schema,
                 websocket=True,
                 middleware=middleware,
                 dependencies=dependencies,
