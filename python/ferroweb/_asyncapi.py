@@ -181,7 +181,8 @@ def build_asyncapi(app: Any) -> dict[str, Any]:
         components["messages"] = channels.messages
     if components:
         document["components"] = components
-    return _rename_refs(document)
+    _rename_refs(document)
+    return document
 
 
 _SCHEMA_REF = "#/components/schemas/"
@@ -193,7 +194,7 @@ def _component_key(name: str) -> str:
     return name.replace(".", "-")
 
 
-def _rename_refs(node: Any) -> Any:
+def _rename_refs(node: Any) -> None:
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith(_SCHEMA_REF):
@@ -203,7 +204,6 @@ def _rename_refs(node: Any) -> Any:
     elif isinstance(node, list):
         for value in node:
             _rename_refs(value)
-    return node
 
 
 __all__ = ["ASYNCAPI_VERSION", "build_asyncapi", "sse_data_type"]
