@@ -15,9 +15,7 @@ import types
 import typing
 from typing import TYPE_CHECKING, Any
 
-from ferroweb._dependencies import plan_dependencies
-from ferroweb._openapi import _Operation, _Schemas, _template
-from ferroweb._params import analyse
+from ferroweb._openapi import _Operation, _Schemas, _template, documented_specs, unique_name
 from ferroweb.openapi import OpenAPI
 from ferroweb.sse import EventSourceResponse
 
@@ -62,7 +60,7 @@ class _Channels:
         self.messages: dict[str, Any] = {}
 
     def add(self, route: Route, specs: list[ParamSpec], *, receives: Any, sends: Any, sse: bool) -> None:
-        channel_id = self._unique(_key(route.name or route.path), self.channels)
+        channel_id = unique_name(_key(route.name or route.path), self.channels)
         channel: dict[str, Any] = {"address": _template(route.path)}
         if route.summary:
             channel["title"] = route.summary
@@ -86,7 +84,7 @@ class _Channels:
             }
             if route.tags:
                 operation["tags"] = [{"name": tag} for tag in route.tags]
-            self.operations[self._unique(f"{channel_id}_{action}", self.operations)] = operation
+            self.operations[unique_name(f"{channel_id}_{action}", self.operations)] = operation
         if channel_messages:
             channel["messages"] = channel_messages
         self.channels[channel_id] = channel
@@ -95,7 +93,7 @@ class _Channels:
         key = _key(getattr(member, "__name__", None) or "message")
         if key in channel_messages:  # the same type both ways: one message
             return key
-        component = self._unique(f"{channel_id}-{key}", self.messages)
+        component = unique_name(f"{channel_id}-{key}", self.messages)
         text = member is str
         message: dict[str, Any] = {
             "name": key,
@@ -135,13 +133,6 @@ class _Channels:
         binding["bindingVersion"] = "0.1.0"
         return {"ws": binding}
 
-    @staticmethod
-    def _unique(base: str, taken: dict[str, Any]) -> str:
-        candidate, suffix = base, 2
-        while candidate in taken:
-            candidate, suffix = f"{base}_{suffix}", suffix + 1
-        return candidate
-
 
 def build_asyncapi(app: Any) -> dict[str, Any]:
     """The AsyncAPI 3.0 document of ``app`` (an ``App``), as a dict of JSON values."""
@@ -155,10 +146,7 @@ def build_asyncapi(app: Any) -> dict[str, Any]:
         data = None if route.websocket else sse_data_type(route)
         if not route.websocket and data is None:
             continue
-        specs = analyse(route)
-        dependencies = plan_dependencies(route, specs, overrides)
-        if dependencies is not None:
-            specs = list(dependencies.leaves)
+        specs = documented_specs(route, overrides)
         if route.websocket:
             channels.add(route, specs, receives=route.receives, sends=route.sends, sse=False)
         else:

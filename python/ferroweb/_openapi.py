@@ -179,9 +179,7 @@ class _Operation:
             return chosen
         words = f"{self.route.name or 'route'}_{self.route.path}_{method.lower()}"
         base = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]+", "_", words)).strip("_")
-        candidate, suffix = base, 2
-        while candidate in self.operation_ids:
-            candidate, suffix = f"{base}_{suffix}", suffix + 1
+        candidate = unique_name(base, self.operation_ids)
         self.operation_ids.add(candidate)
         return candidate
 
@@ -311,6 +309,22 @@ class _Operation:
         return responses
 
 
+def unique_name(base: str, taken: typing.Container[str]) -> str:
+    """``base``, or ``base_2``, ``base_3``... : the first one not ``taken``."""
+    candidate, suffix = base, 2
+    while candidate in taken:
+        candidate, suffix = f"{base}_{suffix}", suffix + 1
+    return candidate
+
+
+def documented_specs(route: Route, overrides: Any) -> list[ParamSpec]:
+    """The parameters a route's request carries: its own, or with dependencies, the leaves
+    of its dependency plan (each factory's parameters included)."""
+    specs = analyse(route)
+    dependencies = plan_dependencies(route, specs, overrides)
+    return specs if dependencies is None else list(dependencies.leaves)
+
+
 def build_document(app: Any) -> dict[str, Any]:
     """The OpenAPI document of ``app`` (an ``App``), as a dict of JSON values."""
     config: OpenAPI = getattr(app, "openapi_config", None) or OpenAPI()
@@ -321,10 +335,7 @@ def build_document(app: Any) -> dict[str, Any]:
     for route in app.routes:
         if route.websocket or not route.include_in_schema:
             continue
-        specs = analyse(route)
-        dependencies = plan_dependencies(route, specs, overrides)
-        if dependencies is not None:
-            specs = list(dependencies.leaves)
+        specs = documented_specs(route, overrides)
         item = paths.setdefault(_template(route.path), {})
         for method in route.methods:
             if method == "HEAD" and "GET" in route.methods:

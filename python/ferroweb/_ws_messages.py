@@ -41,9 +41,16 @@ def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", None) or repr(annotation)
 
 
+def _msgspec_decoder(annotation: Any, where: str, argument: str) -> msgspec.json.Decoder[Any]:
+    try:
+        return msgspec.json.Decoder(annotation)
+    except TypeError as exc:
+        raise TypeError(f"{where}: {argument}={annotation!r} is not a type msgspec can use: {exc}") from None
+
+
 class _MsgspecReceive:
-    def __init__(self, annotation: Any) -> None:
-        self._decode = msgspec.json.Decoder(annotation).decode
+    def __init__(self, annotation: Any, where: str) -> None:
+        self._decode = _msgspec_decoder(annotation, where, "receives").decode
         self._name = _type_name(annotation)
 
     def __call__(self, message: str | bytes) -> Any:
@@ -73,7 +80,8 @@ class _PydanticReceive:
 
 
 class _MsgspecSend:
-    def __init__(self, annotation: Any) -> None:
+    def __init__(self, annotation: Any, where: str) -> None:
+        _msgspec_decoder(annotation, where, "sends")  # refused at start-up, not at first send
         self._annotation = annotation
         self._encode = msgspec.json.Encoder(enc_hook=encode_fallback).encode
         # a plain class (a Struct, a dataclass): its instances need no conversion
@@ -117,26 +125,11 @@ class WebSocketMessages:
         if receives is not None:
             pydantic_model = holds_pydantic_model(receives)
             self.receive = (
-                _PydanticReceive(receives, where) if pydantic_model else _msgspec_receive(receives, where)
+                _PydanticReceive(receives, where) if pydantic_model else _MsgspecReceive(receives, where)
             )
         if sends is not None:
             pydantic_model = holds_pydantic_model(sends)
-            self.send = _PydanticSend(sends, where) if pydantic_model else _msgspec_send(sends, where)
-
-
-def _msgspec_receive(annotation: Any, where: str) -> _MsgspecReceive:
-    try:
-        return _MsgspecReceive(annotation)
-    except TypeError as exc:
-        raise TypeError(f"{where}: receives={annotation!r} is not a type msgspec can decode: {exc}") from None
-
-
-def _msgspec_send(annotation: Any, where: str) -> _MsgspecSend:
-    try:
-        msgspec.json.Decoder(annotation)  # the same check: a type msgspec can describe
-    except TypeError as exc:
-        raise TypeError(f"{where}: sends={annotation!r} is not a type msgspec can encode: {exc}") from None
-    return _MsgspecSend(annotation)
+            self.send = _PydanticSend(sends, where) if pydantic_model else _MsgspecSend(sends, where)
 
 
 __all__ = ["MessageRejected", "WebSocketMessages"]

@@ -76,8 +76,12 @@ class App(Router):
         self.state = State()
         #: The document's ``info`` and ``servers`` (see ``ferroweb.openapi``).
         self.openapi_config = openapi or OpenAPI()
-        urls = {"openapi_url": openapi_url, "docs_url": docs_url, "redoc_url": redoc_url}
-        urls["asyncapi_url"] = asyncapi_url
+        urls = {
+            "openapi_url": openapi_url,
+            "docs_url": docs_url,
+            "redoc_url": redoc_url,
+            "asyncapi_url": asyncapi_url,
+        }
         for name, url in urls.items():
             if url is not None and not url.startswith("/"):
                 raise ValueError(f"{name} must start with '/': {url!r}")
@@ -86,10 +90,10 @@ class App(Router):
         #: Where the core serves Swagger UI and Redoc pages for it, offline (None: nowhere).
         self.docs_url = docs_url if openapi_url is not None else None
         self.redoc_url = redoc_url if openapi_url is not None else None
-        self._openapi_document: tuple[tuple[int, ...], dict[str, Any]] | None = None
+        #: Built documents by builder, with the route ids they were built from.
+        self._documents: dict[Callable[[App], dict[str, Any]], tuple[tuple[int, ...], dict[str, Any]]] = {}
         #: Where the core serves the AsyncAPI 3.0 document of the WebSocket and SSE routes.
         self.asyncapi_url = asyncapi_url
-        self._asyncapi_document: tuple[tuple[int, ...], dict[str, Any]] | None = None
         #: What the lifespan yielded: each request's ``request.state`` starts as a shallow
         #: copy of it (Starlette's rule), while ``app.state`` holds it for the whole app.
         self.lifespan_state: dict[str, Any] = {}
@@ -102,17 +106,18 @@ class App(Router):
 
     def openapi(self) -> dict[str, Any]:
         """The app's OpenAPI 3.1 document, built from its routes (once for a set of routes)."""
-        key = tuple(id(route) for route in self.routes)
-        if self._openapi_document is None or self._openapi_document[0] != key:
-            self._openapi_document = (key, build_document(self))
-        return self._openapi_document[1]
+        return self._document(build_document)
 
     def asyncapi(self) -> dict[str, Any]:
         """The app's AsyncAPI 3.0 document: its WebSocket and SSE routes as channels."""
+        return self._document(build_asyncapi)
+
+    def _document(self, build: Callable[[App], dict[str, Any]]) -> dict[str, Any]:
         key = tuple(id(route) for route in self.routes)
-        if self._asyncapi_document is None or self._asyncapi_document[0] != key:
-            self._asyncapi_document = (key, build_asyncapi(self))
-        return self._asyncapi_document[1]
+        cached = self._documents.get(build)
+        if cached is None or cached[0] != key:
+            cached = self._documents[build] = (key, build(self))
+        return cached[1]
 
     def on_startup(self, hook: F) -> F:
         """Registers a (sync or async) function run before the server accepts requests. If
