@@ -5,9 +5,9 @@ be on, and the app-level declarations.
 - the route: ``handler.depends`` (its ``Depends`` parameters, by name: echoed and usable in
   templates like any parameter), ``handler.dependencies`` (side-effect ``dependencies=[...]``)
   and ``handler.hooks``;
-- ``handler.router``: the route is declared on ``Router(prefix=..., dependencies=[...])``,
+- ``handler.router``: the route is declared on ``Router(prefix=..., tags=..., dependencies=[...])``,
   with the router's ``hooks``, and the router is then included with ``include`` (``prefix``,
-  ``dependencies``). ``handler.route`` is the full path: it starts with both prefixes;
+  ``tags``, ``dependencies``). ``handler.route`` is the full path: it starts with both prefixes;
 - ``handler.app``: ``App(dependencies=[...])``, the app's ``hooks``, ``http_middleware``,
   ``exception_handlers`` and ``dependency_overrides`` (original factory -> replacement). Such a
   fixture gets an app of its own.
@@ -140,6 +140,8 @@ def before_handler(fixture: dict[str, Any], declare: Declarer) -> list[Definitio
     if router is not None:
         var = router_var(fixture)
         args = [f"prefix={lit(router['prefix'])}"] if router.get("prefix") else []
+        if router.get("tags"):
+            args.append(f"tags={lit(router['tags'])}")
         if router.get("dependencies"):
             args.append(f"dependencies={e2e_dependencies.dependency_list(fixture, router['dependencies'])}")
         found.append(Definition(var, f"{var} = Router({', '.join(args)})\n"))
@@ -168,6 +170,8 @@ def after_handler(fixture: dict[str, Any], app_var: str) -> list[Definition]:
     args = [router_var(fixture)]
     if include.get("prefix"):
         args.append(f"prefix={lit(include['prefix'])}")
+    if include.get("tags"):
+        args.append(f"tags={lit(include['tags'])}")
     if include.get("dependencies"):
         args.append(f"dependencies={e2e_dependencies.dependency_list(fixture, include['dependencies'])}")
     return [Definition("", f"{app_var}.include_router({', '.join(args)})\n")]

@@ -47,6 +47,7 @@ import e2e_background
 import e2e_layers
 import e2e_lifespan
 import e2e_middleware
+import e2e_openapi
 import e2e_static
 import e2e_streams
 import e2e_websockets
@@ -115,6 +116,7 @@ RESERVED = {
     *(name for plugin in PLUGINS for name in plugin.module_names),
     *e2e_middleware.MODULE_NAMES,
     *e2e_static.MODULE_NAMES,
+    *e2e_openapi.MODULE_NAMES,
     *e2e_layers.MODULE_NAMES,
     "APPS",
     "FIXTURE_APP",
@@ -151,6 +153,7 @@ def parameter(writer: ModuleWriter, source: str, key: str, schema: dict[str, Any
         marker_args.append(("convert_underscores", lit(schema["convert_underscores"])))
     if "deprecated" in schema:
         marker_args.append(("deprecated", lit(schema["deprecated"])))
+    marker_args.extend(e2e_openapi.marker_arguments(schema))
     if has_factory and not required:
         marker_args.append(("default_factory", DEFAULT_FACTORIES[schema["default_factory"]]))
     marker = f"{MARKERS[source]}({kwargs(marker_args)})"
@@ -270,6 +273,7 @@ def handler_source(writer: ModuleWriter, fixture: dict[str, Any], app_var: str, 
     if "status_code" in handler:
         decorator_args.append(f"status_code={handler['status_code']}")
     decorator_args += e2e_middleware.decorator_arguments(fixture) + e2e_layers.decorator_arguments(fixture)
+    decorator_args += e2e_openapi.decorator_arguments(writer, fixture)
     method = "websocket" if websocket else DECORATORS[handler["method"]]
     lines = [f"@{e2e_layers.route_target(fixture, app_var)}.{method}({', '.join(decorator_args)})"]
     # Python wants parameters without a default first; the echo keeps the declaration order.
@@ -324,8 +328,12 @@ def behaviour_lines(
 
 
 def fixture_docstring(fixture: dict[str, Any]) -> str:
-    text = " ".join(str(fixture.get("description", fixture["name"])).split())
-    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip('"')
+    """The handler's docstring: the fixture's own (``handler.docs.docstring``, its lines kept),
+    or its description on one line."""
+    own = e2e_openapi.docstring(fixture)
+    text = " ".join(str(fixture.get("description", fixture["name"])).split()) if own is None else own.strip()
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip('"')
+    return text.replace("\n", "\n    ")
 
 
 # -- grouping ---------------------------------------------------------------------------------
@@ -387,7 +395,7 @@ def conflicts(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def config_key(fixture: dict[str, Any]) -> str:
     key = json.dumps(fixture["handler"].get("config", {}), sort_keys=True) + e2e_middleware.app_key(fixture)
-    key += e2e_layers.app_key(fixture)
+    key += e2e_layers.app_key(fixture) + e2e_openapi.app_key(fixture)
     # a start-up and a shutdown are the app's own: such a fixture gets an app to itself
     return f"{key} {fixture['name']}" if e2e_lifespan.needs_own_app(fixture) else key
 
@@ -463,6 +471,7 @@ def app_module(category: str, fixtures: list[dict[str, Any]]) -> str:
         *e2e_middleware.IMPORTS,
         *e2e_static.IMPORTS,
         *e2e_layers.IMPORTS,
+        *e2e_openapi.IMPORTS,
     ]
     doc = (
         f'"""ferroweb apps serving the {category} fixtures: one handler per fixture, declaring its'
@@ -542,6 +551,7 @@ def app_blocks(
         blocks.append(source)
     else:
         arguments = ([config] if config else []) + e2e_middleware.app_arguments(group[0])
+        arguments += e2e_openapi.app_arguments(group[0])
         blocks.append(f"{app_var} = App({', '.join(arguments + e2e_layers.app_arguments(group[0]))})\n")
         blocks += [define(writer, d) for d in e2e_layers.after_app(group[0], app_var)]
     for fixture in group:

@@ -13,6 +13,8 @@ and a JSON / raw / base64 / url-encoded / multipart body. Both compare the answe
   same length, items compared the same way).
 - ``headers``: case-insensitive names; a value (one of the header's values, or all of them joined
   with ``, ``) or the tokens ``<<present>>`` / ``<<absent>>``.
+- ``document``: fragments of a served JSON document (``/openapi.json``) by JSON Pointer, compared
+  partially with their ``$ref`` targets inlined, or ``<<absent>>`` (``e2e/python/document_support.py``).
 - ``validation_errors``: the body's ``errors`` has as many entries, and they pair off one to one
   with the expected ones, in any order, each pair equal on the keys the expected entry gives.
 
@@ -61,6 +63,7 @@ import httpx
 import pytest
 
 from e2e.python import handler_support, lifecycle_support, session_support
+from e2e.python.document_support import document_problems
 from e2e.python.stream_support import (
     PROBE_ROUTE,
     BodyReader,
@@ -343,7 +346,8 @@ def compare(expected: dict[str, Any], answer: Answer) -> list[str]:
     # A JSON body is compared as a JSON value; an empty one (HEAD, 204) and others as text.
     json_body = answer.is_json and bool(answer.body)
     decoded: Any = None
-    if "body_partial" in expected or "validation_errors" in expected or ("body" in expected and json_body):
+    wants_json = "body_partial" in expected or "validation_errors" in expected or "document" in expected
+    if wants_json or ("body" in expected and json_body):
         try:
             decoded = answer.json()
         except ValueError as exc:
@@ -369,6 +373,9 @@ def compare(expected: dict[str, Any], answer: Answer) -> list[str]:
                 f"body_partial {line}"
                 for line in differences(expected["body_partial"], decoded, partial=True)
             ]
+
+    if "document" in expected:
+        problems += document_problems(expected["document"], decoded, differences)
 
     if "validation_errors" in expected:
         want_errors = expected["validation_errors"]
@@ -681,6 +688,14 @@ def _as_written(target: str) -> dict[str, Any]:
 
 
 def _send_testclient(client: TestClient, request: WireRequest) -> Answer:
+    if needs_validators(request.headers):  # <<etag>>: what a plain GET of the target answered
+        plain = client.request(
+            "GET", request.target, follow_redirects=False, extensions=_as_written(request.target)
+        )
+        answered = {k.lower(): v for k, v in plain.headers.multi_items()}
+        request = WireRequest(
+            request.method, request.target, fill_validators(request.headers, answered), request.body
+        )
     response = client.request(
         request.method,
         request.target,
@@ -1006,6 +1021,11 @@ def _send_live(
     client: httpx.Client, server: LiveServer, fixture: dict[str, Any], request: WireRequest
 ) -> Answer:
     try:
+        if needs_validators(request.headers):  # <<etag>>: what a plain GET of the target answered
+            plain = client.get(f"{server.base_url}/", extensions={"target": request.target.encode()})
+            answered = {k.lower(): v for k, v in plain.headers.multi_items()}
+            headers = fill_validators(request.headers, answered)
+            request = WireRequest(request.method, request.target, headers, request.body)
         response = client.request(
             request.method,
             f"{server.base_url}/",

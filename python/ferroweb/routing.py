@@ -100,7 +100,8 @@ class Route:
         if self.name is None:
             object.__setattr__(self, "name", getattr(self.endpoint, "__name__", None))
         if self.description is None:
-            object.__setattr__(self, "description", (self.endpoint.__doc__ or "").strip() or None)
+            # cleandoc: the docstring's own indentation is not part of the text
+            object.__setattr__(self, "description", inspect.cleandoc(self.endpoint.__doc__ or "") or None)
 
 
 @dataclass(frozen=True)
