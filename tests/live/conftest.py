@@ -65,7 +65,7 @@ class LiveServer:
         self._log_file.close()
 
 
-def _wait_ready(server: LiveServer, deadline: float) -> None:
+def _wait_ready(server: LiveServer, deadline: float, path: str = "/plaintext") -> None:
     last_error: BaseException | None = None
     with httpx.Client(timeout=1.0) as client:
         while time.monotonic() < deadline:
@@ -73,7 +73,7 @@ def _wait_ready(server: LiveServer, deadline: float) -> None:
             if code is not None:
                 raise RuntimeError(f"server exited with {code} before it was ready; log:\n{server.log()}")
             try:
-                response = client.get(f"{server.base_url}/plaintext", headers={"connection": "close"})
+                response = client.get(f"{server.base_url}{path}", headers={"connection": "close"})
             except httpx.HTTPError as exc:
                 last_error = exc
             else:
@@ -86,15 +86,18 @@ def _wait_ready(server: LiveServer, deadline: float) -> None:
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
-    """Factory: ``start_server("--workers", "2")`` starts a server and waits until it answers."""
+    """Factory: ``start_server("--workers", "2")`` starts a server and waits until it answers
+    (a 200 from ``ready_path``)."""
     servers: list[LiveServer] = []
 
-    def start(*extra_args: str, args: Sequence[str] = (), target: str = APP_TARGET) -> LiveServer:
+    def start(
+        *extra_args: str, args: Sequence[str] = (), target: str = APP_TARGET, ready_path: str = "/plaintext"
+    ) -> LiveServer:
         # The free port is released before the server binds it; retry if another process took it.
         for attempt in range(3):
             server = _launch(*extra_args, *args, target=target)
             try:
-                _wait_ready(server, time.monotonic() + READY_TIMEOUT)
+                _wait_ready(server, time.monotonic() + READY_TIMEOUT, ready_path)
             except RuntimeError:
                 server.stop()
                 if attempt < 2 and "in use" in server.log_path.read_text(errors="replace").lower():
