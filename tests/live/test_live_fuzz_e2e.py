@@ -16,7 +16,6 @@ import importlib
 import json
 import re
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 import pytest
 
 from tests.live.conftest import REPO_ROOT, LiveServer
-from tests.live.test_live_fuzz import CHECKS
+from tests.live.test_live_fuzz import schemathesis_command
 
 pytest.importorskip("schemathesis")
 pytestmark = pytest.mark.live
@@ -107,28 +106,10 @@ def test_fuzzing_an_e2e_app_finds_nothing(
     module_name: str, app_var: str, start_server: Callable[..., LiveServer], tmp_path: Path
 ) -> None:
     server = start_server(target=f"e2e.python.apps.{module_name}:{app_var}", ready_path="/openapi.json")
-    command = [
-        sys.executable,
-        "-m",
-        "schemathesis.cli",
-        "run",
+    command = schemathesis_command(
         f"{server.base_url}/openapi.json",
-        "--checks",
-        CHECKS,
-        "--phases",
-        "examples,coverage,fuzzing",
-        "--max-examples",
-        "10",
-        "--max-time",
-        "10",
-        "--workers",
-        "1",
-        "--seed",
-        "20261207",
-        "--no-color",
-        "--request-timeout",
-        "5",
-    ]
+        *("--phases", "examples,coverage,fuzzing", "--max-examples", "10", "--max-time", "10"),
+    )
     regex = exclusion_regex(module_name, app_var)
     if regex is not None:
         command += ["--exclude-path-regex", regex]
