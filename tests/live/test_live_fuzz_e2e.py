@@ -45,13 +45,9 @@ def _fixture(category: str, name: str) -> dict[str, Any]:
 
 
 def _endless(handler: dict[str, Any]) -> bool:
-    for kind in ("stream", "sse"):
-        spec = handler.get(kind)
-        if spec is not None and ("fail" in spec or (spec.get("repeat") or {}).get("times", 0) is None):
-            return True
-        if spec is not None and "repeat" in spec and spec["repeat"].get("times") is None:
-            return True
-    return False
+    """A stream that fails on purpose or repeats without end (``repeat.times`` null)."""
+    specs = [handler[kind] for kind in ("stream", "sse") if kind in handler]
+    return any("fail" in spec or ("repeat" in spec and spec["repeat"].get("times") is None) for spec in specs)
 
 
 def excluded(fixture: dict[str, Any]) -> bool:
