@@ -5,6 +5,7 @@
 //! [`PendingRequest`] through its [`Reply`]. Everything else — 404/405, body limits, problem
 //! details, panics — is decided here, without calling into the binding.
 
+mod auth;
 mod background;
 mod body;
 mod config;
@@ -27,6 +28,10 @@ mod stream;
 mod wake;
 mod websocket;
 
+pub use auth::{
+    ApiKeyError, ApiKeyLocation, ApiKeyScheme, AuthPolicy, AuthScheme, Identity, JwtError, JwtKeys,
+    JwtScheme, JwtSettings,
+};
 pub use background::{BackgroundLimits, BackgroundMetrics, JobOutcome, SubmitError, Supervisor};
 pub use body::{BodyError, InProcessBody};
 pub use config::{ConfigError, ServerConfig, WebSocketSettings};

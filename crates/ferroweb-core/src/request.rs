@@ -40,6 +40,8 @@ pub struct PendingRequest {
     /// For a WebSocket route: the connection, usable once the handler accepts it. Until
     /// then `reply` can still refuse the handshake with an HTTP response.
     pub websocket: Option<crate::WebSocketChannel>,
+    /// Who the route's authentication accepted the request as (when it has any).
+    pub auth: Option<crate::Identity>,
     pub reply: Reply,
 }
 

@@ -558,6 +558,7 @@ async fn handle_untimed(
         path_params,
         body,
         client: parts.extensions.remove::<ClientAddr>(),
+        auth: parts.extensions.remove::<crate::Identity>(),
         routing_error,
         params,
         websocket: channel,

@@ -4,8 +4,10 @@
 //! The binding computes each route's effective [`Middleware`] once at start-up; the router
 //! wraps that route's endpoint in it. A route with none is served exactly as before (no
 //! wrapper, no boxing). The order is fixed, outermost first: trusted hosts, CORS, security
-//! headers, compression, body limit, timeout, then the handler. Body limit and timeout are
-//! applied by the endpoint itself (they need the request's body and its answer).
+//! headers, compression, authentication, body limit, timeout, then the handler. Body limit
+//! and timeout are applied by the endpoint itself (they need the request's body and its
+//! answer). A refusal by authentication still gets the CORS and security headers, so that
+//! browsers can read it.
 
 mod compression;
 mod cors;
@@ -20,6 +22,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
+use futures_util::future::Either;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use tower::util::BoxCloneSyncService;
 use tower::Service;
@@ -31,6 +34,7 @@ pub(crate) use hosts::host_problem;
 pub use hosts::{TrustedHosts, TrustedHostsError};
 pub use security_headers::{SecurityHeaderValues, SecurityHeaders, SecurityHeadersError};
 
+use crate::auth::AuthPolicy;
 use crate::problem::Problem;
 use cors::CorsRequest;
 
@@ -69,6 +73,8 @@ pub struct Middleware {
     pub cors: Option<Arc<CorsPolicy>>,
     pub security_headers: Option<Arc<SecurityHeaders>>,
     pub compression: Option<CompressionPolicy>,
+    /// Who may call the route; `None`: anyone.
+    pub auth: Option<Arc<AuthPolicy>>,
     /// Replaces `ServerConfig::max_body_size` for this route.
     pub body_limit: Option<u64>,
     pub timeout: Option<TimeoutPolicy>,
@@ -81,6 +87,7 @@ impl Middleware {
             && self.cors.is_none()
             && self.security_headers.is_none()
             && self.compression.is_none()
+            && self.auth.is_none()
     }
 }
 
@@ -138,6 +145,7 @@ where
     if middleware.trusted_hosts.is_none()
         && middleware.security_headers.is_none()
         && middleware.compression.is_none()
+        && middleware.auth.is_none()
         && matches!(cors, CorsSource::None)
     {
         return BoxCloneSyncService::new(endpoint);
@@ -148,6 +156,7 @@ where
             cors,
             security_headers: middleware.security_headers.clone(),
             compression: middleware.compression.map(Compressor::new),
+            auth: middleware.auth.clone(),
         }),
         inner: endpoint,
     })
@@ -158,6 +167,7 @@ struct Policies {
     cors: CorsSource,
     security_headers: Option<Arc<SecurityHeaders>>,
     compression: Option<Compressor>,
+    auth: Option<Arc<AuthPolicy>>,
 }
 
 /// Trusted hosts, CORS, security headers and compression around an endpoint, as one service
@@ -183,7 +193,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
+    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
         let policies = Arc::clone(&self.policies);
         if let Some(refusal) = policies
             .trusted_hosts
@@ -208,7 +218,20 @@ where
             .as_ref()
             .map(|compressor| compressor.negotiate(request.headers()));
         let https = request.uri().scheme_str() == Some("https");
-        let response = self.inner.call(request);
+        let refusal = match &policies.auth {
+            Some(auth) => match auth.authenticate(request.headers(), request.uri()) {
+                Ok(identity) => {
+                    request.extensions_mut().insert(identity);
+                    None
+                }
+                Err(refusal) => Some(*refusal),
+            },
+            None => None,
+        };
+        let response = match refusal {
+            Some(refusal) => Either::Left(std::future::ready(Ok(refusal))),
+            None => Either::Right(self.inner.call(request)),
+        };
         Box::pin(async move {
             let Ok(mut response) = response.await;
             if let (Some(compressor), Some(negotiated)) = (&policies.compression, negotiated) {

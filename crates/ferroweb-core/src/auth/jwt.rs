@@ -1,0 +1,365 @@
+//! Bearer JWTs (jsonwebtoken): signature, `exp`, `nbf`, `aud`, `iss`, required claims and
+//! scopes.
+//!
+//! Each key carries its own algorithm allow-list: the algorithms asked for that belong to the
+//! key's family. An HMAC secret never verifies an RS256 token and an RSA public key never
+//! verifies an HS256 one (the "HS/RS confusion" attack), and `alg: none` is not an algorithm
+//! jsonwebtoken knows, so such a token is malformed.
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::{JwkSet, PublicKeyUse};
+use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+use serde_json::{Map, Value};
+
+use super::credentials::{bearer_token, cookie};
+use super::Refusal;
+
+/// Claims jsonwebtoken itself checks when they are required; others are checked here.
+const SPEC_CLAIMS: [&str; 5] = ["exp", "nbf", "aud", "iss", "sub"];
+
+/// Where the verifying keys come from.
+#[derive(Debug, Clone)]
+pub enum JwtKeys {
+    /// An HMAC secret (HS256/384/512).
+    Secret(Vec<u8>),
+    /// A PEM public key: RSA (RS*, PS*), EC (ES256, ES384) or Ed25519 (EdDSA).
+    PublicKeyPem(Vec<u8>),
+    /// A JSON Web Key Set document; a token's `kid` picks the key.
+    Jwks(String),
+}
+
+/// What a token must satisfy besides its signature.
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// Algorithm names (`"HS256"`, `"RS256"`, `"EdDSA"`...).
+    pub algorithms: Vec<String>,
+    /// Accepted `aud` values; when any is given, tokens must carry `aud`.
+    pub audience: Vec<String>,
+    /// Accepted `iss` values; when any is given, tokens must carry `iss`.
+    pub issuer: Vec<String>,
+    /// Seconds of clock skew allowed on `exp` and `nbf`.
+    pub leeway: u64,
+    /// Claims every token must carry (`exp` unless told otherwise).
+    pub required_claims: Vec<String>,
+    /// Scopes every token must grant (a space-separated `scope` claim, or a list in `scope`
+    /// or `scp`).
+    pub scopes: Vec<String>,
+    /// A cookie to read the token from when there is no `Authorization: Bearer` header.
+    pub cookie: Option<String>,
+    /// Longer tokens are refused before any decoding.
+    pub max_token_bytes: usize,
+}
+
+/// A JWT configuration that cannot work; raised at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtError(String);
+
+impl fmt::Display for JwtError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for JwtError {}
+
+fn config_error(message: impl Into<String>) -> JwtError {
+    JwtError(message.into())
+}
+
+struct VerifyingKey {
+    kid: Option<String>,
+    key: DecodingKey,
+    validation: Validation,
+}
+
+/// A bearer-JWT scheme, ready to check requests.
+pub struct JwtScheme {
+    keys: Vec<VerifyingKey>,
+    /// Required claims that are not among those jsonwebtoken checks.
+    other_required: Vec<String>,
+    scopes: Vec<String>,
+    cookie: Option<String>,
+    max_token_bytes: usize,
+}
+
+impl fmt::Debug for JwtScheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The keys stay out of debug output (and so out of logs).
+        f.debug_struct("JwtScheme")
+            .field("keys", &self.keys.len())
+            .field("scopes", &self.scopes)
+            .field("cookie", &self.cookie)
+            .finish_non_exhaustive()
+    }
+}
+
+fn algorithm(name: &str) -> Result<Algorithm, JwtError> {
+    name.parse().map_err(|_| {
+        config_error(format!(
+            "unknown JWT algorithm {name:?}; use HS256/384/512, RS256/384/512, PS256/384/512, ES256/384 or EdDSA"
+        ))
+    })
+}
+
+fn pem_key(pem: &[u8]) -> Result<DecodingKey, JwtError> {
+    DecodingKey::from_rsa_pem(pem)
+        .or_else(|_| DecodingKey::from_ec_pem(pem))
+        .or_else(|_| DecodingKey::from_ed_pem(pem))
+        .map_err(|_| config_error("public_key is not a PEM RSA, EC or Ed25519 public key"))
+}
+
+impl JwtScheme {
+    pub fn new(keys: JwtKeys, settings: JwtSettings) -> Result<Self, JwtError> {
+        let asked: Vec<Algorithm> = settings
+            .algorithms
+            .iter()
+            .map(|name| algorithm(name))
+            .collect::<Result<_, _>>()?;
+        if asked.is_empty() {
+            return Err(config_error("JWTAuth needs at least one algorithm"));
+        }
+        let mut required: Vec<String> = settings.required_claims.clone();
+        for (claim, configured) in [("aud", &settings.audience), ("iss", &settings.issuer)] {
+            if !configured.is_empty() && !required.iter().any(|name| name == claim) {
+                required.push(claim.to_owned());
+            }
+        }
+        let (spec_required, other_required): (Vec<String>, Vec<String>) = required
+            .into_iter()
+            .partition(|claim| SPEC_CLAIMS.contains(&claim.as_str()));
+        let validation_for = |algorithms: Vec<Algorithm>| {
+            let mut validation = Validation::new(algorithms[0]);
+            validation.algorithms = algorithms;
+            validation.leeway = settings.leeway;
+            validation.validate_nbf = true;
+            // `exp` and `nbf` are checked whenever present; `required_claims` decides
+            // whether they must be.
+            validation.validate_exp = true;
+            validation.set_required_spec_claims(&spec_required);
+            if !settings.audience.is_empty() {
+                validation.set_audience(&settings.audience);
+            } else {
+                // Without a configured audience an `aud` claim cannot be checked against
+                // anything; it is the application's business (as PyJWT's `verify_aud=False`).
+                validation.validate_aud = false;
+            }
+            if !settings.issuer.is_empty() {
+                validation.set_issuer(&settings.issuer);
+            }
+            validation
+        };
+        let allowed_for = |key: &DecodingKey, only: Option<Algorithm>| -> Vec<Algorithm> {
+            let family = key.family();
+            let family = family.algorithms();
+            asked
+                .iter()
+                .copied()
+                .filter(|alg| family.contains(alg) && only.is_none_or(|only| only == *alg))
+                .collect()
+        };
+        let mut verifying = Vec::new();
+        match keys {
+            JwtKeys::Secret(secret) => {
+                if secret.is_empty() {
+                    return Err(config_error("JWTAuth secret must not be empty"));
+                }
+                let key = DecodingKey::from_secret(&secret)
+                    .map_err(|_| config_error("JWTAuth secret is not usable"))?;
+                let allowed = allowed_for(&key, None);
+                if allowed.is_empty() {
+                    return Err(config_error(
+                        "a secret verifies HS256/384/512 tokens, and algorithms names none of them",
+                    ));
+                }
+                verifying.push(VerifyingKey {
+                    kid: None,
+                    validation: validation_for(allowed),
+                    key,
+                });
+            }
+            JwtKeys::PublicKeyPem(pem) => {
+                let key = pem_key(&pem)?;
+                let allowed = allowed_for(&key, None);
+                if allowed.is_empty() {
+                    return Err(config_error(format!(
+                        "public_key is a {:?} key, and algorithms names none of its algorithms",
+                        key.family()
+                    )));
+                }
+                verifying.push(VerifyingKey {
+                    kid: None,
+                    validation: validation_for(allowed),
+                    key,
+                });
+            }
+            JwtKeys::Jwks(document) => {
+                let set: JwkSet = serde_json::from_str(&document)
+                    .map_err(|err| config_error(format!("the JWKS is not valid: {err}")))?;
+                for jwk in &set.keys {
+                    if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
+                        continue;
+                    }
+                    let Ok(key) = DecodingKey::from_jwk(jwk) else {
+                        continue;
+                    };
+                    let only = match jwk.common.key_algorithm {
+                        Some(named) => match Algorithm::try_from(named) {
+                            Ok(alg) => Some(alg),
+                            Err(_) => continue,
+                        },
+                        None => None,
+                    };
+                    let allowed = allowed_for(&key, only);
+                    if allowed.is_empty() {
+                        continue;
+                    }
+                    verifying.push(VerifyingKey {
+                        kid: jwk.common.key_id.clone(),
+                        validation: validation_for(allowed),
+                        key,
+                    });
+                }
+                if verifying.is_empty() {
+                    return Err(config_error(
+                        "the JWKS has no signing key usable with the given algorithms",
+                    ));
+                }
+            }
+        }
+        Ok(Self {
+            keys: verifying,
+            other_required,
+            scopes: settings.scopes,
+            cookie: settings.cookie,
+            max_token_bytes: settings.max_token_bytes,
+        })
+    }
+
+    fn token<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
+        bearer_token(headers).or_else(|| {
+            self.cookie
+                .as_deref()
+                .and_then(|name| cookie(headers, name))
+        })
+    }
+
+    pub(crate) fn authenticate(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<(Bytes, Option<String>), Refusal> {
+        let token = self.token(headers).ok_or(Refusal::Missing)?;
+        if token.len() > self.max_token_bytes {
+            return Err(Refusal::Invalid("the token is too large".to_owned()));
+        }
+        let header = decode_header(token)
+            .map_err(|_| Refusal::Invalid("the token is malformed".to_owned()))?;
+        let by_kid = header
+            .kid
+            .as_deref()
+            .filter(|_| self.keys.iter().any(|key| key.kid.is_some()));
+        let mut candidates = self
+            .keys
+            .iter()
+            .filter(|key| by_kid.is_none_or(|kid| key.kid.as_deref() == Some(kid)))
+            .peekable();
+        if by_kid.is_some() && candidates.peek().is_none() {
+            return Err(Refusal::Invalid(
+                "the token's signing key is not known".to_owned(),
+            ));
+        }
+        let mut candidates = candidates
+            .filter(|key| key.validation.algorithms.contains(&header.alg))
+            .peekable();
+        if candidates.peek().is_none() {
+            return Err(Refusal::Invalid(
+                "the token's algorithm is not accepted".to_owned(),
+            ));
+        }
+        let mut failure = ErrorKind::InvalidSignature;
+        let mut claims: Option<Map<String, Value>> = None;
+        for key in candidates {
+            match decode::<Map<String, Value>>(token, &key.key, &key.validation) {
+                Ok(data) => {
+                    claims = Some(data.claims);
+                    break;
+                }
+                Err(err) => failure = err.into_kind(),
+            }
+        }
+        let claims = claims.ok_or_else(|| Refusal::Invalid(reason(&failure)))?;
+        if let Some(missing) = self
+            .other_required
+            .iter()
+            .find(|claim| !claims.contains_key(claim.as_str()))
+        {
+            return Err(Refusal::Invalid(format!(
+                "the token lacks the {missing} claim"
+            )));
+        }
+        let missing_scopes = missing_scopes(&claims, &self.scopes);
+        if !missing_scopes.is_empty() {
+            return Err(Refusal::InsufficientScope(missing_scopes));
+        }
+        let subject = match claims.get("sub") {
+            Some(Value::String(subject)) => Some(subject.clone()),
+            _ => None,
+        };
+        let body = serde_json::to_vec(&claims)
+            .map_err(|_| Refusal::Invalid("the token's claims are not valid JSON".to_owned()))?;
+        Ok((Bytes::from(body), subject))
+    }
+
+    /// The `WWW-Authenticate` challenge (RFC 6750 section 3).
+    pub(crate) fn challenge(&self, refusal: &Refusal) -> Option<HeaderValue> {
+        let text = match refusal {
+            Refusal::Missing => "Bearer".to_owned(),
+            Refusal::Invalid(reason) => {
+                format!("Bearer error=\"invalid_token\", error_description=\"{reason}\"")
+            }
+            Refusal::InsufficientScope(_) => format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+                self.scopes.join(" ")
+            ),
+        };
+        HeaderValue::from_str(&text).ok()
+    }
+}
+
+/// What a refused token is told; never the token itself.
+fn reason(kind: &ErrorKind) -> String {
+    match kind {
+        ErrorKind::ExpiredSignature => "the token has expired".to_owned(),
+        ErrorKind::ImmatureSignature => "the token is not valid yet".to_owned(),
+        ErrorKind::InvalidAudience => "the token is not meant for this audience".to_owned(),
+        ErrorKind::InvalidIssuer => "the token's issuer is not accepted".to_owned(),
+        ErrorKind::InvalidSignature => "the token's signature is not valid".to_owned(),
+        ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted".to_owned(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("the token lacks the {claim} claim"),
+        ErrorKind::InvalidClaimFormat(claim) => format!("the token's {claim} claim is not valid"),
+        _ => "the token is malformed".to_owned(),
+    }
+}
+
+/// The required scopes `claims` does not grant.
+fn missing_scopes(claims: &Map<String, Value>, required: &[String]) -> Vec<String> {
+    if required.is_empty() {
+        return Vec::new();
+    }
+    let mut granted: Vec<&str> = Vec::new();
+    for name in ["scope", "scp"] {
+        match claims.get(name) {
+            Some(Value::String(text)) => granted.extend(text.split_ascii_whitespace()),
+            Some(Value::Array(items)) => granted.extend(items.iter().filter_map(Value::as_str)),
+            _ => {}
+        }
+    }
+    required
+        .iter()
+        .filter(|scope| !granted.contains(&scope.as_str()))
+        .cloned()
+        .collect()
+}
