@@ -218,8 +218,10 @@ fn jwks_keys_are_picked_by_kid() {
     .to_string();
     let scheme = JwtScheme::new(JwtKeys::Jwks(jwks), settings()).unwrap();
     let policy = AuthPolicy::any_of(vec![AuthScheme::Jwt(Arc::new(scheme))]).unwrap();
-    let mut header = Header::default();
-    header.kid = Some("k1".to_owned());
+    let mut header = Header {
+        kid: Some("k1".to_owned()),
+        ..Header::default()
+    };
     let signed = encode(
         &header,
         &good_claims(),
