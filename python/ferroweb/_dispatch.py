@@ -85,7 +85,7 @@ class Dispatcher:
                     route.methods,
                     compiled.core_params,
                     websocket=route.websocket,
-                    middleware=core_stack(route.middleware),
+                    middleware=core_stack(route.middleware, route.auth or ()),
                 )
             )
             self._handlers.append(compiled.handler)

@@ -272,7 +272,39 @@ class MiddlewareStack:
         body_limit: int | None = None,
         timeout: float | None = None,
         timeout_status: int = 408,
+        auth: list[JwtScheme | ApiKeyScheme] | None = None,
     ) -> MiddlewareStack: ...
+
+class JwtScheme:
+    """A bearer-JWT scheme: keys (exactly one of secret, public_key, jwks) and checks."""
+
+    def __new__(
+        cls,
+        *,
+        secret: bytes | None = None,
+        public_key: bytes | None = None,
+        jwks: str | None = None,
+        algorithms: list[str],
+        audience: list[str],
+        issuer: list[str],
+        leeway: int,
+        required_claims: list[str],
+        scopes: list[str],
+        cookie: str | None,
+        max_token_bytes: int,
+    ) -> JwtScheme: ...
+
+class ApiKeyScheme:
+    """An API-key scheme: ``(key, subject)`` pairs and where the key is read from."""
+
+    def __new__(
+        cls,
+        keys: list[tuple[str, str]],
+        *,
+        header: str | None = None,
+        query: str | None = None,
+        cookie: str | None = None,
+    ) -> ApiKeyScheme: ...
 
 def check_server_config(config: Any) -> None: ...
 def parse_int(text: str) -> int | None: ...
@@ -343,6 +375,7 @@ class RawRequest:
     def header(self, name: str) -> str | None: ...
     def body(self) -> bytes: ...
     def client(self) -> tuple[str, int] | None: ...
+    def auth(self) -> tuple[bytes, int] | None: ...
     def routing_error(self) -> tuple[int, str, str | None] | None: ...
     def state(self, make: Callable[[], _T]) -> _T: ...
     def render_problem(

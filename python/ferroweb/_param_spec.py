@@ -31,7 +31,7 @@ class ParamSpec:
 
     name: str
     #: path, query, header, cookie, body, form, file, request, websocket, background,
-    #: response or depends.
+    #: response, claims or depends.
     source: str
     key: str
     annotation: Any
@@ -51,6 +51,8 @@ class ParamSpec:
     form_model: Any = None
     #: source "depends": the ``Depends`` marker, its factory resolved.
     dependency: Any = None
+    #: source "claims": decodes the authenticated claims into the declared type.
+    claims_decoder: Any = None
 
     @property
     def required(self) -> bool:

@@ -34,6 +34,7 @@ from ferroweb._pydantic import holds_pydantic_model
 from ferroweb.dependencies import Depends
 from ferroweb.exceptions import RequestValidationError
 from ferroweb.requests import Request
+from ferroweb.security import decode_claims
 from ferroweb.uploads import UploadFile
 
 if typing.TYPE_CHECKING:
@@ -65,6 +66,8 @@ def _injected_source(route: Route, name: str, annotation: Any) -> str | None:
     from ferroweb.websockets import WebSocket
 
     bare = strip_optional(constraints_of(annotation)[0])
+    if any(bare is scheme.claims_type for scheme in route.auth or () if scheme.claims_type is not None):
+        return "claims"
     if bare is Response:
         if route.websocket:
             raise TypeError(f"handler {route.name!r}: a Response parameter is for HTTP routes")
@@ -252,6 +255,10 @@ def analyse(route: Route, function: Callable[..., Any] | None = None) -> list[Pa
             spec = ParamSpec(name, "depends", name, annotation, None)
             spec.dependency = _with_factory(depends, annotation, where, name)
             specs.append(spec)
+        elif injected == "claims":
+            spec = ParamSpec(name, "claims", name, annotation, None)
+            spec.claims_decoder = msgspec.json.Decoder(strip_optional(constraints_of(annotation)[0]))
+            specs.append(spec)
         elif injected is not None:
             specs.append(ParamSpec(name, injected, name, annotation, None))
         elif _is_request(name, annotation):
@@ -399,6 +406,8 @@ def compile_binder(
             elif source in ("websocket", "background", "response"):
                 assert injected is not None
                 args.append(injected[source])
+            elif source == "claims":
+                args.append(decode_claims(raw, spec.claims_decoder))
             elif source in ("body", "form", "file"):
                 values_read = body_values if source == "body" else form_values
                 assert values_read is not None

@@ -15,6 +15,7 @@ from ferroweb.exceptions import HTTPException
 from ferroweb.middleware import Middleware
 from ferroweb.openapi import OpenAPI
 from ferroweb.routing import Router
+from ferroweb.security import AuthArgument
 
 ExceptionHandler = Callable[..., Any]
 H = TypeVar("H", bound=ExceptionHandler)
@@ -52,8 +53,9 @@ class App(Router):
         docs_url: str | None = "/docs",
         redoc_url: str | None = "/redoc",
         asyncapi_url: str | None = "/asyncapi.json",
+        auth: AuthArgument = None,
     ) -> None:
-        super().__init__(tags=tags, middleware=middleware, dependencies=dependencies)
+        super().__init__(tags=tags, middleware=middleware, dependencies=dependencies, auth=auth)
         #: ``app.dependency_overrides[original] = replacement`` (for tests): routes are
         #: compiled with the replacement; an in-process client recompiles them when this
         #: mapping changes, so no request checks it.

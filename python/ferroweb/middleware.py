@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ferroweb._ferroweb import (
     CompressionPolicy,
@@ -25,6 +25,9 @@ from ferroweb._ferroweb import (
     SecurityHeadersPolicy,
     TrustedHostsPolicy,
 )
+
+if TYPE_CHECKING:
+    from ferroweb.security import AuthScheme
 
 __all__ = [
     "CORS",
@@ -309,13 +312,15 @@ def merge(outer: Sequence[Middleware], inner: Sequence[Middleware]) -> tuple[Mid
     return tuple(item for item in outer if type(item) not in classes) + tuple(inner)
 
 
-def core_stack(middleware: Sequence[Middleware]) -> MiddlewareStack | None:
-    """The core's form of an effective stack (None when it is empty)."""
-    if not middleware:
+def core_stack(middleware: Sequence[Middleware], auth: Sequence[AuthScheme] = ()) -> MiddlewareStack | None:
+    """The core's form of an effective stack and authentication (None when both are empty)."""
+    if not middleware and not auth:
         return None
     entries: dict[str, Any] = {}
     for item in middleware:
         entries.update(item._stack_entry())
+    if auth:
+        entries["auth"] = [scheme._core for scheme in auth]
     return MiddlewareStack(**entries)
 
 

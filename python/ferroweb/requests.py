@@ -62,6 +62,7 @@ class Request:
     """An HTTP request. Cheap to create: nothing is converted until it is read."""
 
     __slots__ = (
+        "_auth",
         "_body",
         "_cookies",
         "_headers",
@@ -82,6 +83,7 @@ class Request:
         self._path_params: dict[str, str] | None = None
         self._body: bytes | None = None
         self._json: Any = _UNSET
+        self._auth: Any = _UNSET
         self.app = app
 
     @property
@@ -134,6 +136,17 @@ class Request:
     def client(self) -> Address | None:
         peer = self._raw.client()
         return Address(*peer) if peer is not None else None
+
+    @property
+    def auth(self) -> dict[str, Any] | None:
+        """The validated claims of the request's credentials, checked by the route's
+        ``auth=`` scheme: a JWT's payload, ``{"sub": subject}`` for an API key. None on a
+        public route."""
+        if self._auth is _UNSET:
+            found = self._raw.auth()
+            self._auth = msgspec.json.decode(found[0]) if found is not None else None
+        claims: dict[str, Any] | None = self._auth
+        return claims
 
     @property
     def state(self) -> State:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from ferroweb.hooks import Hook, Hooks, HooksArgument
 from ferroweb.middleware import Middleware, check_list, merge
+from ferroweb.security import INHERIT, AuthArgument, AuthScheme, _Inherit, check_auth
 from ferroweb.staticfiles import StaticFiles
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -83,6 +84,9 @@ class Route:
     #: The route's effective middleware: its own entries, then its routers' and the app's of
     #: other classes (see ``ferroweb.middleware``).
     middleware: tuple[Middleware, ...] = ()
+    #: Who may call the route (any one scheme suffices): ``()`` is public, ``None`` not
+    #: stated yet (the including router's, then the app's, applies).
+    auth: tuple[AuthScheme, ...] | None = None
     #: ``Depends(...)`` run for their side effects before the handler's own: the app's,
     #: then its routers', then the route's.
     dependencies: tuple[Any, ...] = ()
@@ -146,6 +150,13 @@ def _check_dependencies(dependencies: Sequence[Any] | None, where: str) -> tuple
     return tuple(dependencies or ())
 
 
+def _inherit(
+    stated: tuple[AuthScheme, ...] | None, outer: tuple[AuthScheme, ...] | None
+) -> tuple[AuthScheme, ...] | None:
+    """A route's own ``auth=`` when it states one, else its router's."""
+    return outer if stated is None else stated
+
+
 def _join(prefix: str, path: str) -> str:
     if not prefix:
         return path
@@ -162,6 +173,7 @@ class Router:
         *,
         middleware: Sequence[Middleware] | None = None,
         dependencies: Sequence[Any] | None = None,
+        auth: AuthArgument | _Inherit = INHERIT,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError(f"router prefix must start with '/' and not end with '/': {prefix!r}")
@@ -171,6 +183,8 @@ class Router:
         self.tags = tuple(tags or ())
         #: Applied to every route of this router (a route's own entry of a class wins).
         self.user_middleware = check_list(middleware, f"router {prefix or '/'!r}")
+        #: The authentication of this router's routes that state none (None: not stated).
+        self.auth = check_auth(auth, f"router {prefix or '/'!r}")
         #: Run for every HTTP route of this router (see ``ferroweb.hooks``).
         self.hooks = Hooks()
         self.routes: list[Route] = []
@@ -199,6 +213,7 @@ class Router:
         hooks: HooksArgument | None = None,
         receives: Any = None,
         sends: Any = None,
+        auth: AuthArgument | _Inherit = INHERIT,
     ) -> Route:
         if not callable(endpoint):
             raise TypeError(f"route handler for {path!r} must be callable")
@@ -223,6 +238,7 @@ class Router:
             receives=receives,
             sends=sends,
             middleware=merge(self.user_middleware, check_list(middleware, f"route {path!r}")),
+            auth=_inherit(check_auth(auth, f"route {path!r}"), self.auth),
             dependencies=self.dependencies + _check_dependencies(dependencies, f"route {path!r}"),
             hooks=(self.hooks,) if hooks is None else (self.hooks, Hooks.of(hooks, f"route {path!r}")),
         )
@@ -248,6 +264,7 @@ class Router:
         middleware: Sequence[Middleware] | None = None,
         dependencies: Sequence[Any] | None = None,
         hooks: HooksArgument | None = None,
+        auth: AuthArgument | _Inherit = INHERIT,
     ) -> Callable[[E], E]:
         def decorator(endpoint: E) -> E:
             self.add_route(
@@ -268,6 +285,7 @@ class Router:
                 middleware=middleware,
                 dependencies=dependencies,
                 hooks=hooks,
+                auth=auth,
             )
             return endpoint
 
@@ -334,6 +352,7 @@ class Router:
         receives: Any = None,
         sends: Any = None,
         include_in_schema: bool = True,
+        auth: AuthArgument | _Inherit = INHERIT,
     ) -> Callable[[E], E]:
         """Registers an ``async def handler(websocket: WebSocket, ...)`` for WebSocket
         connections to ``path``; path, query, header and cookie parameters work as for HTTP
@@ -357,6 +376,7 @@ class Router:
                 dependencies=dependencies,
                 receives=receives,
                 sends=sends,
+                auth=auth,
             )
             return endpoint
 
@@ -414,6 +434,7 @@ class Router:
                     path=_join(self.prefix + prefix, route.path),
                     tags=tuple(dict.fromkeys(merged_tags)),
                     middleware=merge(self.user_middleware, route.middleware),
+                    auth=_inherit(route.auth, self.auth),
                     dependencies=added + route.dependencies,
                     hooks=(self.hooks, *route.hooks),
                 )

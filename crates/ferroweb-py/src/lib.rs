@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod auth;
 mod background;
 mod buffers;
 mod codes;
@@ -31,6 +32,7 @@ mod websocket;
 #[pymodule]
 fn _ferroweb(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    auth::register(module)?;
     background::register(module)?;
     codes::register(module)?;
     config::register(module)?;

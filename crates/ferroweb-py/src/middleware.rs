@@ -142,7 +142,7 @@ impl PyMiddlewareStack {
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (
         *, trusted_hosts=None, cors=None, security_headers=None, compression=None,
-        body_limit=None, timeout=None, timeout_status=408
+        body_limit=None, timeout=None, timeout_status=408, auth=None
     ))]
     fn new(
         trusted_hosts: Option<PyRef<'_, PyTrustedHostsPolicy>>,
@@ -152,7 +152,12 @@ impl PyMiddlewareStack {
         body_limit: Option<u64>,
         timeout: Option<f64>,
         timeout_status: u16,
+        auth: Option<Vec<Bound<'_, PyAny>>>,
     ) -> PyResult<Self> {
+        let auth = match auth {
+            Some(schemes) => crate::auth::policy(&schemes)?.map(Arc::new),
+            None => None,
+        };
         let timeout = timeout
             .map(|seconds| {
                 let duration = Duration::try_from_secs_f64(seconds)
@@ -180,6 +185,7 @@ impl PyMiddlewareStack {
                 cors: cors.map(|policy| Arc::clone(&policy.0)),
                 security_headers: security_headers.map(|policy| Arc::clone(&policy.0)),
                 compression: compression.map(|policy| policy.0),
+                auth,
                 body_limit,
                 timeout,
             },

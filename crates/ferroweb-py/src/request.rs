@@ -7,8 +7,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use ferroweb_core::ContentKind as CoreContentKind;
 use ferroweb_core::{
-    body_channel, parse_query, ClientAddr, ExtractedParams, FileSpec, HandlerResponse, KeepAlive,
-    PendingRequest, Problem, Reply, RequestConditions, RoutingError, WebSocketChannel,
+    body_channel, parse_query, ClientAddr, ExtractedParams, FileSpec, HandlerResponse, Identity,
+    KeepAlive, PendingRequest, Problem, Reply, RequestConditions, RoutingError, WebSocketChannel,
 };
 use http::header::HeaderValue;
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
@@ -38,6 +38,7 @@ pub(crate) struct RawRequest {
     client: Option<ClientAddr>,
     routing_error: Option<RoutingError>,
     params: Option<ExtractedParams>,
+    auth: Option<Identity>,
     websocket: Mutex<Option<WebSocketChannel>>,
     reply: Mutex<Option<Reply>>,
     /// Where the waits of this request's stream or WebSocket are reported.
@@ -60,6 +61,7 @@ impl RawRequest {
             client: pending.client,
             routing_error: pending.routing_error,
             params: pending.params,
+            auth: pending.auth,
             websocket: Mutex::new(pending.websocket),
             reply: Mutex::new(Some(pending.reply)),
             handoff,
@@ -222,6 +224,14 @@ impl RawRequest {
             Some(ClientAddr::TestClient) => ("testclient", 50000u16).into_py_any(py),
             None => Ok(py.None()),
         }
+    }
+
+    /// The validated claims (JSON) of an authenticated request, and the position of the
+    /// scheme that accepted it in the route's `auth=` list; None on a public route.
+    fn auth<'py>(&self, py: Python<'py>) -> Option<(Bound<'py, PyBytes>, usize)> {
+        self.auth
+            .as_ref()
+            .map(|identity| (PyBytes::new(py, &identity.claims), identity.scheme))
     }
 
     /// For a routing miss sent to the error route: `(status, detail, allow)`.

@@ -1,0 +1,117 @@
+//! The core's authentication schemes as Python objects: each is checked when it is made, so a
+//! bad key or setting is a `ValueError` at declaration, never a failure per request.
+
+use std::sync::Arc;
+
+use ferroweb_core::{
+    ApiKeyLocation, ApiKeyScheme, AuthPolicy, AuthScheme, JwtKeys, JwtScheme, JwtSettings,
+};
+use http::HeaderName;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+
+fn invalid(err: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(err.to_string())
+}
+
+#[pyclass(frozen, module = "ferroweb._ferroweb", name = "JwtScheme")]
+pub(crate) struct PyJwtScheme(Arc<JwtScheme>);
+
+#[pymethods]
+impl PyJwtScheme {
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (
+        *, secret=None, public_key=None, jwks=None, algorithms, audience, issuer, leeway,
+        required_claims, scopes, cookie, max_token_bytes
+    ))]
+    fn new(
+        secret: Option<Vec<u8>>,
+        public_key: Option<Vec<u8>>,
+        jwks: Option<String>,
+        algorithms: Vec<String>,
+        audience: Vec<String>,
+        issuer: Vec<String>,
+        leeway: u64,
+        required_claims: Vec<String>,
+        scopes: Vec<String>,
+        cookie: Option<String>,
+        max_token_bytes: usize,
+    ) -> PyResult<Self> {
+        let keys = match (secret, public_key, jwks) {
+            (Some(secret), None, None) => JwtKeys::Secret(secret),
+            (None, Some(pem), None) => JwtKeys::PublicKeyPem(pem),
+            (None, None, Some(document)) => JwtKeys::Jwks(document),
+            _ => {
+                return Err(invalid(
+                    "JWTAuth needs exactly one of secret=, public_key=, jwks_file=",
+                ))
+            }
+        };
+        let settings = JwtSettings {
+            algorithms,
+            audience,
+            issuer,
+            leeway,
+            required_claims,
+            scopes,
+            cookie,
+            max_token_bytes,
+        };
+        JwtScheme::new(keys, settings)
+            .map(|scheme| Self(Arc::new(scheme)))
+            .map_err(invalid)
+    }
+}
+
+#[pyclass(frozen, module = "ferroweb._ferroweb", name = "ApiKeyScheme")]
+pub(crate) struct PyApiKeyScheme(Arc<ApiKeyScheme>);
+
+#[pymethods]
+impl PyApiKeyScheme {
+    /// `keys`: `(key, subject)` pairs.
+    #[new]
+    #[pyo3(signature = (keys, *, header=None, query=None, cookie=None))]
+    fn new(
+        keys: Vec<(String, String)>,
+        header: Option<String>,
+        query: Option<String>,
+        cookie: Option<String>,
+    ) -> PyResult<Self> {
+        let mut locations = Vec::new();
+        if let Some(name) = header {
+            let name = HeaderName::try_from(name.as_str())
+                .map_err(|_| invalid(format!("{name:?} is not a valid header name")))?;
+            locations.push(ApiKeyLocation::Header(name));
+        }
+        locations.extend(query.map(ApiKeyLocation::Query));
+        locations.extend(cookie.map(ApiKeyLocation::Cookie));
+        ApiKeyScheme::new(keys, locations)
+            .map(|scheme| Self(Arc::new(scheme)))
+            .map_err(invalid)
+    }
+}
+
+/// A route's `auth=` schemes as the core's policy (`None` for an empty list: public).
+pub(crate) fn policy(schemes: &[Bound<'_, PyAny>]) -> PyResult<Option<AuthPolicy>> {
+    let schemes = schemes
+        .iter()
+        .map(|scheme| {
+            if let Ok(jwt) = scheme.cast::<PyJwtScheme>() {
+                Ok(AuthScheme::Jwt(Arc::clone(&jwt.get().0)))
+            } else if let Ok(key) = scheme.cast::<PyApiKeyScheme>() {
+                Ok(AuthScheme::ApiKey(Arc::clone(&key.get().0)))
+            } else {
+                Err(PyTypeError::new_err(
+                    "auth schemes must be JwtScheme or ApiKeyScheme objects",
+                ))
+            }
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(AuthPolicy::any_of(schemes))
+}
+
+pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<PyJwtScheme>()?;
+    module.add_class::<PyApiKeyScheme>()
+}

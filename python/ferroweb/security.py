@@ -1,0 +1,302 @@
+"""Authentication, checked by the Rust core before a request reaches Python.
+
+Give a scheme (or a list, any one of which suffices) to ``App(auth=...)``,
+``Router(auth=...)`` or a route decorator; ``auth=None`` on a route makes it public. A route
+that states nothing inherits its router's, then the app's. The handler reads the validated
+claims as ``request.auth``; a parameter annotated with a JWT scheme's ``claims_type`` receives
+them decoded into that type.
+
+Refusals are 401 problem+json with one ``WWW-Authenticate`` challenge per scheme (RFC 6750
+``error="invalid_token"`` and a description for bearer tokens), or 403 with
+``error="insufficient_scope"`` when a valid token lacks a required scope. The token or key
+never appears in the problem body or in logs.
+
+Authentication runs after TrustedHosts and CORS (so preflights need no credentials and
+refusals carry the CORS headers) and applies to the routes of the app, not to static mounts
+or to requests that match no route (those stay 404/405).
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+
+from ferroweb._ferroweb import ApiKeyScheme, JwtScheme
+from ferroweb.exceptions import HTTPException
+
+if TYPE_CHECKING:
+    from ferroweb._ferroweb import RawRequest
+
+__all__ = ["APIKeyAuth", "AuthScheme", "JWTAuth"]
+
+#: Every algorithm JWTAuth knows; each key only ever verifies the ones of its own family.
+JWT_ALGORITHMS: Final = (
+    "HS256",
+    "HS384",
+    "HS512",
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "EdDSA",
+)
+
+#: Tokens longer than this are refused before any decoding (a JWT with a few dozen claims is
+#: well under 2 KiB; proxies commonly cap a header at 8 KiB).
+DEFAULT_MAX_TOKEN_BYTES: Final = 8192
+
+
+def _names(value: str | Sequence[str] | None, name: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    items = list(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"{name} must contain strings, got {type(item).__name__}")
+    return items
+
+
+def _key_bytes(value: str | bytes, name: str) -> bytes:
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    raise TypeError(f"{name} must be str or bytes, not {type(value).__name__}")
+
+
+class AuthScheme(abc.ABC):
+    """Base of the authentication schemes."""
+
+    __slots__ = ()
+
+    #: The type a handler parameter may be annotated with to receive the claims decoded.
+    claims_type: Any = None
+
+    @property
+    @abc.abstractmethod
+    def _core(self) -> JwtScheme | ApiKeyScheme:
+        """The core's form of this scheme."""
+
+    @abc.abstractmethod
+    def openapi_scheme(self) -> dict[str, Any]:
+        """This scheme as an OpenAPI ``securitySchemes`` entry."""
+
+
+class JWTAuth(AuthScheme):
+    """Bearer JSON Web Tokens, verified in Rust (the jsonwebtoken crate).
+
+    - Keys: exactly one of ``secret=`` (HMAC: HS256/384/512), ``public_key=`` (a PEM RSA, EC
+      or Ed25519 public key) or ``jwks_file=`` (a JSON Web Key Set; a token's ``kid`` picks
+      the key). ``algorithms=`` narrows what is accepted (default: all of them); each key
+      only verifies the algorithms of its own family, so ``alg: none`` and HS/RS confusion
+      are refused whatever is listed.
+    - Checks: the signature; ``exp`` and ``nbf`` whenever present (``leeway=`` seconds of
+      clock skew); ``audience=`` / ``issuer=`` (a value or a list; when given, the claim is
+      required); ``required_claims=`` (``exp`` unless told otherwise); ``scopes=`` (all
+      must be granted by a space-separated ``scope`` claim or a list in ``scope`` or
+      ``scp``; missing ones answer 403).
+    - The token comes from ``Authorization: Bearer ...``, else from the cookie named by
+      ``cookie=``. Tokens over ``max_token_bytes`` are refused undecoded.
+    - ``claims_type=`` (a msgspec Struct, dataclass or TypedDict): a handler parameter of
+      that type receives the claims decoded into it (a token whose claims do not fit is
+      refused with 401).
+    """
+
+    __slots__ = (
+        "_scheme",
+        "algorithms",
+        "audience",
+        "claims_type",
+        "cookie",
+        "issuer",
+        "leeway",
+        "required_claims",
+        "scopes",
+    )
+
+    def __init__(
+        self,
+        secret: str | bytes | None = None,
+        *,
+        public_key: str | bytes | None = None,
+        jwks_file: str | os.PathLike[str] | None = None,
+        algorithms: Sequence[str] | None = None,
+        audience: str | Sequence[str] | None = None,
+        issuer: str | Sequence[str] | None = None,
+        leeway: int = 0,
+        required_claims: Sequence[str] = ("exp",),
+        scopes: Sequence[str] = (),
+        cookie: str | None = None,
+        claims_type: Any = None,
+        max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
+    ) -> None:
+        given = [
+            name
+            for name, value in (("secret", secret), ("public_key", public_key), ("jwks_file", jwks_file))
+            if value is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "JWTAuth needs exactly one of secret=, public_key=, jwks_file="
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if isinstance(leeway, bool) or not isinstance(leeway, int) or leeway < 0:
+            raise ValueError(f"leeway must be a whole number of seconds >= 0, got {leeway!r}")
+        if isinstance(max_token_bytes, bool) or not isinstance(max_token_bytes, int) or max_token_bytes < 16:
+            raise ValueError(f"max_token_bytes must be a number of bytes >= 16, got {max_token_bytes!r}")
+        self.algorithms = (
+            tuple(_names(algorithms, "algorithms")) if algorithms is not None else JWT_ALGORITHMS
+        )
+        self.audience = tuple(_names(audience, "audience"))
+        self.issuer = tuple(_names(issuer, "issuer"))
+        self.leeway = leeway
+        self.required_claims = tuple(_names(required_claims, "required_claims"))
+        self.scopes = tuple(_names(scopes, "scopes"))
+        self.cookie = cookie
+        self.claims_type = claims_type
+        jwks = None
+        if jwks_file is not None:
+            try:
+                with open(jwks_file, encoding="utf-8") as file:
+                    jwks = file.read()
+            except OSError as exc:
+                raise ValueError(f"JWTAuth cannot read jwks_file {os.fspath(jwks_file)!r}: {exc}") from exc
+        self._scheme = JwtScheme(
+            secret=_key_bytes(secret, "secret") if secret is not None else None,
+            public_key=_key_bytes(public_key, "public_key") if public_key is not None else None,
+            jwks=jwks,
+            algorithms=list(self.algorithms),
+            audience=list(self.audience),
+            issuer=list(self.issuer),
+            leeway=leeway,
+            required_claims=list(self.required_claims),
+            scopes=list(self.scopes),
+            cookie=cookie,
+            max_token_bytes=max_token_bytes,
+        )
+
+    @property
+    def _core(self) -> JwtScheme:
+        return self._scheme
+
+    def openapi_scheme(self) -> dict[str, Any]:
+        if self.cookie is not None:
+            return {"type": "apiKey", "in": "cookie", "name": self.cookie}
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+    def __repr__(self) -> str:
+        # the keys stay out of reprs (and so out of logs)
+        return (
+            f"JWTAuth(algorithms={list(self.algorithms)!r}, audience={list(self.audience)!r},"
+            f" scopes={list(self.scopes)!r})"
+        )
+
+
+class APIKeyAuth(AuthScheme):
+    """API keys, compared in constant time in Rust.
+
+    ``keys``: the accepted keys, or a mapping of key to the subject it authenticates
+    (``request.auth == {"sub": subject}``; for a plain list the subject is ``"key-<n>"``,
+    n counting from 0, so the keys themselves never reach handlers or logs). The key is read
+    from ``header=`` (default ``X-API-Key``), else ``query=``, else ``cookie=``; ``None``
+    turns a place off.
+    """
+
+    __slots__ = ("_scheme", "cookie", "header", "query", "subjects")
+
+    def __init__(
+        self,
+        keys: Sequence[str] | Mapping[str, str],
+        *,
+        header: str | None = "X-API-Key",
+        query: str | None = None,
+        cookie: str | None = None,
+    ) -> None:
+        if isinstance(keys, str):
+            raise TypeError(f"keys must be a list of keys, not a single string (write [{keys!r}])")
+        if isinstance(keys, Mapping):
+            pairs = [(key, subject) for key, subject in keys.items()]
+        else:
+            pairs = [(key, f"key-{index}") for index, key in enumerate(keys)]
+        for key, subject in pairs:
+            if not isinstance(key, str) or not isinstance(subject, str):
+                raise TypeError("API keys and their subjects must be strings")
+        self.header, self.query, self.cookie = header, query, cookie
+        self.subjects = tuple(subject for _, subject in pairs)
+        self._scheme = ApiKeyScheme(pairs, header=header, query=query, cookie=cookie)
+
+    @property
+    def _core(self) -> ApiKeyScheme:
+        return self._scheme
+
+    def openapi_scheme(self) -> dict[str, Any]:
+        if self.header is not None:
+            return {"type": "apiKey", "in": "header", "name": self.header}
+        if self.query is not None:
+            return {"type": "apiKey", "in": "query", "name": self.query}
+        return {"type": "apiKey", "in": "cookie", "name": self.cookie}
+
+    def __repr__(self) -> str:
+        return (
+            f"APIKeyAuth(subjects={list(self.subjects)!r}, header={self.header!r},"
+            f" query={self.query!r}, cookie={self.cookie!r})"
+        )
+
+
+#: What ``auth=`` takes: a scheme, a list of schemes (any one suffices) or None (public).
+AuthArgument = AuthScheme | Sequence[AuthScheme] | None
+
+
+class _Inherit:
+    """``auth=`` not stated: the router's (then the app's) applies."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "INHERIT"
+
+
+INHERIT: Final = _Inherit()
+
+
+def check_auth(auth: AuthArgument | _Inherit, where: str) -> tuple[AuthScheme, ...] | None:
+    """A declared ``auth=``, checked: None (inherit) or a tuple of schemes (empty: public)."""
+    if isinstance(auth, _Inherit):
+        return None
+    if auth is None:
+        return ()
+    if isinstance(auth, AuthScheme):
+        return (auth,)
+    if isinstance(auth, (str, bytes)) or not isinstance(auth, Sequence):
+        raise TypeError(f"{where}: auth= takes JWTAuth/APIKeyAuth objects, a list of them, or None")
+    schemes = tuple(auth)
+    for scheme in schemes:
+        if not isinstance(scheme, AuthScheme):
+            raise TypeError(f"{where}: {scheme!r} is not a ferroweb.security scheme")
+    if not schemes:
+        raise ValueError(f"{where}: auth=[] accepts nobody; write auth=None for a public route")
+    return schemes
+
+
+def decode_claims(raw: RawRequest, decoder: msgspec.json.Decoder[Any]) -> Any:
+    """The request's claims as a handler's ``claims_type`` parameter; claims that do not fit
+    the type are a token this route cannot accept (401, never a 422 about the token)."""
+    found = raw.auth()
+    if found is None:
+        raise HTTPException(401, "this resource needs authentication", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return decoder.decode(found[0])
+    except msgspec.ValidationError as exc:
+        reason = f"the token's claims are not valid: {exc}"
+        challenge = 'Bearer error="invalid_token", error_description="the token\'s claims are not valid"'
+        raise HTTPException(401, reason, headers={"WWW-Authenticate": challenge}) from None
