@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar, final
 
 __all__ = [
+    "ApiKeyScheme",
     "BackgroundSupervisor",
     "CompressionPolicy",
     "ContentKind",
     "CorsPolicy",
     "JobOutcome",
+    "JwtScheme",
     "MessageKind",
     "MiddlewareStack",
     "MountSpec",
@@ -275,6 +277,7 @@ class MiddlewareStack:
         auth: list[JwtScheme | ApiKeyScheme] | None = None,
     ) -> MiddlewareStack: ...
 
+@final
 class JwtScheme:
     """A bearer-JWT scheme: keys (exactly one of secret, public_key, jwks) and checks."""
 
@@ -294,6 +297,7 @@ class JwtScheme:
         max_token_bytes: int,
     ) -> JwtScheme: ...
 
+@final
 class ApiKeyScheme:
     """An API-key scheme: ``(key, subject)`` pairs and where the key is read from."""
 
