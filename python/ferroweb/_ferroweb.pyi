@@ -17,6 +17,7 @@ __all__ = [
     "MiddlewareStack",
     "MountSpec",
     "ParamSpec",
+    "RateLimitPolicy",
     "RawRequest",
     "RequestQueue",
     "ResponseAlreadySent",
@@ -275,7 +276,16 @@ class MiddlewareStack:
         timeout: float | None = None,
         timeout_status: int = 408,
         auth: list[JwtScheme | ApiKeyScheme] | None = None,
+        rate_limit: RateLimitPolicy | None = None,
     ) -> MiddlewareStack: ...
+
+@final
+class RateLimitPolicy:
+    """A GCRA rate limit: ``key`` is ``"ip"``, ``"auth"`` or ``"header:<name>"``."""
+
+    def __new__(
+        cls, rate: str, burst: int | None, key: str, trusted_proxies: list[str]
+    ) -> RateLimitPolicy: ...
 
 @final
 class JwtScheme:

@@ -5,10 +5,13 @@ route's entry replaces an app or router entry of the same class; each route's ef
 stack is computed once, at start-up. Whatever order the list is written in, the core applies
 them in one fixed order, outermost first:
 
-    TrustedHosts -> CORS -> SecurityHeaders -> Compression -> BodyLimit -> Timeout -> handler
+    TrustedHosts -> CORS -> SecurityHeaders -> Compression -> RateLimit -> auth
+        -> BodyLimit -> Timeout -> handler
 
-so a refused host never reaches CORS, a preflight never reaches the handler, security headers
-and CORS headers are on every answer (errors included), and compression sees the final body.
+so a refused host never reaches CORS, a preflight is neither counted nor authenticated and
+never reaches the handler, security headers and CORS headers are on every answer (errors and
+429/401 refusals included), and compression sees the final body. (``RateLimit(key="auth")``
+runs after authentication, since it counts by the authenticated subject.)
 A route with no middleware costs exactly what it cost before.
 """
 
@@ -22,6 +25,7 @@ from ferroweb._ferroweb import (
     CompressionPolicy,
     CorsPolicy,
     MiddlewareStack,
+    RateLimitPolicy,
     SecurityHeadersPolicy,
     TrustedHostsPolicy,
 )
@@ -34,6 +38,7 @@ __all__ = [
     "BodyLimit",
     "Compression",
     "Middleware",
+    "RateLimit",
     "SecurityHeaders",
     "Timeout",
     "TrustedHosts",
@@ -281,6 +286,51 @@ class BodyLimit(Middleware):
 
     def _stack_entry(self) -> dict[str, Any]:
         return {"body_limit": self.max_bytes}
+
+
+class RateLimit(Middleware):
+    """Limits how often each client may call, in Rust: GCRA (the governor crate).
+
+    - ``rate``: ``"10/second"``, ``"100/minute"``, ``"5000/hour"``, ``"1/day"`` (also
+      ``"30/5 minutes"``): requests pass every period/count on average, in bursts of up to
+      ``burst`` (default: the count) at once.
+    - ``key``: what counts as one client. ``"ip"``: the peer address, or, only when the peer is
+      one of ``trusted_proxies`` (addresses or CIDRs), the right-most address of
+      ``X-Forwarded-For`` / ``Forwarded`` that is not a trusted proxy. ``"header:X-API-Key"``:
+      that header's value. ``"auth"``: the authenticated subject (``sub``; the limit then
+      runs after authentication). Requests without the header or subject count by address.
+
+    One ``RateLimit`` object is one budget: given to the app or a router, all their routes
+    draw on the same budget per client; give a route its own ``RateLimit`` for a separate one.
+    Every response of a limited route carries ``RateLimit-Limit`` (the burst),
+    ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds until the full burst is back);
+    a refusal is 429 problem+json with ``Retry-After``. CORS preflights are not counted.
+    Counters live in the process's memory.
+    """
+
+    __slots__ = ("_policy", "burst", "key", "rate", "trusted_proxies")
+
+    def __init__(
+        self,
+        rate: str,
+        burst: int | None = None,
+        key: str = "ip",
+        trusted_proxies: Sequence[str] = (),
+    ) -> None:
+        if not isinstance(rate, str):
+            raise TypeError(f"rate must be a string such as '10/second', not {type(rate).__name__}")
+        if burst is not None and (isinstance(burst, bool) or not isinstance(burst, int) or burst < 1):
+            raise ValueError(f"burst must be a whole number >= 1, got {burst!r}")
+        if not isinstance(key, str):
+            raise TypeError(f"key must be 'ip', 'auth' or 'header:<name>', not {type(key).__name__}")
+        self.rate = rate
+        self.burst = burst
+        self.key = key
+        self.trusted_proxies = tuple(_strings(trusted_proxies, "trusted_proxies"))
+        self._policy = RateLimitPolicy(rate, burst, key, list(self.trusted_proxies))
+
+    def _stack_entry(self) -> dict[str, Any]:
+        return {"rate_limit": self._policy}
 
 
 # -- resolution (start-up only) -----------------------------------------------------------------

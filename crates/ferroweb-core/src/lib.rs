@@ -18,6 +18,7 @@ mod params;
 mod pipe;
 mod problem;
 mod query;
+mod rate_limit;
 mod request;
 mod response;
 mod router;
@@ -50,6 +51,7 @@ pub use params::{
 pub use pipe::Wakeup;
 pub use problem::{reason_phrase, Problem};
 pub use query::parse_query;
+pub use rate_limit::{parse_rate, RateLimitError, RateLimitKey, RateLimitPolicy, TrustedProxies};
 pub use request::{ClientAddr, PathParams, PendingRequest, RoutingError};
 pub use response::{ContentKind, HandlerResponse, ResponseBody};
 pub use router::{RouteError, RouteId, RouteSpec, RouteTable};

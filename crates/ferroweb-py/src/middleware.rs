@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferroweb_core::{
-    CompressionPolicy, CorsPolicy, Middleware, SecurityHeaderValues, SecurityHeaders,
-    TimeoutPolicy, TrustedHosts,
+    CompressionPolicy, CorsPolicy, Middleware, RateLimitKey, RateLimitPolicy, SecurityHeaderValues,
+    SecurityHeaders, TimeoutPolicy, TrustedHosts, TrustedProxies,
 };
-use http::StatusCode;
+use http::{HeaderName, StatusCode};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -130,6 +130,42 @@ impl PySecurityHeadersPolicy {
     }
 }
 
+#[pyclass(frozen, module = "ferroweb._ferroweb", name = "RateLimitPolicy")]
+pub(crate) struct PyRateLimitPolicy(Arc<RateLimitPolicy>);
+
+#[pymethods]
+impl PyRateLimitPolicy {
+    /// `key`: `"ip"`, `"auth"` or `"header:<name>"`.
+    #[new]
+    #[pyo3(signature = (rate, burst, key, trusted_proxies))]
+    fn new(
+        rate: &str,
+        burst: Option<u32>,
+        key: &str,
+        trusted_proxies: Vec<String>,
+    ) -> PyResult<Self> {
+        let key = match key {
+            "ip" => RateLimitKey::Ip,
+            "auth" => RateLimitKey::Subject,
+            other => match other.strip_prefix("header:") {
+                Some(name) => RateLimitKey::Header(
+                    HeaderName::try_from(name.trim())
+                        .map_err(|_| invalid(format!("{name:?} is not a valid header name")))?,
+                ),
+                None => {
+                    return Err(invalid(format!(
+                        "RateLimit key must be \"ip\", \"auth\", \"header:<name>\" or a callable, got {other:?}"
+                    )))
+                }
+            },
+        };
+        let proxies = TrustedProxies::new(&trusted_proxies).map_err(invalid)?;
+        RateLimitPolicy::new(rate, burst, key, proxies)
+            .map(|policy| Self(Arc::new(policy)))
+            .map_err(invalid)
+    }
+}
+
 /// The effective middleware of one route (or of the app, for requests no route serves).
 #[pyclass(frozen, module = "ferroweb._ferroweb", name = "MiddlewareStack")]
 pub(crate) struct PyMiddlewareStack {
@@ -142,7 +178,7 @@ impl PyMiddlewareStack {
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (
         *, trusted_hosts=None, cors=None, security_headers=None, compression=None,
-        body_limit=None, timeout=None, timeout_status=408, auth=None
+        body_limit=None, timeout=None, timeout_status=408, auth=None, rate_limit=None
     ))]
     fn new(
         trusted_hosts: Option<PyRef<'_, PyTrustedHostsPolicy>>,
@@ -153,6 +189,7 @@ impl PyMiddlewareStack {
         timeout: Option<f64>,
         timeout_status: u16,
         auth: Option<Vec<Bound<'_, PyAny>>>,
+        rate_limit: Option<PyRef<'_, PyRateLimitPolicy>>,
     ) -> PyResult<Self> {
         let auth = match auth {
             Some(schemes) => crate::auth::policy(&schemes)?.map(Arc::new),
@@ -186,6 +223,7 @@ impl PyMiddlewareStack {
                 security_headers: security_headers.map(|policy| Arc::clone(&policy.0)),
                 compression: compression.map(|policy| policy.0),
                 auth,
+                rate_limit: rate_limit.map(|policy| Arc::clone(&policy.0)),
                 body_limit,
                 timeout,
             },
@@ -198,5 +236,6 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<PyCompressionPolicy>()?;
     module.add_class::<PyTrustedHostsPolicy>()?;
     module.add_class::<PySecurityHeadersPolicy>()?;
+    module.add_class::<PyRateLimitPolicy>()?;
     module.add_class::<PyMiddlewareStack>()
 }

@@ -4,10 +4,12 @@
 //! The binding computes each route's effective [`Middleware`] once at start-up; the router
 //! wraps that route's endpoint in it. A route with none is served exactly as before (no
 //! wrapper, no boxing). The order is fixed, outermost first: trusted hosts, CORS, security
-//! headers, compression, authentication, body limit, timeout, then the handler. Body limit
-//! and timeout are applied by the endpoint itself (they need the request's body and its
-//! answer). A refusal by authentication still gets the CORS and security headers, so that
-//! browsers can read it.
+//! headers, compression, rate limit, authentication, body limit, timeout, then the handler
+//! (a rate limit that counts by the authenticated subject runs after authentication). Body
+//! limit and timeout are applied by the endpoint itself (they need the request's body and
+//! its answer). Refusals by the rate limit or authentication still get the CORS and security
+//! headers, so that browsers can read them; CORS preflights are neither counted nor
+//! authenticated.
 
 mod compression;
 mod cors;
@@ -36,6 +38,7 @@ pub use security_headers::{SecurityHeaderValues, SecurityHeaders, SecurityHeader
 
 use crate::auth::AuthPolicy;
 use crate::problem::Problem;
+use crate::rate_limit::{Decision, RateLimitPolicy};
 use cors::CorsRequest;
 
 /// How long a handler may take to start its response, and the status sent when it does not.
@@ -75,6 +78,7 @@ pub struct Middleware {
     pub compression: Option<CompressionPolicy>,
     /// Who may call the route; `None`: anyone.
     pub auth: Option<Arc<AuthPolicy>>,
+    pub rate_limit: Option<Arc<RateLimitPolicy>>,
     /// Replaces `ServerConfig::max_body_size` for this route.
     pub body_limit: Option<u64>,
     pub timeout: Option<TimeoutPolicy>,
@@ -88,6 +92,7 @@ impl Middleware {
             && self.security_headers.is_none()
             && self.compression.is_none()
             && self.auth.is_none()
+            && self.rate_limit.is_none()
     }
 }
 
@@ -146,6 +151,7 @@ where
         && middleware.security_headers.is_none()
         && middleware.compression.is_none()
         && middleware.auth.is_none()
+        && middleware.rate_limit.is_none()
         && matches!(cors, CorsSource::None)
     {
         return BoxCloneSyncService::new(endpoint);
@@ -157,6 +163,7 @@ where
             security_headers: middleware.security_headers.clone(),
             compression: middleware.compression.map(Compressor::new),
             auth: middleware.auth.clone(),
+            rate_limit: middleware.rate_limit.clone(),
         }),
         inner: endpoint,
     })
@@ -168,6 +175,7 @@ struct Policies {
     security_headers: Option<Arc<SecurityHeaders>>,
     compression: Option<Compressor>,
     auth: Option<Arc<AuthPolicy>>,
+    rate_limit: Option<Arc<RateLimitPolicy>>,
 }
 
 /// Trusted hosts, CORS, security headers and compression around an endpoint, as one service
@@ -218,16 +226,34 @@ where
             .as_ref()
             .map(|compressor| compressor.negotiate(request.headers()));
         let https = request.uri().scheme_str() == Some("https");
-        let refusal = match &policies.auth {
-            Some(auth) => match auth.authenticate(request.headers(), request.uri()) {
+        // Rate limiting counts before authentication (failed attempts count too), unless it
+        // counts by the authenticated subject.
+        let limit = policies.rate_limit.as_ref();
+        let by_subject = limit.is_some_and(|limit| limit.keys_by_subject());
+        let mut decision: Option<Decision> = None;
+        let mut refusal = None;
+        if let Some(limit) = limit.filter(|_| !by_subject) {
+            let checked = limit.check(&request);
+            if !checked.allowed {
+                refusal = Some(checked.refusal(request.uri().path()));
+            }
+            decision = Some(checked);
+        }
+        if let (None, Some(auth)) = (&refusal, &policies.auth) {
+            match auth.authenticate(request.headers(), request.uri()) {
                 Ok(identity) => {
                     request.extensions_mut().insert(identity);
-                    None
                 }
-                Err(refusal) => Some(*refusal),
-            },
-            None => None,
-        };
+                Err(refused) => refusal = Some(*refused),
+            }
+        }
+        if let (None, Some(limit), true) = (&refusal, limit, by_subject) {
+            let checked = limit.check(&request);
+            if !checked.allowed {
+                refusal = Some(checked.refusal(request.uri().path()));
+            }
+            decision = Some(checked);
+        }
         let response = match refusal {
             Some(refusal) => Either::Left(std::future::ready(Ok(refusal))),
             None => Either::Right(self.inner.call(request)),
@@ -238,6 +264,9 @@ where
                 if compressor.may_compress(&response) {
                     response = compressor.compress(response, negotiated).await;
                 }
+            }
+            if let Some(decision) = &decision {
+                decision.decorate(response.headers_mut());
             }
             if let Some(headers) = &policies.security_headers {
                 headers.apply(https, response.headers_mut());
