@@ -15,3 +15,12 @@ def app() -> App:
 def client(app: App):  # type: ignore[no-untyped-def]
     with TestClient(app) as client:
         yield client
+
+
+@pytest.fixture
+def redis_server(tmp_path):  # type: ignore[no-untyped-def]
+    """A redis-server of this test's own, stopped when the test ends."""
+    from tests.redis_server import running_redis
+
+    with running_redis(tmp_path) as server:
+        yield server

@@ -284,7 +284,16 @@ class RateLimitPolicy:
     """A GCRA rate limit: ``key`` is ``"ip"``, ``"auth"`` or ``"header:<name>"``."""
 
     def __new__(
-        cls, rate: str, burst: int | None, key: str, trusted_proxies: list[str]
+        cls,
+        rate: str,
+        burst: int | None,
+        key: str,
+        trusted_proxies: list[str],
+        *,
+        store: str | None = None,
+        namespace: str = "",
+        timeout: float = 0.25,
+        fail_open: bool = True,
     ) -> RateLimitPolicy: ...
 
 @final

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from ferroweb._ferroweb import (
     CompressionPolicy,
@@ -305,10 +305,31 @@ class RateLimit(Middleware):
     Every response of a limited route carries ``RateLimit-Limit`` (the burst),
     ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds until the full burst is back);
     a refusal is 429 problem+json with ``Retry-After``. CORS preflights are not counted.
-    Counters live in the process's memory.
+
+    Counters live in the process's memory, or with ``store="redis://host:6379/0"`` in Redis,
+    shared by every worker process and machine using it (one atomic Lua script per request,
+    on Redis's clock). Each Redis call is bounded by ``timeout`` seconds; when Redis cannot
+    answer, ``fail_open=True`` lets requests through (logged at most once a minute) and
+    ``fail_open=False`` answers 503 with ``Retry-After: 1``; after a failure Redis is left
+    alone for a second. Keys are ``ferroweb:ratelimit:<name>:<client>``: ``name`` defaults
+    to the rate, burst and key, plus a count when several limits share those, so each
+    worker of the same app finds the same counters; set it to pin one explicitly.
     """
 
-    __slots__ = ("_policy", "burst", "key", "rate", "trusted_proxies")
+    __slots__ = (
+        "_policy",
+        "burst",
+        "fail_open",
+        "key",
+        "name",
+        "rate",
+        "store",
+        "timeout",
+        "trusted_proxies",
+    )
+
+    #: How many limits of each (rate, burst, key) were made, for default Redis names.
+    _made: ClassVar[dict[tuple[str, int | None, str], int]] = {}
 
     def __init__(
         self,
@@ -316,6 +337,10 @@ class RateLimit(Middleware):
         burst: int | None = None,
         key: str = "ip",
         trusted_proxies: Sequence[str] = (),
+        store: str | None = None,
+        fail_open: bool = True,
+        timeout: float = 0.25,
+        name: str | None = None,
     ) -> None:
         if not isinstance(rate, str):
             raise TypeError(f"rate must be a string such as '10/second', not {type(rate).__name__}")
@@ -327,10 +352,41 @@ class RateLimit(Middleware):
         self.burst = burst
         self.key = key
         self.trusted_proxies = tuple(_strings(trusted_proxies, "trusted_proxies"))
-        self._policy = RateLimitPolicy(rate, burst, key, list(self.trusted_proxies))
+        if store is not None and not isinstance(store, str):
+            raise TypeError(f"store must be a redis:// URL or None, not {type(store).__name__}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        self.store, self.fail_open, self.timeout = store, bool(fail_open), float(timeout)
+        if name is None:
+            shape = (rate, burst, key)
+            count = RateLimit._made.get(shape, 0)
+            RateLimit._made[shape] = count + 1
+            name = f"{rate}|{burst}|{key}" + (f"|{count}" if count else "")
+        self.name = name
+        self._policy = RateLimitPolicy(
+            rate,
+            burst,
+            key,
+            list(self.trusted_proxies),
+            store=store,
+            namespace=f"ferroweb:ratelimit:{name}",
+            timeout=self.timeout,
+            fail_open=self.fail_open,
+        )
 
     def _stack_entry(self) -> dict[str, Any]:
         return {"rate_limit": self._policy}
+
+    def __repr__(self) -> str:
+        # a store URL's password stays out of reprs (and so out of logs)
+        store = self.store
+        if store is not None and "@" in store:
+            scheme, _, rest = store.partition("://")
+            store = f"{scheme}://***@{rest.rpartition('@')[2]}"
+        return (
+            f"RateLimit(rate={self.rate!r}, burst={self.burst!r}, key={self.key!r},"
+            f" store={store!r}, fail_open={self.fail_open!r})"
+        )
 
 
 # -- resolution (start-up only) -----------------------------------------------------------------

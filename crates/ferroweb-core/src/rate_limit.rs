@@ -1,5 +1,5 @@
 //! Rate limiting: GCRA (the generic cell rate algorithm) per client key, in memory with the
-//! governor crate.
+//! governor crate, or in Redis for a limit shared by every worker and machine.
 //!
 //! A limit of `N/period` lets a request through every `period / N` on average, with bursts
 //! of up to `burst` (default `N`) at once. Every response of a limited route says where the
@@ -8,6 +8,7 @@
 //! a refusal is 429 problem+json with `Retry-After`.
 
 mod client_key;
+mod redis_store;
 
 use std::fmt;
 use std::num::NonZeroU32;
@@ -24,6 +25,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
 pub use client_key::{RateLimitKey, TrustedProxies};
 
 use crate::problem::Problem;
+use redis_store::RedisStore;
 
 /// How often (in checks) keys whose state is back to "full burst" are forgotten: the memory
 /// held is bounded by the clients active within one burst's replenish time.
@@ -148,6 +150,35 @@ impl MemoryStore {
     }
 }
 
+/// Where the counters live.
+enum Store {
+    Memory(MemoryStore),
+    Redis {
+        store: RedisStore,
+        /// An unreachable store lets requests through (true) or answers 503 (false).
+        fail_open: bool,
+    },
+}
+
+/// The outcome of counting one request.
+pub(crate) enum Verdict {
+    Counted(Decision),
+    /// The store could not answer: the request passes, uncounted (fail open), or is refused
+    /// with this response.
+    Unavailable(Option<Response<Body>>),
+}
+
+fn store_unavailable(path: &str) -> Response<Body> {
+    let mut response = Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+        .with_detail("the rate limit store is unavailable")
+        .with_instance(path)
+        .into_response();
+    response
+        .headers_mut()
+        .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
 /// A route's rate limit.
 pub struct RateLimitPolicy {
     /// The burst: how many requests may pass at once from a full state.
@@ -156,7 +187,7 @@ pub struct RateLimitPolicy {
     interval: Duration,
     key: RateLimitKey,
     proxies: TrustedProxies,
-    store: MemoryStore,
+    store: Store,
 }
 
 impl fmt::Debug for RateLimitPolicy {
@@ -192,11 +223,27 @@ impl RateLimitPolicy {
             interval,
             key,
             proxies,
-            store: MemoryStore {
+            store: Store::Memory(MemoryStore {
                 limiter: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
                 checks: AtomicU64::new(0),
-            },
+            }),
         })
+    }
+
+    /// Keeps the counters in Redis at `url` instead, under keys starting with `namespace`;
+    /// each call to Redis is bounded by `timeout`.
+    pub fn with_redis_store(
+        mut self,
+        url: &str,
+        namespace: &str,
+        timeout: Duration,
+        fail_open: bool,
+    ) -> Result<Self, RateLimitError> {
+        self.store = Store::Redis {
+            store: RedisStore::new(url, namespace, timeout)?,
+            fail_open,
+        };
+        Ok(self)
     }
 
     /// Whether the key is the authenticated subject, so authentication must run first.
@@ -204,10 +251,23 @@ impl RateLimitPolicy {
         matches!(self.key, RateLimitKey::Subject)
     }
 
-    /// Counts `request` against its client's limit.
-    pub(crate) fn check<B>(&self, request: &Request<B>) -> Decision {
-        let key = self.key.of(request, &self.proxies);
-        self.store.check(&key, self.limit, self.interval)
+    /// The client `request` counts against.
+    pub(crate) fn key_of<B>(&self, request: &Request<B>) -> String {
+        self.key.of(request, &self.proxies)
+    }
+
+    /// Counts one request of `key` (a request for `path`) against its limit.
+    pub(crate) async fn check(&self, key: &str, path: &str) -> Verdict {
+        match &self.store {
+            Store::Memory(store) => Verdict::Counted(store.check(key, self.limit, self.interval)),
+            Store::Redis { store, fail_open } => {
+                match store.check(key, self.limit, self.interval).await {
+                    Ok(decision) => Verdict::Counted(decision),
+                    Err(_) if *fail_open => Verdict::Unavailable(None),
+                    Err(_) => Verdict::Unavailable(Some(store_unavailable(path))),
+                }
+            }
+        }
     }
 }
 

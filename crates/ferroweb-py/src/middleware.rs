@@ -135,14 +135,20 @@ pub(crate) struct PyRateLimitPolicy(Arc<RateLimitPolicy>);
 
 #[pymethods]
 impl PyRateLimitPolicy {
-    /// `key`: `"ip"`, `"auth"` or `"header:<name>"`.
+    /// `key`: `"ip"`, `"auth"` or `"header:<name>"`; `store`: a `redis://` URL (counters
+    /// shared under `namespace`), or None for this process's memory.
     #[new]
-    #[pyo3(signature = (rate, burst, key, trusted_proxies))]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (rate, burst, key, trusted_proxies, *, store=None, namespace="", timeout=0.25, fail_open=true))]
     fn new(
         rate: &str,
         burst: Option<u32>,
         key: &str,
         trusted_proxies: Vec<String>,
+        store: Option<String>,
+        namespace: &str,
+        timeout: f64,
+        fail_open: bool,
     ) -> PyResult<Self> {
         let key = match key {
             "ip" => RateLimitKey::Ip,
@@ -160,9 +166,21 @@ impl PyRateLimitPolicy {
             },
         };
         let proxies = TrustedProxies::new(&trusted_proxies).map_err(invalid)?;
-        RateLimitPolicy::new(rate, burst, key, proxies)
-            .map(|policy| Self(Arc::new(policy)))
-            .map_err(invalid)
+        let mut policy = RateLimitPolicy::new(rate, burst, key, proxies).map_err(invalid)?;
+        if let Some(url) = store {
+            let timeout = Duration::try_from_secs_f64(timeout)
+                .ok()
+                .filter(|timeout| !timeout.is_zero())
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "timeout must be a positive number of seconds, got {timeout}"
+                    ))
+                })?;
+            policy = policy
+                .with_redis_store(&url, namespace, timeout, fail_open)
+                .map_err(invalid)?;
+        }
+        Ok(Self(Arc::new(policy)))
     }
 }
 

@@ -24,7 +24,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
-use futures_util::future::Either;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use tower::util::BoxCloneSyncService;
 use tower::Service;
@@ -38,7 +37,7 @@ pub use security_headers::{SecurityHeaderValues, SecurityHeaders, SecurityHeader
 
 use crate::auth::AuthPolicy;
 use crate::problem::Problem;
-use crate::rate_limit::{Decision, RateLimitPolicy};
+use crate::rate_limit::{Decision, RateLimitPolicy, Verdict};
 use cors::CorsRequest;
 
 /// How long a handler may take to start its response, and the status sent when it does not.
@@ -190,7 +189,10 @@ type StackFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible
 
 impl<S> Service<Request<Body>> for Stack<S>
 where
-    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>,
+    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
 {
     type Response = Response<Body>;
@@ -201,7 +203,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
         let policies = Arc::clone(&self.policies);
         if let Some(refusal) = policies
             .trusted_hosts
@@ -226,40 +228,19 @@ where
             .as_ref()
             .map(|compressor| compressor.negotiate(request.headers()));
         let https = request.uri().scheme_str() == Some("https");
-        // Rate limiting counts before authentication (failed attempts count too), unless it
-        // counts by the authenticated subject.
-        let limit = policies.rate_limit.as_ref();
-        let by_subject = limit.is_some_and(|limit| limit.keys_by_subject());
-        let mut decision: Option<Decision> = None;
-        let mut refusal = None;
-        if let Some(limit) = limit.filter(|_| !by_subject) {
-            let checked = limit.check(&request);
-            if !checked.allowed {
-                refusal = Some(checked.refusal(request.uri().path()));
-            }
-            decision = Some(checked);
-        }
-        if let (None, Some(auth)) = (&refusal, &policies.auth) {
-            match auth.authenticate(request.headers(), request.uri()) {
-                Ok(identity) => {
-                    request.extensions_mut().insert(identity);
-                }
-                Err(refused) => refusal = Some(*refused),
-            }
-        }
-        if let (None, Some(limit), true) = (&refusal, limit, by_subject) {
-            let checked = limit.check(&request);
-            if !checked.allowed {
-                refusal = Some(checked.refusal(request.uri().path()));
-            }
-            decision = Some(checked);
-        }
-        let response = match refusal {
-            Some(refusal) => Either::Left(std::future::ready(Ok(refusal))),
-            None => Either::Right(self.inner.call(request)),
-        };
+        // The endpoint is called inside the future (a rate limit may wait on its store): the
+        // clone ready for the next call stays here, as tower services do.
+        let ready = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, ready);
         Box::pin(async move {
-            let Ok(mut response) = response.await;
+            let (decision, gate) = admit(&policies, request).await;
+            let mut response = match gate {
+                Ok(request) => {
+                    let Ok(response) = inner.call(request).await;
+                    response
+                }
+                Err(refusal) => refusal,
+            };
             if let (Some(compressor), Some(negotiated)) = (&policies.compression, negotiated) {
                 if compressor.may_compress(&response) {
                     response = compressor.compress(response, negotiated).await;
@@ -276,6 +257,67 @@ where
             }
             Ok(response)
         })
+    }
+}
+
+/// Rate limit and authentication: the request to hand on (with its identity), or the
+/// refusal to send instead; and where the client stands against its limit. Rate limiting
+/// counts before authentication (failed attempts count too), unless it counts by the
+/// authenticated subject.
+async fn admit(
+    policies: &Policies,
+    mut request: Request<Body>,
+) -> (Option<Decision>, Result<Request<Body>, Response<Body>>) {
+    let limit = policies.rate_limit.as_deref();
+    let by_subject = limit.is_some_and(RateLimitPolicy::keys_by_subject);
+    let mut decision = None;
+    if let Some(limit) = limit.filter(|_| !by_subject) {
+        match counted(
+            limit,
+            limit.key_of(&request),
+            request.uri().path().to_owned(),
+        )
+        .await
+        {
+            Ok(counted) => decision = counted,
+            Err(refusal) => return (None, Err(refusal)),
+        }
+    }
+    if let Some(auth) = &policies.auth {
+        match auth.authenticate(request.headers(), request.uri()) {
+            Ok(identity) => {
+                request.extensions_mut().insert(identity);
+            }
+            Err(refused) => return (decision, Err(*refused)),
+        }
+    }
+    if let Some(limit) = limit.filter(|_| by_subject) {
+        match counted(
+            limit,
+            limit.key_of(&request),
+            request.uri().path().to_owned(),
+        )
+        .await
+        {
+            Ok(counted) => decision = counted,
+            Err(refusal) => return (None, Err(refusal)),
+        }
+    }
+    (decision, Ok(request))
+}
+
+/// The request's standing against `limit` (None when the store could not say and lets it
+/// through), or the refusal: 429, or 503 from a store that fails closed.
+async fn counted(
+    limit: &RateLimitPolicy,
+    key: String,
+    path: String,
+) -> Result<Option<Decision>, Response<Body>> {
+    match limit.check(&key, &path).await {
+        Verdict::Counted(decision) if decision.allowed => Ok(Some(decision)),
+        Verdict::Counted(decision) => Err(decision.refusal(&path)),
+        Verdict::Unavailable(None) => Ok(None),
+        Verdict::Unavailable(Some(refusal)) => Err(refusal),
     }
 }
 
