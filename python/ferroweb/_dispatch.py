@@ -85,7 +85,7 @@ class Dispatcher:
                     route.methods,
                     compiled.core_params,
                     websocket=route.websocket,
-                    middleware=core_stack(route.middleware, route.auth or ()),
+                    middleware=core_stack(route.middleware, [scheme._core for scheme in route.auth or ()]),
                 )
             )
             self._handlers.append(compiled.handler)

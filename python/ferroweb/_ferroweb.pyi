@@ -11,6 +11,7 @@ __all__ = [
     "CompressionPolicy",
     "ContentKind",
     "CorsPolicy",
+    "CsrfPolicy",
     "JobOutcome",
     "JwtScheme",
     "MessageKind",
@@ -26,6 +27,7 @@ __all__ = [
     "RoutingPlan",
     "SecurityHeadersPolicy",
     "Server",
+    "SessionPolicy",
     "StaticDirectory",
     "SubmitOutcome",
     "TestStream",
@@ -277,7 +279,44 @@ class MiddlewareStack:
         timeout_status: int = 408,
         auth: list[JwtScheme | ApiKeyScheme] | None = None,
         rate_limit: RateLimitPolicy | None = None,
+        csrf: CsrfPolicy | None = None,
+        sessions: SessionPolicy | None = None,
     ) -> MiddlewareStack: ...
+
+@final
+class SessionPolicy:
+    """Sessions: signed cookies or Redis (``store`` a redis:// URL)."""
+
+    def __new__(
+        cls,
+        secret_keys: list[bytes],
+        *,
+        cookie: str,
+        max_age: float,
+        same_site: str,
+        https_only: bool,
+        path: str,
+        domain: str | None,
+        store: str | None,
+        timeout: float,
+    ) -> SessionPolicy: ...
+
+@final
+class CsrfPolicy:
+    """Signed double-submit CSRF tokens."""
+
+    def __new__(
+        cls,
+        secret: bytes,
+        *,
+        cookie: str,
+        header: str,
+        safe_methods: list[str],
+        same_site: str,
+        https_only: bool,
+        path: str,
+        domain: str | None,
+    ) -> CsrfPolicy: ...
 
 @final
 class RateLimitPolicy:
@@ -399,6 +438,8 @@ class RawRequest:
     def body(self) -> bytes: ...
     def client(self) -> tuple[str, int] | None: ...
     def auth(self) -> tuple[bytes, int] | None: ...
+    def session_data(self) -> bytes | None: ...
+    def set_session_data(self, data: bytes) -> None: ...
     def routing_error(self) -> tuple[int, str, str | None] | None: ...
     def state(self, make: Callable[[], _T]) -> _T: ...
     def render_problem(

@@ -31,7 +31,7 @@ from ferroweb._ferroweb import (
 )
 
 if TYPE_CHECKING:
-    from ferroweb.security import AuthScheme
+    from ferroweb._ferroweb import ApiKeyScheme, JwtScheme
 
 __all__ = [
     "CORS",
@@ -418,15 +418,18 @@ def merge(outer: Sequence[Middleware], inner: Sequence[Middleware]) -> tuple[Mid
     return tuple(item for item in outer if type(item) not in classes) + tuple(inner)
 
 
-def core_stack(middleware: Sequence[Middleware], auth: Sequence[AuthScheme] = ()) -> MiddlewareStack | None:
-    """The core's form of an effective stack and authentication (None when both are empty)."""
+def core_stack(
+    middleware: Sequence[Middleware], auth: Sequence[JwtScheme | ApiKeyScheme] = ()
+) -> MiddlewareStack | None:
+    """The core's form of an effective stack and authentication schemes (None when both are
+    empty)."""
     if not middleware and not auth:
         return None
     entries: dict[str, Any] = {}
     for item in middleware:
         entries.update(item._stack_entry())
     if auth:
-        entries["auth"] = [scheme._core for scheme in auth]
+        entries["auth"] = list(auth)
     return MiddlewareStack(**entries)
 
 

@@ -12,6 +12,7 @@ from ferroweb.exceptions import HTTPException
 
 if TYPE_CHECKING:
     from ferroweb._ferroweb import RawRequest
+    from ferroweb.security import Session
 
 
 def parse_cookie_header(header: str) -> dict[str, str]:
@@ -71,6 +72,7 @@ class Request:
         "_path_params",
         "_query",
         "_raw",
+        "_session",
         "app",
     )
 
@@ -84,6 +86,7 @@ class Request:
         self._body: bytes | None = None
         self._json: Any = _UNSET
         self._auth: Any = _UNSET
+        self._session: Session | None = None
         self.app = app
 
     @property
@@ -147,6 +150,16 @@ class Request:
             self._auth = msgspec.json.decode(found[0]) if found is not None else None
         claims: dict[str, Any] | None = self._auth
         return claims
+
+    @property
+    def session(self) -> Session:
+        """The client's session (the route needs ``ferroweb.security.Sessions``): a dict of
+        JSON values; changes are written back with the response."""
+        if self._session is None:
+            from ferroweb.security import session_of
+
+            self._session = session_of(self._raw)
+        return self._session
 
     @property
     def state(self) -> State:

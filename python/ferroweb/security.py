@@ -11,6 +11,9 @@ Refusals are 401 problem+json with one ``WWW-Authenticate`` challenge per scheme
 ``error="insufficient_scope"`` when a valid token lacks a required scope. The token or key
 never appears in the problem body or in logs.
 
+``Sessions`` and ``CSRF`` are middleware (``middleware=[Sessions(...), CSRF(...)]``), also
+run by the core.
+
 Authentication runs after TrustedHosts and CORS (so preflights need no credentials and
 refusals carry the CORS headers) and applies to the routes of the app, not to static mounts
 or to requests that match no route (those stay 404/405).
@@ -20,18 +23,19 @@ from __future__ import annotations
 
 import abc
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
-from ferroweb._ferroweb import ApiKeyScheme, JwtScheme
+from ferroweb._ferroweb import ApiKeyScheme, CsrfPolicy, JwtScheme, SessionPolicy
 from ferroweb.exceptions import HTTPException
+from ferroweb.middleware import Middleware
 
 if TYPE_CHECKING:
     from ferroweb._ferroweb import RawRequest
 
-__all__ = ["APIKeyAuth", "AuthScheme", "JWTAuth"]
+__all__ = ["CSRF", "APIKeyAuth", "AuthScheme", "JWTAuth", "Session", "Sessions"]
 
 #: Every algorithm JWTAuth knows; each key only ever verifies the ones of its own family.
 JWT_ALGORITHMS: Final = (
@@ -300,3 +304,187 @@ def decode_claims(raw: RawRequest, decoder: msgspec.json.Decoder[Any]) -> Any:
         reason = f"the token's claims are not valid: {exc}"
         challenge = 'Bearer error="invalid_token", error_description="the token\'s claims are not valid"'
         raise HTTPException(401, reason, headers={"WWW-Authenticate": challenge}) from None
+
+
+#: Fourteen days, as Starlette's and Django's session cookies.
+DEFAULT_SESSION_MAX_AGE: Final = 14 * 24 * 3600
+
+
+def _secret_bytes(value: str | bytes, name: str) -> bytes:
+    key = _key_bytes(value, name)
+    if len(key) < 16:
+        raise ValueError(f"{name} must be at least 16 bytes long (use secrets.token_urlsafe(32))")
+    return key
+
+
+class Sessions(Middleware):
+    """``request.session``: a dict of JSON values kept per client between requests.
+
+    - ``secret_keys``: the current key first, then older ones. The first signs (HMAC-SHA256),
+      all verify, so keys can be rotated without logging everyone out.
+    - ``store="cookie"``: the data itself in the cookie, signed but readable by the client
+      (never put secrets in it), at most about 3 KB of JSON (more raises ``ValueError``
+      when set). ``store="redis://..."``: the data in Redis under a random 256-bit id, the
+      cookie holding only the signed id; it survives worker restarts and is shared by every
+      worker and machine. Redis unreachable: 503, never a lost or overwritten session.
+    - ``max_age`` seconds (14 days): how long the cookie (and the Redis entry) live; renewed
+      whenever the session is written. ``same_site``, ``https_only`` (the ``Secure`` flag),
+      ``path`` and ``domain`` are the cookie's attributes; it is always ``HttpOnly``.
+
+    The session is written back when the handler changed it (a key set, deleted, or the
+    whole session cleared: the cookie is then removed). Changing a value in place
+    (``session["cart"].append(x)``) is not seen: assign it again (``session["cart"] = cart``).
+    """
+
+    __slots__ = ("_policy", "cookie", "https_only", "max_age", "same_site", "store")
+
+    def __init__(
+        self,
+        secret_keys: Sequence[str | bytes],
+        cookie: str = "session",
+        max_age: int = DEFAULT_SESSION_MAX_AGE,
+        same_site: str = "lax",
+        https_only: bool = False,
+        store: str = "cookie",
+        *,
+        path: str = "/",
+        domain: str | None = None,
+        timeout: float = 0.25,
+    ) -> None:
+        if isinstance(secret_keys, (str, bytes)):
+            raise TypeError("secret_keys takes a list: [current, *older]")
+        keys = [_secret_bytes(key, "each of secret_keys") for key in secret_keys]
+        if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age <= 0:
+            raise ValueError(f"max_age must be a positive number of seconds, got {max_age!r}")
+        if not isinstance(store, str) or not (
+            store == "cookie" or store.startswith(("redis://", "rediss://"))
+        ):
+            raise ValueError(f"store must be 'cookie' or a redis:// URL, got {store!r}")
+        self.cookie, self.max_age, self.same_site = cookie, max_age, same_site
+        self.https_only, self.store = bool(https_only), store
+        self._policy = SessionPolicy(
+            keys,
+            cookie=cookie,
+            max_age=float(max_age),
+            same_site=same_site,
+            https_only=self.https_only,
+            path=path,
+            domain=domain,
+            store=None if store == "cookie" else store,
+            timeout=timeout,
+        )
+
+    def _stack_entry(self) -> dict[str, Any]:
+        return {"sessions": self._policy}
+
+    def __repr__(self) -> str:
+        store = (
+            self.store
+            if "@" not in self.store
+            else self.store.split("://")[0] + "://***@" + self.store.rpartition("@")[2]
+        )
+        return f"Sessions(cookie={self.cookie!r}, max_age={self.max_age!r}, store={store!r})"
+
+
+class CSRF(Middleware):
+    """Cross-site request forgery protection by signed double submit.
+
+    A request with a safe method (``safe_methods``) and no valid token cookie gets one: a
+    random token signed with ``secret``, in the cookie ``cookie``, which page scripts can read
+    (not ``HttpOnly``). Every other request must send that same token in the ``header``
+    header, or it is refused with 403 problem+json before the handler runs. The signature
+    stops a token planted in the cookie by a sibling subdomain.
+    """
+
+    __slots__ = ("_policy", "cookie", "header", "safe_methods")
+
+    def __init__(
+        self,
+        secret: str | bytes,
+        cookie: str = "csrftoken",
+        header: str = "x-csrftoken",
+        safe_methods: Sequence[str] = ("GET", "HEAD", "OPTIONS"),
+        *,
+        same_site: str = "lax",
+        https_only: bool = False,
+        path: str = "/",
+        domain: str | None = None,
+    ) -> None:
+        methods = [method.upper() for method in _names(safe_methods, "safe_methods")]
+        self.cookie, self.header, self.safe_methods = cookie, header, tuple(methods)
+        self._policy = CsrfPolicy(
+            _secret_bytes(secret, "secret"),
+            cookie=cookie,
+            header=header,
+            safe_methods=methods,
+            same_site=same_site,
+            https_only=bool(https_only),
+            path=path,
+            domain=domain,
+        )
+
+    def _stack_entry(self) -> dict[str, Any]:
+        return {"csrf": self._policy}
+
+
+class Session(MutableMapping[str, Any]):
+    """``request.session``: the session's data as a dict of JSON values. Each change is
+    handed to the core, which writes the session back with the response."""
+
+    __slots__ = ("_data", "_raw")
+
+    def __init__(self, raw: RawRequest, data: bytes) -> None:
+        self._raw = raw
+        decoded = msgspec.json.decode(data)
+        self._data: dict[str, Any] = decoded if isinstance(decoded, dict) else {}
+
+    def _changed(self) -> None:
+        self._raw.set_session_data(msgspec.json.encode(self._data))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"session keys are strings, not {type(key).__name__}")
+        previous = self._data.get(key, _MISSING)
+        self._data[key] = value
+        try:
+            self._changed()
+        except (TypeError, ValueError):
+            # not JSON, or too large for the cookie: the session stays as it was
+            if previous is _MISSING:
+                del self._data[key]
+            else:
+                self._data[key] = previous
+            raise
+
+    def __delitem__(self, key: str) -> None:
+        del self._data[key]
+        self._changed()
+
+    def clear(self) -> None:
+        """Ends the session (its cookie is removed with the response)."""
+        self._data.clear()
+        self._changed()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"Session({self._data!r})"
+
+
+_MISSING: Final = object()
+
+
+def session_of(raw: RawRequest) -> Session:
+    data = raw.session_data()
+    if data is None:
+        raise AssertionError(
+            "request.session needs the Sessions middleware on this route (ferroweb.security.Sessions)"
+        )
+    return Session(raw, data)

@@ -6,7 +6,7 @@
 //! scope. Neither the token nor the key ever appears in a problem body or a log line.
 
 mod api_key;
-mod credentials;
+pub(crate) mod credentials;
 mod jwt;
 
 use std::sync::Arc;

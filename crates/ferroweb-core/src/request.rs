@@ -42,6 +42,8 @@ pub struct PendingRequest {
     pub websocket: Option<crate::WebSocketChannel>,
     /// Who the route's authentication accepted the request as (when it has any).
     pub auth: Option<crate::Identity>,
+    /// The request's session (when the route has `Sessions`).
+    pub session: Option<crate::SessionHandle>,
     pub reply: Reply,
 }
 

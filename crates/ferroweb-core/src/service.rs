@@ -559,6 +559,7 @@ async fn handle_untimed(
         body,
         client: parts.extensions.remove::<ClientAddr>(),
         auth: parts.extensions.remove::<crate::Identity>(),
+        session: parts.extensions.remove::<crate::SessionHandle>(),
         routing_error,
         params,
         websocket: channel,

@@ -23,6 +23,7 @@ mod request;
 mod routes;
 mod scalars;
 mod server;
+mod sessions;
 mod static_files;
 mod stream;
 mod test_websocket;
@@ -44,6 +45,7 @@ fn _ferroweb(module: &Bound<'_, PyModule>) -> PyResult<()> {
     routes::register(module)?;
     scalars::register(module)?;
     server::register(module)?;
+    sessions::register(module)?;
     static_files::register(module)?;
     stream::register(module)?;
     test_websocket::register(module)?;

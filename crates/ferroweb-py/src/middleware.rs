@@ -196,7 +196,8 @@ impl PyMiddlewareStack {
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (
         *, trusted_hosts=None, cors=None, security_headers=None, compression=None,
-        body_limit=None, timeout=None, timeout_status=408, auth=None, rate_limit=None
+        body_limit=None, timeout=None, timeout_status=408, auth=None, rate_limit=None, csrf=None,
+        sessions=None
     ))]
     fn new(
         trusted_hosts: Option<PyRef<'_, PyTrustedHostsPolicy>>,
@@ -208,6 +209,8 @@ impl PyMiddlewareStack {
         timeout_status: u16,
         auth: Option<Vec<Bound<'_, PyAny>>>,
         rate_limit: Option<PyRef<'_, PyRateLimitPolicy>>,
+        csrf: Option<PyRef<'_, crate::sessions::PyCsrfPolicy>>,
+        sessions: Option<PyRef<'_, crate::sessions::PySessionPolicy>>,
     ) -> PyResult<Self> {
         let auth = match auth {
             Some(schemes) => crate::auth::policy(&schemes)?.map(Arc::new),
@@ -242,6 +245,8 @@ impl PyMiddlewareStack {
                 compression: compression.map(|policy| policy.0),
                 auth,
                 rate_limit: rate_limit.map(|policy| Arc::clone(&policy.0)),
+                csrf: csrf.map(|policy| Arc::clone(&policy.0)),
+                sessions: sessions.map(|policy| Arc::clone(&policy.0)),
                 body_limit,
                 timeout,
             },

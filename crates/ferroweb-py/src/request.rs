@@ -8,7 +8,8 @@ use bytes::Bytes;
 use ferroweb_core::ContentKind as CoreContentKind;
 use ferroweb_core::{
     body_channel, parse_query, ClientAddr, ExtractedParams, FileSpec, HandlerResponse, Identity,
-    KeepAlive, PendingRequest, Problem, Reply, RequestConditions, RoutingError, WebSocketChannel,
+    KeepAlive, PendingRequest, Problem, Reply, RequestConditions, RoutingError, SessionHandle,
+    WebSocketChannel,
 };
 use http::header::HeaderValue;
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
@@ -39,6 +40,7 @@ pub(crate) struct RawRequest {
     routing_error: Option<RoutingError>,
     params: Option<ExtractedParams>,
     auth: Option<Identity>,
+    session: Option<SessionHandle>,
     websocket: Mutex<Option<WebSocketChannel>>,
     reply: Mutex<Option<Reply>>,
     /// Where the waits of this request's stream or WebSocket are reported.
@@ -62,6 +64,7 @@ impl RawRequest {
             routing_error: pending.routing_error,
             params: pending.params,
             auth: pending.auth,
+            session: pending.session,
             websocket: Mutex::new(pending.websocket),
             reply: Mutex::new(Some(pending.reply)),
             handoff,
@@ -232,6 +235,24 @@ impl RawRequest {
         self.auth
             .as_ref()
             .map(|identity| (PyBytes::new(py, &identity.claims), identity.scheme))
+    }
+
+    /// The session's data as JSON (`{}` when empty); None when the route has no `Sessions`.
+    fn session_data<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        self.session
+            .as_ref()
+            .map(|session| PyBytes::new(py, &session.data()))
+    }
+
+    /// Replaces the session's data (a JSON object), written back with the response.
+    fn set_session_data(&self, data: &[u8]) -> PyResult<()> {
+        let session = self
+            .session
+            .as_ref()
+            .ok_or_else(|| PyValueError::new_err("this route has no Sessions middleware"))?;
+        session
+            .replace(Bytes::copy_from_slice(data))
+            .map_err(|err| PyValueError::new_err(err.to_string()))
     }
 
     /// For a routing miss sent to the error route: `(status, detail, allow)`.

@@ -1,15 +1,16 @@
 //! HTTP middleware that runs in the core, without the binding: trusted hosts, CORS, security
-//! headers, compression, body limits and timeouts.
+//! headers, compression, rate limits, CSRF, sessions, authentication, body limits and
+//! timeouts.
 //!
 //! The binding computes each route's effective [`Middleware`] once at start-up; the router
 //! wraps that route's endpoint in it. A route with none is served exactly as before (no
 //! wrapper, no boxing). The order is fixed, outermost first: trusted hosts, CORS, security
-//! headers, compression, rate limit, authentication, body limit, timeout, then the handler
-//! (a rate limit that counts by the authenticated subject runs after authentication). Body
-//! limit and timeout are applied by the endpoint itself (they need the request's body and
-//! its answer). Refusals by the rate limit or authentication still get the CORS and security
-//! headers, so that browsers can read them; CORS preflights are neither counted nor
-//! authenticated.
+//! headers, compression, rate limit, CSRF, sessions, authentication, body limit, timeout,
+//! then the handler (a rate limit that counts by the authenticated subject runs after
+//! authentication). Body limit and timeout are applied by the endpoint itself (they need the
+//! request's body and its answer). Refusals (429, 403, 401, 503) still get the CORS and
+//! security headers, so that browsers can read them; CORS preflights are neither counted,
+//! checked nor authenticated.
 
 mod compression;
 mod cors;
@@ -36,8 +37,10 @@ pub use hosts::{TrustedHosts, TrustedHostsError};
 pub use security_headers::{SecurityHeaderValues, SecurityHeaders, SecurityHeadersError};
 
 use crate::auth::AuthPolicy;
+use crate::csrf::{CsrfOutcome, CsrfPolicy};
 use crate::problem::Problem;
 use crate::rate_limit::{Decision, RateLimitPolicy, Verdict};
+use crate::session::{SessionHandle, SessionPolicy};
 use cors::CorsRequest;
 
 /// How long a handler may take to start its response, and the status sent when it does not.
@@ -78,6 +81,8 @@ pub struct Middleware {
     /// Who may call the route; `None`: anyone.
     pub auth: Option<Arc<AuthPolicy>>,
     pub rate_limit: Option<Arc<RateLimitPolicy>>,
+    pub csrf: Option<Arc<CsrfPolicy>>,
+    pub sessions: Option<Arc<SessionPolicy>>,
     /// Replaces `ServerConfig::max_body_size` for this route.
     pub body_limit: Option<u64>,
     pub timeout: Option<TimeoutPolicy>,
@@ -92,6 +97,8 @@ impl Middleware {
             && self.compression.is_none()
             && self.auth.is_none()
             && self.rate_limit.is_none()
+            && self.csrf.is_none()
+            && self.sessions.is_none()
     }
 }
 
@@ -151,6 +158,8 @@ where
         && middleware.compression.is_none()
         && middleware.auth.is_none()
         && middleware.rate_limit.is_none()
+        && middleware.csrf.is_none()
+        && middleware.sessions.is_none()
         && matches!(cors, CorsSource::None)
     {
         return BoxCloneSyncService::new(endpoint);
@@ -163,6 +172,8 @@ where
             compression: middleware.compression.map(Compressor::new),
             auth: middleware.auth.clone(),
             rate_limit: middleware.rate_limit.clone(),
+            csrf: middleware.csrf.clone(),
+            sessions: middleware.sessions.clone(),
         }),
         inner: endpoint,
     })
@@ -175,6 +186,8 @@ struct Policies {
     compression: Option<Compressor>,
     auth: Option<Arc<AuthPolicy>>,
     rate_limit: Option<Arc<RateLimitPolicy>>,
+    csrf: Option<Arc<CsrfPolicy>>,
+    sessions: Option<Arc<SessionPolicy>>,
 }
 
 /// Trusted hosts, CORS, security headers and compression around an endpoint, as one service
@@ -233,14 +246,22 @@ where
         let ready = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, ready);
         Box::pin(async move {
-            let (decision, gate) = admit(&policies, request).await;
-            let mut response = match gate {
+            let path = request.uri().path().to_owned();
+            let mut admitted = Admitted::default();
+            let mut response = match admit(&policies, request, &mut admitted).await {
                 Ok(request) => {
                     let Ok(response) = inner.call(request).await;
                     response
                 }
                 Err(refusal) => refusal,
             };
+            if let (Some(sessions), Some(session)) = (&policies.sessions, &admitted.session) {
+                sessions.commit(session, &mut response, &path).await;
+            }
+            if let Some(token) = admitted.csrf_cookie {
+                crate::csrf::set_token(&mut response, token);
+            }
+            let decision = admitted.decision;
             if let (Some(compressor), Some(negotiated)) = (&policies.compression, negotiated) {
                 if compressor.may_compress(&response) {
                     response = compressor.compress(response, negotiated).await;
@@ -260,50 +281,63 @@ where
     }
 }
 
-/// Rate limit and authentication: the request to hand on (with its identity), or the
-/// refusal to send instead; and where the client stands against its limit. Rate limiting
-/// counts before authentication (failed attempts count too), unless it counts by the
-/// authenticated subject.
+/// What admitting a request leaves for its response.
+#[derive(Default)]
+struct Admitted {
+    /// Where the client stands against its rate limit.
+    decision: Option<Decision>,
+    /// A new CSRF token cookie to set.
+    csrf_cookie: Option<HeaderValue>,
+    /// The session to write back.
+    session: Option<SessionHandle>,
+}
+
+/// Rate limit, CSRF, the session and authentication, in that order: the request to hand on
+/// (with its session and identity), or the refusal to send instead. Rate limiting counts
+/// before the rest (failed attempts count too), unless it counts by the authenticated
+/// subject.
 async fn admit(
     policies: &Policies,
     mut request: Request<Body>,
-) -> (Option<Decision>, Result<Request<Body>, Response<Body>>) {
+    admitted: &mut Admitted,
+) -> Result<Request<Body>, Response<Body>> {
     let limit = policies.rate_limit.as_deref();
     let by_subject = limit.is_some_and(RateLimitPolicy::keys_by_subject);
-    let mut decision = None;
     if let Some(limit) = limit.filter(|_| !by_subject) {
-        match counted(
+        admitted.decision = counted(
             limit,
             limit.key_of(&request),
             request.uri().path().to_owned(),
         )
-        .await
-        {
-            Ok(counted) => decision = counted,
-            Err(refusal) => return (None, Err(refusal)),
+        .await?;
+    }
+    if let Some(csrf) = &policies.csrf {
+        match csrf.check(request.method(), request.headers(), request.uri().path()) {
+            CsrfOutcome::Pass(cookie) => admitted.csrf_cookie = cookie,
+            CsrfOutcome::Refuse(refusal) => return Err(refusal),
         }
+    }
+    if let Some(sessions) = &policies.sessions {
+        let path = request.uri().path().to_owned();
+        let session = sessions.load(request.headers(), &path).await?;
+        request.extensions_mut().insert(session.clone());
+        admitted.session = Some(session);
     }
     if let Some(auth) = &policies.auth {
-        match auth.authenticate(request.headers(), request.uri()) {
-            Ok(identity) => {
-                request.extensions_mut().insert(identity);
-            }
-            Err(refused) => return (decision, Err(*refused)),
-        }
+        let identity = auth
+            .authenticate(request.headers(), request.uri())
+            .map_err(|refused| *refused)?;
+        request.extensions_mut().insert(identity);
     }
     if let Some(limit) = limit.filter(|_| by_subject) {
-        match counted(
+        admitted.decision = counted(
             limit,
             limit.key_of(&request),
             request.uri().path().to_owned(),
         )
-        .await
-        {
-            Ok(counted) => decision = counted,
-            Err(refusal) => return (None, Err(refusal)),
-        }
+        .await?;
     }
-    (decision, Ok(request))
+    Ok(request)
 }
 
 /// The request's standing against `limit` (None when the store could not say and lets it
