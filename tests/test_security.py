@@ -362,3 +362,25 @@ def test_declarations_are_checked() -> None:
 def test_reprs_leave_the_keys_out() -> None:
     assert SECRET not in repr(jwt_auth())
     assert "k1" not in repr(APIKeyAuth(keys=["k1"]))
+
+
+def test_the_openapi_document_describes_the_schemes() -> None:
+    from openapi_spec_validator import validate
+
+    app = make_app([])
+    document = app.openapi()
+    validate(document)
+    schemes = document["components"]["securitySchemes"]
+    assert schemes == {
+        "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    }
+    paths = document["paths"]
+    assert paths["/me"]["get"]["security"] == [{"bearerAuth": []}]
+    assert "security" not in paths["/health"]["get"]
+    assert paths["/admin"]["get"]["security"] == [{"bearerAuth": ["admin"]}]
+    assert "403" in paths["/admin"]["get"]["responses"]
+    assert paths["/partner"]["get"]["security"] == [{"bearerAuth": []}, {"apiKeyAuth": []}]
+    assert "401" in paths["/me"]["get"]["responses"]
+    # the claims parameter is not a request parameter
+    assert "parameters" not in paths["/typed"]["get"]

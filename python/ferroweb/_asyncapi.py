@@ -15,7 +15,7 @@ import types
 import typing
 from typing import TYPE_CHECKING, Any
 
-from ferroweb._openapi import _Operation, _Schemas, _template, documented_specs, unique_name
+from ferroweb._openapi import _Operation, _Schemas, _SecuritySchemes, _template, documented_specs, unique_name
 from ferroweb.openapi import OpenAPI
 from ferroweb.sse import EventSourceResponse
 
@@ -118,7 +118,7 @@ class _Channels:
         """Query and header parameters, as the ``ws`` binding describes a handshake's."""
         if sse:
             return {}
-        documented = _Operation(route, specs, self.schemas, set())
+        documented = _Operation(route, specs, self.schemas, set(), _SecuritySchemes())
         binding: dict[str, Any] = {"method": "GET"}
         for source, field in (("query", "query"), ("header", "headers")):
             chosen = [spec for spec in specs if spec.source == source and _Operation._documented(spec)]

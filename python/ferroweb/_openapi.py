@@ -29,6 +29,7 @@ from ferroweb.responses import Response
 if TYPE_CHECKING:
     from ferroweb._param_spec import ParamSpec
     from ferroweb.routing import Route
+    from ferroweb.security import AuthScheme
 
 logger = logging.getLogger("ferroweb")
 
@@ -138,12 +139,32 @@ class _Schemas:
         return schemas, components
 
 
+class _SecuritySchemes:
+    """The ``securitySchemes`` of the document: one per distinct scheme description (two
+    ``JWTAuth`` objects with different scopes are the same bearer scheme)."""
+
+    def __init__(self) -> None:
+        self.components: dict[str, dict[str, Any]] = {}
+        self._names: dict[str, str] = {}
+
+    def name_of(self, scheme: AuthScheme) -> str:
+        described = scheme.openapi_scheme()
+        key = msgspec.json.encode(described, order="sorted").decode()
+        if key not in self._names:
+            base = "bearerAuth" if described.get("scheme") == "bearer" else "apiKeyAuth"
+            name = unique_name(base, self.components)
+            self._names[key] = name
+            self.components[name] = described
+        return self._names[key]
+
+
 @dataclasses.dataclass
 class _Operation:
     route: Route
     specs: list[ParamSpec]
     schemas: _Schemas
     operation_ids: set[str]
+    security: _SecuritySchemes
 
     def build(self, method: str) -> dict[str, Any]:
         route = self.route
@@ -164,6 +185,15 @@ class _Operation:
         if body is not None:
             operation["requestBody"] = body
         operation["responses"] = self._responses(validated=bool(parameters) or body is not None)
+        if route.auth:
+            # any one of the requirements suffices, as any one of the route's schemes does
+            operation["security"] = [
+                {self.security.name_of(scheme): list(getattr(scheme, "scopes", ()))} for scheme in route.auth
+            ]
+            problem = {"application/problem+json": {"schema": {"$ref": _REF.format(name="Problem")}}}
+            operation["responses"]["401"] = {"description": "Not authenticated", "content": problem}
+            if any(getattr(scheme, "scopes", ()) for scheme in route.auth):
+                operation["responses"]["403"] = {"description": "Missing scope", "content": problem}
         return operation
 
     def _operation_id(self, method: str) -> str:
@@ -329,6 +359,7 @@ def build_document(app: Any) -> dict[str, Any]:
     """The OpenAPI document of ``app`` (an ``App``), as a dict of JSON values."""
     config: OpenAPI = getattr(app, "openapi_config", None) or OpenAPI()
     schemas = _Schemas()
+    security = _SecuritySchemes()
     operation_ids: set[str] = set()
     paths: dict[str, dict[str, Any]] = {}
     overrides = getattr(app, "dependency_overrides", None) or {}
@@ -340,7 +371,7 @@ def build_document(app: Any) -> dict[str, Any]:
         for method in route.methods:
             if method == "HEAD" and "GET" in route.methods:
                 continue
-            item[method.lower()] = _Operation(route, specs, schemas, operation_ids).build(method)
+            item[method.lower()] = _Operation(route, specs, schemas, operation_ids, security).build(method)
     schemas.resolve()
     components = {"Problem": _PROBLEM, "ValidationProblem": _VALIDATION_PROBLEM, **schemas.components}
     document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": config.info()}
@@ -348,6 +379,8 @@ def build_document(app: Any) -> dict[str, Any]:
         document["servers"] = [dict(server) for server in config.servers]
     document["paths"] = paths
     document["components"] = {"schemas": components}
+    if security.components:
+        document["components"]["securitySchemes"] = security.components
     if config.tags:
         document["tags"] = [dict(tag) for tag in config.tags]
     return document
