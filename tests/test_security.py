@@ -384,3 +384,61 @@ def test_the_openapi_document_describes_the_schemes() -> None:
     assert "401" in paths["/me"]["get"]["responses"]
     # the claims parameter is not a request parameter
     assert "parameters" not in paths["/typed"]["get"]
+
+
+def test_verify_checks_keys_kept_elsewhere_and_caches_answers(
+    open_client: Callable[[App], TestClient],
+) -> None:
+    asked: list[str] = []
+
+    def lookup(key: str) -> Any:
+        asked.append(key)
+        return {"sub": "svc", "tier": "gold"} if key == "db-key" else None
+
+    app = App(auth=APIKeyAuth(verify=lookup))
+
+    @app.get("/svc")
+    def svc(request: Request) -> dict[str, Any]:
+        return dict(request.auth or {})
+
+    client = open_client(app)
+    assert client.get("/svc", headers={"X-API-Key": "db-key"}).json() == {"sub": "svc", "tier": "gold"}
+    assert client.get("/svc", headers={"X-API-Key": "db-key"}).status_code == 200
+    refused = client.get("/svc", headers={"X-API-Key": "guess"})
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == 'ApiKey header="x-api-key"'
+    assert "guess" not in refused.text
+    assert client.get("/svc", headers={"X-API-Key": "guess"}).status_code == 401
+    assert client.get("/svc").status_code == 401
+    assert asked == ["db-key", "guess"]  # each key asked once, then cached
+
+
+def test_an_async_verify_and_a_list_with_jwt(open_client: Callable[[App], TestClient]) -> None:
+    async def lookup(key: str) -> str | bool:
+        return "async-svc" if key == "k" else False
+
+    app = App()
+
+    @app.get("/either", auth=[jwt_auth(), APIKeyAuth(verify=lookup, header=None, query="key")])
+    async def either(request: Request) -> dict[str, Any]:
+        return {"sub": (request.auth or {}).get("sub")}
+
+    client = open_client(app)
+    assert client.get("/either?key=k").json() == {"sub": "async-svc"}
+    assert client.get("/either", headers=bearer(hs256())).json() == {"sub": "alice"}
+    assert client.get("/either?key=bad").status_code == 401
+
+
+def test_verify_declarations_are_checked() -> None:
+    with pytest.raises(ValueError, match="exactly one of keys= and verify="):
+        APIKeyAuth()
+    with pytest.raises(ValueError, match="exactly one of keys= and verify="):
+        APIKeyAuth(keys=["k"], verify=lambda key: True)
+    app = App()
+
+    @app.websocket("/ws", auth=APIKeyAuth(verify=lambda key: True))
+    async def ws(websocket: Any) -> None:
+        await websocket.accept()
+
+    with pytest.raises(TypeError, match="WebSocket route"), TestClient(app):
+        pass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
@@ -28,12 +29,15 @@ from ferroweb._hooks import routing_miss_handler
 from ferroweb._respond import Responder
 from ferroweb._services import RequestHandler, Services
 from ferroweb._waits import Waits
+from ferroweb.hooks import Hooks
 from ferroweb.middleware import core_stack
 from ferroweb.responses import Response
+from ferroweb.security import verification_hook
 
 if TYPE_CHECKING:
     from ferroweb._ferroweb import RequestQueue
     from ferroweb._served_app import ServedApp
+    from ferroweb.routing import Route
 
 _copy_context = contextvars.copy_context
 
@@ -76,7 +80,8 @@ class Dispatcher:
         #: The routes as the core's router serves them; ids index ``_handlers``.
         self.route_specs: list[RouteSpec] = []
         self._handlers: list[RequestHandler] = []
-        for index, route in enumerate(app.routes):
+        for index, declared in enumerate(app.routes):
+            route = with_key_verification(declared)
             compiled = compile_route(route, services)
             self.route_specs.append(
                 RouteSpec(
@@ -199,3 +204,17 @@ class Dispatcher:
         """Until no handler is running (including ones started meanwhile)."""
         while self._tasks:
             await asyncio.wait(set(self._tasks))
+
+
+def with_key_verification(route: Route) -> Route:
+    """The route, with the ``on_request`` hook that runs its ``APIKeyAuth(verify=...)``
+    first (before every other hook) when it has one."""
+    hook = verification_hook(route.auth or ())
+    if hook is None:
+        return route
+    if route.websocket:
+        raise TypeError(
+            f"WebSocket route {route.path!r}: APIKeyAuth(verify=...) runs as a hook, which WebSocket"
+            " routes do not run; give it keys= instead"
+        )
+    return dataclasses.replace(route, hooks=(Hooks(on_request=[hook]), *route.hooks))

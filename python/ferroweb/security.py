@@ -22,8 +22,11 @@ or to requests that match no route (those stay 404/405).
 from __future__ import annotations
 
 import abc
+import hashlib
+import inspect
 import os
-from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
@@ -207,36 +210,71 @@ class JWTAuth(AuthScheme):
 
 
 class APIKeyAuth(AuthScheme):
-    """API keys, compared in constant time in Rust.
+    """API keys, read from a header, a query parameter or a cookie.
 
     ``keys``: the accepted keys, or a mapping of key to the subject it authenticates
     (``request.auth == {"sub": subject}``; for a plain list the subject is ``"key-<n>"``,
-    n counting from 0, so the keys themselves never reach handlers or logs). The key is read
-    from ``header=`` (default ``X-API-Key``), else ``query=``, else ``cookie=``; ``None``
-    turns a place off.
+    n counting from 0, so the keys themselves never reach handlers or logs). They are
+    compared in Rust, as SHA-256 digests in constant time. The key is read from ``header=``
+    (default ``X-API-Key``), else ``query=``, else ``cookie=``; ``None`` turns a place off.
+
+    ``verify=`` instead of ``keys``, for keys kept elsewhere (a database, a secrets store):
+    ``verify(key)`` (sync or ``async def``) returns something false to refuse the key, a
+    subject (``str``), a dict of claims (``request.auth``), or ``True`` (subject ``"api-key"``).
+    Answers are cached per key for ``cache_seconds`` (refusals too; at most
+    ``cache_size`` keys). It runs in Python before the route's hooks and handler, on HTTP
+    routes (not on WebSocket routes, which take ``keys=``); ``RateLimit(key="auth")`` cannot
+    see its subject and counts by address.
     """
 
-    __slots__ = ("_scheme", "cookie", "header", "query", "subjects")
+    __slots__ = (
+        "_cache",
+        "_scheme",
+        "cache_seconds",
+        "cache_size",
+        "cookie",
+        "header",
+        "query",
+        "subjects",
+        "verify",
+    )
 
     def __init__(
         self,
-        keys: Sequence[str] | Mapping[str, str],
+        keys: Sequence[str] | Mapping[str, str] | None = None,
         *,
+        verify: Callable[[str], Any] | None = None,
         header: str | None = "X-API-Key",
         query: str | None = None,
         cookie: str | None = None,
+        cache_seconds: float = 60.0,
+        cache_size: int = 10_000,
     ) -> None:
+        if (keys is None) == (verify is None):
+            raise ValueError("APIKeyAuth needs exactly one of keys= and verify=")
         if isinstance(keys, str):
             raise TypeError(f"keys must be a list of keys, not a single string (write [{keys!r}])")
+        pairs: list[tuple[str, str]] | None = None
         if isinstance(keys, Mapping):
             pairs = [(key, subject) for key, subject in keys.items()]
-        else:
+        elif keys is not None:
             pairs = [(key, f"key-{index}") for index, key in enumerate(keys)]
-        for key, subject in pairs:
+        for key, subject in pairs or ():
             if not isinstance(key, str) or not isinstance(subject, str):
                 raise TypeError("API keys and their subjects must be strings")
+        if verify is not None and not callable(verify):
+            raise TypeError("verify= must be a function verify(key)")
+        if (
+            isinstance(cache_seconds, bool)
+            or not isinstance(cache_seconds, (int, float))
+            or cache_seconds < 0
+        ):
+            raise ValueError(f"cache_seconds must be a number of seconds >= 0, got {cache_seconds!r}")
         self.header, self.query, self.cookie = header, query, cookie
-        self.subjects = tuple(subject for _, subject in pairs)
+        self.subjects = tuple(subject for _, subject in pairs or ())
+        self.verify = verify
+        self.cache_seconds, self.cache_size = float(cache_seconds), int(cache_size)
+        self._cache: dict[bytes, tuple[float, dict[str, Any] | None]] = {}
         self._scheme = ApiKeyScheme(pairs, header=header, query=query, cookie=cookie)
 
     @property
@@ -250,11 +288,102 @@ class APIKeyAuth(AuthScheme):
             return {"type": "apiKey", "in": "query", "name": self.query}
         return {"type": "apiKey", "in": "cookie", "name": self.cookie}
 
+    def _challenge(self) -> str:
+        places = [
+            f'{place}="{name.lower() if place == "header" else name}"'
+            for place, name in (("header", self.header), ("query", self.query), ("cookie", self.cookie))
+            if name is not None
+        ]
+        return "ApiKey " + ", ".join(places)
+
+    def _cached(self, digest: bytes) -> tuple[bool, dict[str, Any] | None]:
+        entry = self._cache.get(digest)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def _remember(self, digest: bytes, answer: Any) -> dict[str, Any] | None:
+        if isinstance(answer, Mapping):
+            claims: dict[str, Any] | None = dict(answer)
+        elif isinstance(answer, str):
+            claims = {"sub": answer}
+        else:
+            claims = {"sub": "api-key"} if answer else None
+        if self.cache_seconds > 0:
+            if len(self._cache) >= self.cache_size:
+                # the oldest entry first: dicts keep insertion order
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[digest] = (time.monotonic() + self.cache_seconds, claims)
+        return claims
+
     def __repr__(self) -> str:
         return (
             f"APIKeyAuth(subjects={list(self.subjects)!r}, header={self.header!r},"
-            f" query={self.query!r}, cookie={self.cookie!r})"
+            f" query={self.query!r}, cookie={self.cookie!r}, verify={self.verify!r})"
         )
+
+
+def _is_async(function: Any) -> bool:
+    """``async def`` functions, and objects whose ``__call__`` is one."""
+    return inspect.iscoroutinefunction(function) or (
+        not inspect.isroutine(function) and inspect.iscoroutinefunction(type(function).__call__)
+    )
+
+
+def _refuse_key(scheme: APIKeyAuth) -> HTTPException:
+    return HTTPException(401, "the API key is not valid", headers={"WWW-Authenticate": scheme._challenge()})
+
+
+def verification_hook(route_auth: Sequence[AuthScheme]) -> Callable[[Any], Any] | None:
+    """The ``on_request`` hook that runs the ``verify=`` of a route's API-key schemes (None
+    when it has none): the core accepted the key provisionally; this settles it."""
+    verifying = {
+        position: scheme
+        for position, scheme in enumerate(route_auth)
+        if isinstance(scheme, APIKeyAuth) and scheme.verify is not None
+    }
+    if not verifying:
+        return None
+
+    def settle(request: Any, scheme: APIKeyAuth, digest: bytes, claims: dict[str, Any] | None) -> None:
+        if claims is None:
+            raise _refuse_key(scheme)
+        request._raw.set_verified_auth(msgspec.json.encode(claims))
+
+    if not any(_is_async(scheme.verify) for scheme in verifying.values()):
+
+        def verify_key(request: Any) -> None:
+            found = request._raw.auth_credential()
+            if found is None:
+                return
+            key, position = found
+            scheme = verifying[position]
+            digest = hashlib.sha256(key.encode()).digest()
+            hit, claims = scheme._cached(digest)
+            if not hit:
+                assert scheme.verify is not None
+                claims = scheme._remember(digest, scheme.verify(key))
+            settle(request, scheme, digest, claims)
+
+        return verify_key
+
+    async def verify_key_async(request: Any) -> None:
+        found = request._raw.auth_credential()
+        if found is None:
+            return
+        key, position = found
+        scheme = verifying[position]
+        digest = hashlib.sha256(key.encode()).digest()
+        hit, claims = scheme._cached(digest)
+        if not hit:
+            assert scheme.verify is not None
+            answer = scheme.verify(key)
+            if inspect.isawaitable(answer):
+                answer = await answer
+            claims = scheme._remember(digest, answer)
+        settle(request, scheme, digest, claims)
+
+    return verify_key_async
 
 
 #: What ``auth=`` takes: a scheme, a list of schemes (any one suffices) or None (public).

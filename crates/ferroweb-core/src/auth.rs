@@ -29,6 +29,9 @@ pub struct Identity {
     pub claims: Bytes,
     /// The `sub` claim, when it is a string: what `RateLimit(key="auth")` counts by.
     pub subject: Option<String>,
+    /// For a scheme whose keys the binding verifies ([`ApiKeyScheme::verified_by_binding`]):
+    /// the key presented, still to be checked before the handler runs.
+    pub credential: Option<String>,
 }
 
 /// One way of authenticating.
@@ -36,6 +39,13 @@ pub struct Identity {
 pub enum AuthScheme {
     Jwt(Arc<JwtScheme>),
     ApiKey(Arc<ApiKeyScheme>),
+}
+
+/// What a scheme accepted.
+pub(crate) struct Accepted {
+    pub(crate) claims: Bytes,
+    pub(crate) subject: Option<String>,
+    pub(crate) credential: Option<String>,
 }
 
 /// Why one scheme did not accept a request.
@@ -50,13 +60,15 @@ pub(crate) enum Refusal {
 }
 
 impl AuthScheme {
-    fn authenticate(
-        &self,
-        headers: &HeaderMap,
-        uri: &Uri,
-    ) -> Result<(Bytes, Option<String>), Refusal> {
+    fn authenticate(&self, headers: &HeaderMap, uri: &Uri) -> Result<Accepted, Refusal> {
         match self {
-            Self::Jwt(scheme) => scheme.authenticate(headers),
+            Self::Jwt(scheme) => scheme
+                .authenticate(headers)
+                .map(|(claims, subject)| Accepted {
+                    claims,
+                    subject,
+                    credential: None,
+                }),
             Self::ApiKey(scheme) => scheme.authenticate(headers, uri),
         }
     }
@@ -90,11 +102,12 @@ impl AuthPolicy {
         let mut refusals = Vec::with_capacity(self.schemes.len());
         for (position, scheme) in self.schemes.iter().enumerate() {
             match scheme.authenticate(headers, uri) {
-                Ok((claims, subject)) => {
+                Ok(accepted) => {
                     return Ok(Identity {
                         scheme: position,
-                        claims,
-                        subject,
+                        claims: accepted.claims,
+                        subject: accepted.subject,
+                        credential: accepted.credential,
                     })
                 }
                 Err(refusal) => refusals.push(refusal),

@@ -69,11 +69,11 @@ pub(crate) struct PyApiKeyScheme(Arc<ApiKeyScheme>);
 
 #[pymethods]
 impl PyApiKeyScheme {
-    /// `keys`: `(key, subject)` pairs.
+    /// `keys`: `(key, subject)` pairs, or None when Python verifies the keys (`verify=`).
     #[new]
     #[pyo3(signature = (keys, *, header=None, query=None, cookie=None))]
     fn new(
-        keys: Vec<(String, String)>,
+        keys: Option<Vec<(String, String)>>,
         header: Option<String>,
         query: Option<String>,
         cookie: Option<String>,
@@ -86,9 +86,12 @@ impl PyApiKeyScheme {
         }
         locations.extend(query.map(ApiKeyLocation::Query));
         locations.extend(cookie.map(ApiKeyLocation::Cookie));
-        ApiKeyScheme::new(keys, locations)
-            .map(|scheme| Self(Arc::new(scheme)))
-            .map_err(invalid)
+        match keys {
+            Some(keys) => ApiKeyScheme::new(keys, locations),
+            None => ApiKeyScheme::verified_by_binding(locations),
+        }
+        .map(|scheme| Self(Arc::new(scheme)))
+        .map_err(invalid)
     }
 }
 

@@ -16,6 +16,7 @@ mod config;
 mod errors;
 mod handoff;
 mod headers;
+mod logging;
 mod middleware;
 mod params;
 mod queue;
@@ -38,6 +39,7 @@ fn _ferroweb(module: &Bound<'_, PyModule>) -> PyResult<()> {
     codes::register(module)?;
     config::register(module)?;
     errors::register(module)?;
+    logging::register(module)?;
     middleware::register(module)?;
     params::register(module)?;
     queue::register(module)?;

@@ -40,6 +40,8 @@ pub(crate) struct RawRequest {
     routing_error: Option<RoutingError>,
     params: Option<ExtractedParams>,
     auth: Option<Identity>,
+    /// The claims a binding-side check (`APIKeyAuth(verify=...)`) settled on.
+    verified_auth: OnceLock<Bytes>,
     session: Option<SessionHandle>,
     websocket: Mutex<Option<WebSocketChannel>>,
     reply: Mutex<Option<Reply>>,
@@ -64,6 +66,7 @@ impl RawRequest {
             routing_error: pending.routing_error,
             params: pending.params,
             auth: pending.auth,
+            verified_auth: OnceLock::new(),
             session: pending.session,
             websocket: Mutex::new(pending.websocket),
             reply: Mutex::new(Some(pending.reply)),
@@ -232,9 +235,26 @@ impl RawRequest {
     /// The validated claims (JSON) of an authenticated request, and the position of the
     /// scheme that accepted it in the route's `auth=` list; None on a public route.
     fn auth<'py>(&self, py: Python<'py>) -> Option<(Bound<'py, PyBytes>, usize)> {
-        self.auth
-            .as_ref()
-            .map(|identity| (PyBytes::new(py, &identity.claims), identity.scheme))
+        self.auth.as_ref().map(|identity| {
+            let claims = self.verified_auth.get().unwrap_or(&identity.claims);
+            (PyBytes::new(py, claims), identity.scheme)
+        })
+    }
+
+    /// The key a scheme left to Python to verify, with that scheme's position.
+    fn auth_credential(&self) -> Option<(String, usize)> {
+        let identity = self.auth.as_ref()?;
+        identity
+            .credential
+            .clone()
+            .map(|credential| (credential, identity.scheme))
+    }
+
+    /// The claims Python's verification settled on (once).
+    fn set_verified_auth(&self, claims: &[u8]) -> bool {
+        self.verified_auth
+            .set(Bytes::copy_from_slice(claims))
+            .is_ok()
     }
 
     /// The session's data as JSON (`{}` when empty); None when the route has no `Sessions`.

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 
 use super::credentials::{cookie, header_value, query_param};
-use super::Refusal;
+use super::{Accepted, Refusal};
 
 /// Where a key may be sent; the first location that has one is used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,8 @@ impl fmt::Display for ApiKeyError {
 
 impl std::error::Error for ApiKeyError {}
 
-/// An API-key scheme: the accepted keys, each with the subject it authenticates.
+/// An API-key scheme: the accepted keys, each with the subject it authenticates, or none
+/// when the binding verifies the keys itself (they are kept elsewhere).
 pub struct ApiKeyScheme {
     digests: Vec<[u8; 32]>,
     /// The claims handed to the handler for each key: `{"sub": subject}`.
@@ -83,6 +84,21 @@ impl ApiKeyScheme {
         if keys.iter().any(|(key, _)| key.is_empty()) {
             return Err(ApiKeyError("an API key must not be empty".to_owned()));
         }
+        Ok(Self::with_keys(keys, locations))
+    }
+
+    /// A scheme that reads the key from `locations` and leaves checking it to the binding:
+    /// any key present is accepted here, as [`super::Identity::credential`].
+    pub fn verified_by_binding(locations: Vec<ApiKeyLocation>) -> Result<Self, ApiKeyError> {
+        if locations.is_empty() {
+            return Err(ApiKeyError(
+                "APIKeyAuth needs a header, query or cookie to read the key from".to_owned(),
+            ));
+        }
+        Ok(Self::with_keys(Vec::new(), locations))
+    }
+
+    fn with_keys(keys: Vec<(String, String)>, locations: Vec<ApiKeyLocation>) -> Self {
         let digests = keys.iter().map(|(key, _)| digest(key.as_bytes())).collect();
         let claims = keys
             .into_iter()
@@ -92,11 +108,11 @@ impl ApiKeyScheme {
                 (Bytes::from(body), subject)
             })
             .collect();
-        Ok(Self {
+        Self {
             digests,
             claims,
             locations,
-        })
+        }
     }
 
     fn presented<'a>(&self, headers: &'a HeaderMap, uri: &'a Uri) -> Option<Vec<u8>> {
@@ -111,12 +127,15 @@ impl ApiKeyScheme {
         })
     }
 
-    pub(crate) fn authenticate(
-        &self,
-        headers: &HeaderMap,
-        uri: &Uri,
-    ) -> Result<(Bytes, Option<String>), Refusal> {
+    pub(crate) fn authenticate(&self, headers: &HeaderMap, uri: &Uri) -> Result<Accepted, Refusal> {
         let key = self.presented(headers, uri).ok_or(Refusal::Missing)?;
+        if self.digests.is_empty() {
+            return Ok(Accepted {
+                claims: Bytes::from_static(b"{}"),
+                subject: None,
+                credential: Some(String::from_utf8_lossy(&key).into_owned()),
+            });
+        }
         let presented = digest(&key);
         let mut found = subtle::Choice::from(0);
         let mut index = 0u64;
@@ -132,7 +151,11 @@ impl ApiKeyScheme {
             .ok()
             .and_then(|index| self.claims.get(index))
             .ok_or_else(|| Refusal::Invalid("the API key is not valid".to_owned()))?;
-        Ok((claims.clone(), Some(subject.clone())))
+        Ok(Accepted {
+            claims: claims.clone(),
+            subject: Some(subject.clone()),
+            credential: None,
+        })
     }
 
     /// The `WWW-Authenticate` challenge: where the key goes (a 401 must carry one).
