@@ -159,3 +159,46 @@ def test_declarations_are_checked() -> None:
     with pytest.raises(TypeError, match="single string"):
         RateLimit("1/second", trusted_proxies="10.0.0.0/8")
     assert "3/minute" in repr(RateLimit("3/minute"))
+
+
+def test_a_key_function_counts_in_python_after_authentication(
+    open_client: Callable[[App], TestClient],
+) -> None:
+    seen: list[str | None] = []
+
+    def tenant(request: Request) -> str | None:
+        value = request.headers.get("x-tenant")
+        seen.append(value)
+        return value
+
+    app = App()
+
+    @app.get("/t", middleware=[RateLimit("1/hour", key=tenant)])
+    def t() -> dict[str, bool]:
+        return {"ok": True}
+
+    async def by_subject(request: Request) -> str:
+        return str((request.auth or {}).get("sub"))
+
+    @app.get("/s", auth=APIKeyAuth(keys={"k1": "alice"}), middleware=[RateLimit("1/hour", key=by_subject)])
+    def s() -> dict[str, bool]:
+        return {"ok": True}
+
+    client = open_client(app)
+    first = client.get("/t", headers={"x-tenant": "a"})
+    assert first.status_code == 200
+    assert first.headers["ratelimit-limit"] == "1"
+    assert first.headers["ratelimit-remaining"] == "0"
+    refused = client.get("/t", headers={"x-tenant": "a"})
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    assert client.get("/t", headers={"x-tenant": "b"}).status_code == 200
+    assert client.get("/t").status_code == 200  # no tenant: counted by address
+    assert seen == ["a", "a", "b", None]
+    assert client.get("/s", headers={"X-API-Key": "k1"}).status_code == 200
+    assert client.get("/s", headers={"X-API-Key": "k1"}).status_code == 429
+
+
+def test_a_key_function_refuses_a_store() -> None:
+    with pytest.raises(ValueError, match="memory"):
+        RateLimit("1/second", key=lambda request: "x", store="redis://127.0.0.1:6379/0")

@@ -30,7 +30,7 @@ from ferroweb._respond import Responder
 from ferroweb._services import RequestHandler, Services
 from ferroweb._waits import Waits
 from ferroweb.hooks import Hooks
-from ferroweb.middleware import core_stack
+from ferroweb.middleware import RateLimit, core_stack
 from ferroweb.responses import Response
 from ferroweb.security import verification_hook
 
@@ -81,7 +81,7 @@ class Dispatcher:
         self.route_specs: list[RouteSpec] = []
         self._handlers: list[RequestHandler] = []
         for index, declared in enumerate(app.routes):
-            route = with_key_verification(declared)
+            route = with_python_checks(declared)
             compiled = compile_route(route, services)
             self.route_specs.append(
                 RouteSpec(
@@ -206,15 +206,25 @@ class Dispatcher:
             await asyncio.wait(set(self._tasks))
 
 
-def with_key_verification(route: Route) -> Route:
-    """The route, with the ``on_request`` hook that runs its ``APIKeyAuth(verify=...)``
-    first (before every other hook) when it has one."""
-    hook = verification_hook(route.auth or ())
-    if hook is None:
+def with_python_checks(route: Route) -> Route:
+    """The route, with the hooks of the checks that run in Python before every other hook:
+    ``APIKeyAuth(verify=...)``, then a ``RateLimit`` with a key function."""
+    on_request: list[Any] = []
+    on_response: list[Any] = []
+    verify = verification_hook(route.auth or ())
+    if verify is not None:
+        on_request.append(verify)
+    for item in route.middleware:
+        hooks = item.python_hooks() if isinstance(item, RateLimit) else None
+        if hooks is not None:
+            on_request.append(hooks[0])
+            on_response.append(hooks[1])
+    if not on_request:
         return route
     if route.websocket:
         raise TypeError(
-            f"WebSocket route {route.path!r}: APIKeyAuth(verify=...) runs as a hook, which WebSocket"
-            " routes do not run; give it keys= instead"
+            f"WebSocket route {route.path!r}: APIKeyAuth(verify=...) and RateLimit(key=<function>)"
+            " run as hooks, which WebSocket routes do not run; use keys= / a key the core reads"
         )
-    return dataclasses.replace(route, hooks=(Hooks(on_request=[hook]), *route.hooks))
+    layer = Hooks(on_request=on_request, on_response=on_response)
+    return dataclasses.replace(route, hooks=(layer, *route.hooks))

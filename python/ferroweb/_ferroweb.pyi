@@ -334,6 +334,7 @@ class RateLimitPolicy:
         timeout: float = 0.25,
         fail_open: bool = True,
     ) -> RateLimitPolicy: ...
+    def count(self, key: str) -> tuple[bool, int, int, int, int] | None: ...
 
 @final
 class JwtScheme:

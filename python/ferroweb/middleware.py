@@ -18,7 +18,8 @@ A route with no middleware costs exactly what it cost before.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+import inspect
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from ferroweb._ferroweb import (
@@ -29,6 +30,7 @@ from ferroweb._ferroweb import (
     SecurityHeadersPolicy,
     TrustedHostsPolicy,
 )
+from ferroweb.exceptions import HTTPException
 
 if TYPE_CHECKING:
     from ferroweb._ferroweb import ApiKeyScheme, JwtScheme
@@ -299,6 +301,10 @@ class RateLimit(Middleware):
       ``X-Forwarded-For`` / ``Forwarded`` that is not a trusted proxy. ``"header:X-API-Key"``:
       that header's value. ``"auth"``: the authenticated subject (``sub``; the limit then
       runs after authentication). Requests without the header or subject count by address.
+      A function ``key(request) -> str | None`` (sync or ``async def``) works out the key in
+      Python: it costs a Python call per request, runs as the route's first hook (after
+      authentication, so ``request.auth`` is there; HTTP routes only), counts in memory only,
+      and None counts by address.
 
     One ``RateLimit`` object is one budget: given to the app or a router, all their routes
     draw on the same budget per client; give a route its own ``RateLimit`` for a separate one.
@@ -335,7 +341,7 @@ class RateLimit(Middleware):
         self,
         rate: str,
         burst: int | None = None,
-        key: str = "ip",
+        key: str | Callable[[Any], Any] = "ip",
         trusted_proxies: Sequence[str] = (),
         store: str | None = None,
         fail_open: bool = True,
@@ -346,8 +352,12 @@ class RateLimit(Middleware):
             raise TypeError(f"rate must be a string such as '10/second', not {type(rate).__name__}")
         if burst is not None and (isinstance(burst, bool) or not isinstance(burst, int) or burst < 1):
             raise ValueError(f"burst must be a whole number >= 1, got {burst!r}")
-        if not isinstance(key, str):
-            raise TypeError(f"key must be 'ip', 'auth' or 'header:<name>', not {type(key).__name__}")
+        if not isinstance(key, str) and not callable(key):
+            raise TypeError(
+                f"key must be 'ip', 'auth', 'header:<name>' or a function, not {type(key).__name__}"
+            )
+        if callable(key) and store is not None:
+            raise ValueError("a key function counts in this process's memory: it cannot be used with store=")
         self.rate = rate
         self.burst = burst
         self.key = key
@@ -357,16 +367,17 @@ class RateLimit(Middleware):
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         self.store, self.fail_open, self.timeout = store, bool(fail_open), float(timeout)
+        core_key = key if isinstance(key, str) else "ip"
         if name is None:
-            shape = (rate, burst, key)
+            shape = (rate, burst, core_key if isinstance(key, str) else f"function:{key!r}")
             count = RateLimit._made.get(shape, 0)
             RateLimit._made[shape] = count + 1
-            name = f"{rate}|{burst}|{key}" + (f"|{count}" if count else "")
+            name = f"{rate}|{burst}|{core_key}" + (f"|{count}" if count else "")
         self.name = name
         self._policy = RateLimitPolicy(
             rate,
             burst,
-            key,
+            core_key,
             list(self.trusted_proxies),
             store=store,
             namespace=f"ferroweb:ratelimit:{name}",
@@ -375,7 +386,56 @@ class RateLimit(Middleware):
         )
 
     def _stack_entry(self) -> dict[str, Any]:
-        return {"rate_limit": self._policy}
+        # a key function counts in Python (``python_hooks``), not in the core
+        return {"rate_limit": self._policy} if isinstance(self.key, str) else {}
+
+    def python_hooks(self) -> tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None:
+        """For a key function: the ``on_request`` hook that counts and the ``on_response``
+        hook that adds the headers (None for the core's keys)."""
+        key_of = self.key
+        if isinstance(key_of, str):
+            return None
+        policy = self._policy
+
+        def decide(request: Any, key: Any) -> None:
+            if key is None:
+                client = request.client
+                key = f"ip:{client.host if client is not None else 'unknown'}"
+            else:
+                key = f"fn:{key}"
+            answer = policy.count(key)
+            assert answer is not None  # a key function counts in memory
+            allowed, limit, remaining, reset, retry = answer
+            headers = {
+                "RateLimit-Limit": str(limit),
+                "RateLimit-Remaining": str(remaining),
+                "RateLimit-Reset": str(reset),
+            }
+            if not allowed:
+                headers["Retry-After"] = str(retry)
+                raise HTTPException(429, f"rate limit exceeded; retry in {retry} s", headers=headers)
+            request.state.ferroweb_rate_limit_headers = headers
+
+        if inspect.iscoroutinefunction(key_of):
+
+            async def count_async(request: Any) -> None:
+                decide(request, await key_of(request))
+
+            count: Callable[[Any], Any] = count_async
+        else:
+
+            def count_sync(request: Any) -> None:
+                decide(request, key_of(request))
+
+            count = count_sync
+
+        def add_headers(request: Any, response: Any) -> Any:
+            headers = getattr(request.state, "ferroweb_rate_limit_headers", None)
+            if headers:
+                response.headers.update(headers)
+            return response
+
+        return count, add_headers
 
     def __repr__(self) -> str:
         # a store URL's password stays out of reprs (and so out of logs)

@@ -57,7 +57,10 @@ pub use params::{
 pub use pipe::Wakeup;
 pub use problem::{reason_phrase, Problem};
 pub use query::parse_query;
-pub use rate_limit::{parse_rate, RateLimitError, RateLimitKey, RateLimitPolicy, TrustedProxies};
+pub use rate_limit::{
+    parse_rate, whole_seconds, Decision, RateLimitError, RateLimitKey, RateLimitPolicy,
+    TrustedProxies,
+};
 pub use request::{ClientAddr, PathParams, PendingRequest, RoutingError};
 pub use response::{ContentKind, HandlerResponse, ResponseBody};
 pub use router::{RouteError, RouteId, RouteSpec, RouteTable};

@@ -77,17 +77,18 @@ pub fn parse_rate(text: &str) -> Result<(NonZeroU32, Duration), RateLimitError> 
 
 /// Where a request stands against its limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Decision {
-    pub(crate) allowed: bool,
-    pub(crate) limit: u32,
-    pub(crate) remaining: u32,
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
     /// Until the full burst is available again.
-    pub(crate) reset: Duration,
+    pub reset: Duration,
     /// Until the next request would pass (refusals only).
-    pub(crate) retry_after: Duration,
+    pub retry_after: Duration,
 }
 
-fn whole_seconds(duration: Duration) -> u64 {
+/// A duration as the whole seconds the rate-limit headers carry (rounded up).
+pub fn whole_seconds(duration: Duration) -> u64 {
     duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
@@ -249,6 +250,15 @@ impl RateLimitPolicy {
     /// Whether the key is the authenticated subject, so authentication must run first.
     pub(crate) fn keys_by_subject(&self) -> bool {
         matches!(self.key, RateLimitKey::Subject)
+    }
+
+    /// Counts one request of a key the binding worked out itself (a key function), with the
+    /// in-memory store; None for a Redis store, which cannot answer without waiting.
+    pub fn count_now(&self, key: &str) -> Option<Decision> {
+        match &self.store {
+            Store::Memory(store) => Some(store.check(key, self.limit, self.interval)),
+            Store::Redis { .. } => None,
+        }
     }
 
     /// The client `request` counts against.

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferroweb_core::{
-    CompressionPolicy, CorsPolicy, Middleware, RateLimitKey, RateLimitPolicy, SecurityHeaderValues,
-    SecurityHeaders, TimeoutPolicy, TrustedHosts, TrustedProxies,
+    whole_seconds, CompressionPolicy, CorsPolicy, Middleware, RateLimitKey, RateLimitPolicy,
+    SecurityHeaderValues, SecurityHeaders, TimeoutPolicy, TrustedHosts, TrustedProxies,
 };
 use http::{HeaderName, StatusCode};
 use pyo3::exceptions::PyValueError;
@@ -181,6 +181,20 @@ impl PyRateLimitPolicy {
                 .map_err(invalid)?;
         }
         Ok(Self(Arc::new(policy)))
+    }
+
+    /// Counts one request of `key` (a key function's answer): `(allowed, limit, remaining,
+    /// reset seconds, retry-after seconds)`. Memory store only (None for Redis).
+    fn count(&self, key: &str) -> Option<(bool, u32, u32, u64, u64)> {
+        self.0.count_now(key).map(|decision| {
+            (
+                decision.allowed,
+                decision.limit,
+                decision.remaining,
+                whole_seconds(decision.reset),
+                whole_seconds(decision.retry_after).max(1),
+            )
+        })
     }
 }
 
