@@ -70,7 +70,7 @@ def test_suite_size_and_coverage() -> None:
     per_category = Counter(path.parent.name for path in FIXTURE_PATHS)
     missing = [name for name in categories() if per_category[name] == 0]
     assert not missing, f"categories without fixtures: {missing}"
-    assert len(categories()) == 27
+    assert len(categories()) == 31
     counts = dict(sorted(per_category.items()))
     assert len(FIXTURE_PATHS) >= MIN_FIXTURES, (
         f"{len(FIXTURE_PATHS)} fixtures, at least {MIN_FIXTURES} expected: {counts}"

@@ -1,8 +1,10 @@
 """The ``middleware`` / ``app_middleware`` and ``delay`` of a fixture's handler, as source.
 
-A middleware spec is ``{"class": "CORS", "args": {...}}``: the ``ferroweb.middleware`` class and
-its keyword arguments, written as they are. Route middleware goes into the route decorator, app
-middleware into ``App(...)`` (so fixtures with different app middleware never share an app).
+A middleware spec is ``{"class": "CORS", "args": {...}}``: the ``ferroweb.middleware`` class (or
+``Sessions`` / ``CSRF`` from ``ferroweb.security``) and its keyword arguments, written as they
+are; each spec is a new object, so a route's ``RateLimit`` is a budget of its own. Route
+middleware goes into the route decorator, app middleware into ``App(...)`` (so fixtures with
+different app middleware never share an app).
 ``delay`` makes the handler wait that many seconds before doing its work (``await
 asyncio.sleep`` in an async handler, ``time.sleep`` in a sync one), which is what timeout
 fixtures need.
@@ -15,8 +17,16 @@ from typing import Any
 
 from e2e_source import FixtureError, kwargs, lit
 
-CLASSES = ("CORS", "Compression", "Timeout", "TrustedHosts", "SecurityHeaders", "BodyLimit")
-IMPORTS = (f"from ferroweb.middleware import {', '.join(CLASSES)}", "import asyncio", "import time")
+CORE_CLASSES = ("CORS", "Compression", "Timeout", "TrustedHosts", "SecurityHeaders", "BodyLimit", "RateLimit")
+#: Middleware of ferroweb.security (run by the core like the others).
+SECURITY_CLASSES = ("Sessions", "CSRF")
+CLASSES = (*CORE_CLASSES, *SECURITY_CLASSES)
+IMPORTS = (
+    f"from ferroweb.middleware import {', '.join(CORE_CLASSES)}",
+    f"from ferroweb.security import {', '.join(SECURITY_CLASSES)}",
+    "import asyncio",
+    "import time",
+)
 MODULE_NAMES = (*CLASSES, "asyncio", "time")
 
 

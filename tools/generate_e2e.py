@@ -15,8 +15,10 @@ For each category (a directory of testing_data/) it writes:
   of its own. ``APPS`` maps group names to apps, ``FIXTURE_APP`` fixture names to group names.
   The behaviours beyond the echo are written by plug-in modules (``Behaviours`` in
   ``tools/e2e_source.py``): ``tools/e2e_streams.py`` (``stream``, ``sse``, ``file``),
-  ``tools/e2e_websockets.py`` (``websocket``), ``tools/e2e_background.py`` (``background``) and
-  ``tools/e2e_lifespan.py`` (``app_state``, and the hooks and lifespan of an app). The layers
+  ``tools/e2e_websockets.py`` (``websocket``), ``tools/e2e_background.py`` (``background``),
+  ``tools/e2e_lifespan.py`` (``app_state``, and the hooks and lifespan of an app) and
+  ``tools/e2e_security.py`` (``echo_auth``, ``session``, and the ``auth=`` of routes and apps).
+  The layers
   around any handler (dependency factories, request hooks, http middleware, a router, app-level
   declarations) are written by ``tools/e2e_layers.py`` with ``tools/e2e_dependencies.py`` and
   ``tools/e2e_hooks.py``; a fixture with app-level ones gets an app of its own. An app whose
@@ -48,6 +50,7 @@ import e2e_layers
 import e2e_lifespan
 import e2e_middleware
 import e2e_openapi
+import e2e_security
 import e2e_static
 import e2e_streams
 import e2e_websockets
@@ -90,6 +93,7 @@ PLUGINS: tuple[Behaviours, ...] = (
     e2e_websockets.PLUGIN,
     e2e_background.PLUGIN,
     e2e_lifespan.PLUGIN,
+    e2e_security.PLUGIN,
 )
 BY_BEHAVIOUR = {name: plugin for plugin in PLUGINS for name in plugin.names}
 
@@ -273,8 +277,12 @@ def handler_source(writer: ModuleWriter, fixture: dict[str, Any], app_var: str, 
     if "status_code" in handler:
         decorator_args.append(f"status_code={handler['status_code']}")
     decorator_args += e2e_middleware.decorator_arguments(fixture) + e2e_layers.decorator_arguments(fixture)
+    decorator_args += e2e_security.decorator_arguments(fixture)
     decorator_args += e2e_openapi.decorator_arguments(writer, fixture)
     method = "websocket" if websocket else DECORATORS[handler["method"]]
+    if handler.get("methods"):  # other methods the route answers too: app.route(path, [...])
+        decorator_args.insert(1, lit([handler["method"], *handler["methods"]]))
+        method = "route"
     lines = [f"@{e2e_layers.route_target(fixture, app_var)}.{method}({', '.join(decorator_args)})"]
     # Python wants parameters without a default first; the echo keeps the declaration order.
     ordered = [
@@ -395,7 +403,7 @@ def conflicts(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def config_key(fixture: dict[str, Any]) -> str:
     key = json.dumps(fixture["handler"].get("config", {}), sort_keys=True) + e2e_middleware.app_key(fixture)
-    key += e2e_layers.app_key(fixture) + e2e_openapi.app_key(fixture)
+    key += e2e_layers.app_key(fixture) + e2e_openapi.app_key(fixture) + e2e_security.app_key(fixture)
     # a start-up and a shutdown are the app's own: such a fixture gets an app to itself
     return f"{key} {fixture['name']}" if e2e_lifespan.needs_own_app(fixture) else key
 
@@ -551,7 +559,7 @@ def app_blocks(
         blocks.append(source)
     else:
         arguments = ([config] if config else []) + e2e_middleware.app_arguments(group[0])
-        arguments += e2e_openapi.app_arguments(group[0])
+        arguments += e2e_openapi.app_arguments(group[0]) + e2e_security.app_arguments(group[0])
         blocks.append(f"{app_var} = App({', '.join(arguments + e2e_layers.app_arguments(group[0]))})\n")
         blocks += [define(writer, d) for d in e2e_layers.after_app(group[0], app_var)]
     for fixture in group:

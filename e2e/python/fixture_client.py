@@ -12,7 +12,8 @@ and a JSON / raw / base64 / url-encoded / multipart body. Both compare the answe
 - ``body_partial``: every member given is present and equal, recursively for objects (lists:
   same length, items compared the same way).
 - ``headers``: case-insensitive names; a value (one of the header's values, or all of them joined
-  with ``, ``) or the tokens ``<<present>>`` / ``<<absent>>``.
+  with ``, ``), the tokens ``<<present>>`` / ``<<absent>>``, or ``<<match:REGEX>>`` (one of the
+  values holds a match of the regular expression: ``re.search``).
 - ``document``: fragments of a served JSON document (``/openapi.json``) by JSON Pointer, compared
   partially with their ``$ref`` targets inlined, or ``<<absent>>`` (``e2e/python/document_support.py``).
 - ``validation_errors``: the body's ``errors`` has as many entries, and they pair off one to one
@@ -36,6 +37,8 @@ stopped (``e2e/python/lifecycle_support.py``). Dependency and hook fixtures have
 factories, hooks and handler recorded checked after the response (``recorded``), and what
 ferroweb logged (``logged``: captured in this process for TestClient, the server's log
 otherwise); ``request.repeat`` sends a request several times (the last answer is compared).
+``request.before`` lists requests sent first by the same client, which keeps the cookies their
+answers set; header values may name one as ``<<cookie:NAME>>`` (``e2e/python/before_support.py``).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ import functools
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -62,7 +66,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from e2e.python import handler_support, lifecycle_support, session_support
+from e2e.python import before_support, handler_support, lifecycle_support, session_support
 from e2e.python.document_support import document_problems
 from e2e.python.stream_support import (
     PROBE_ROUTE,
@@ -88,6 +92,7 @@ MULTIPART_BOUNDARY = "ferroweb-e2e-7MA4YWxkTrZu0gW"
 #: The part Content-Type of a file the fixture gives none for (as ferroweb's TestClient sends).
 DEFAULT_FILE_CONTENT_TYPE = "application/octet-stream"
 PRESENT, ABSENT = "<<present>>", "<<absent>>"
+MATCH = re.compile(r"<<match:(.*)>>", re.DOTALL)
 READY_PATH = handler_support.PROBE_PREFIX + "ready"
 #: How much of a live server's log ``expected_response.logged`` searches (its end).
 LOG_READ = 200_000
@@ -340,6 +345,10 @@ def compare(expected: dict[str, Any], answer: Answer) -> list[str]:
         elif want == ABSENT:
             if values:
                 problems.append(f"header {name}: expected it to be absent, got {values}")
+        elif (match := MATCH.fullmatch(want)) is not None:
+            if not any(re.search(match.group(1), value) for value in values):
+                found = values or "nothing"
+                problems.append(f"header {name}: expected a value matching {match.group(1)!r}, got {found}")
         elif want not in values and ", ".join(values) != want:
             problems.append(f"header {name}: expected {want!r}, got {values or 'nothing'}")
 
@@ -476,6 +485,16 @@ def _layer_problems(fixture: dict[str, Any], fetch_probe: Any, read_log: Callabl
     return problems
 
 
+def _send_before(
+    fixture: dict[str, Any], request: WireRequest, send: Callable[[WireRequest], Answer], jar: httpx.Cookies
+) -> tuple[WireRequest, list[str]]:
+    """Sends the fixture's ``request.before`` (its answers' cookies kept in ``jar``); the
+    fixture's own request with its ``<<cookie:NAME>>`` placeholders filled in, and the problems."""
+    problems = before_support.send_before(fixture["request"].get("before", []), build_request, send, jar)
+    request, missing = before_support.filled(request, jar)
+    return request, problems + missing
+
+
 def _send_repeated(fixture: dict[str, Any], send: Callable[[], Answer]) -> tuple[Answer, list[str]]:
     """Sends the request ``request.repeat`` times (default once): the last answer, and the
     earlier ones that did not have the expected status."""
@@ -607,10 +626,12 @@ class TestClientPool:
             if is_streamed(fixture):
                 self._check_streamed(fixture, request, client, via)
                 return
-            answer, problems = _send_repeated(fixture, lambda: _send_testclient(client, request))
-            problems += compare(fixture["expected_response"], answer) + _journal_problems(
-                fixture, fetch_probe
+            request, problems = _send_before(
+                fixture, request, functools.partial(_send_testclient, client), client.cookies
             )
+            answer, repeated = _send_repeated(fixture, lambda: _send_testclient(client, request))
+            problems += repeated + compare(fixture["expected_response"], answer)
+            problems += _journal_problems(fixture, fetch_probe)
             problems += _layer_problems(fixture, fetch_probe, log.text)
         report(fixture, request, answer, via, problems)
 
@@ -909,8 +930,10 @@ class LiveServerPool:
                 log = server.log(1500)
                 report(fixture, request, answer, via, problems, log=log, transcript=result.transcript)
                 return
-            answer, problems = _send_repeated(fixture, lambda: _send_live(client, server, fixture, request))
-            problems += compare(fixture["expected_response"], answer)
+            send = functools.partial(_send_live, client, server, fixture)
+            request, problems = _send_before(fixture, request, send, client.cookies)
+            answer, repeated = _send_repeated(fixture, lambda: send(request))
+            problems += repeated + compare(fixture["expected_response"], answer)
             problems += _journal_problems(fixture, fetch_probe)
             problems += _layer_problems(fixture, fetch_probe, read_log)
         report(fixture, request, answer, via, problems, log=server.log(1500))

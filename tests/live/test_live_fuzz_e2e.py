@@ -8,6 +8,12 @@ an exception the handler raises (a 500 by design), a hook or middleware that ans
 handler, or a stream without end. Everything else must hold up: no server error, no
 undocumented status code or content type, every body and header as documented. Bounded: a
 few examples per operation and a time budget per app.
+
+The auth, rate_limit, sessions and csrf routes are fuzzed like the others, not left out: what
+their layers answer for the handler (401 and 403 from ``auth=``, 429 from ``RateLimit`` once
+the fuzzer has spent a budget, 403 from ``CSRF``) is an ``application/problem+json`` Problem,
+which every operation's document promises under ``4XX`` (and ``auth=`` routes list their 401 /
+403 too); the extra ``RateLimit-*`` and ``Set-Cookie`` headers break no declaration.
 """
 
 from __future__ import annotations
