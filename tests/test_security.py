@@ -442,3 +442,122 @@ def test_verify_declarations_are_checked() -> None:
 
     with pytest.raises(TypeError, match="WebSocket route"), TestClient(app):
         pass
+
+
+class JwksServer:
+    """An HTTP server of the test's own serving a JWKS document that the test may change,
+    counting the fetches."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.document: dict[str, Any] = {"keys": []}
+        self.fetches = 0
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                owner.fetches += 1
+                body = json.dumps(owner.document).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/.well-known/jwks.json"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def rsa_jwk(key: Any, kid: str) -> dict[str, Any]:
+    jwk: dict[str, Any] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
+
+
+def test_a_jwks_url_is_fetched_on_first_use_and_again_for_a_new_kid(
+    open_client: Callable[[App], TestClient],
+) -> None:
+    first, second = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2))
+    jwks = JwksServer()
+    try:
+        jwks.document = {"keys": [rsa_jwk(first, "one")]}
+        app = App(auth=JWTAuth(jwks_url=jwks.url, algorithms=["RS256"]))
+
+        @app.get("/me")
+        def me(request: Request) -> dict[str, Any]:
+            return {"sub": (request.auth or {})["sub"]}
+
+        client = open_client(app)
+        assert jwks.fetches == 0  # nothing is fetched before a token needs it
+        payload = claims(aud=None, iss=None)
+        token = jwt.encode(payload, first, algorithm="RS256", headers={"kid": "one"})
+        assert client.get("/me", headers=bearer(token)).json() == {"sub": "alice"}
+        assert client.get("/me", headers=bearer(token)).status_code == 200
+        assert jwks.fetches == 1
+        # the issuer rotates: a token with the new kid makes the set be fetched again...
+        jwks.document = {"keys": [rsa_jwk(first, "one"), rsa_jwk(second, "two")]}
+        rotated = jwt.encode(payload, second, algorithm="RS256", headers={"kid": "two"})
+        # ...but not within a minute of the last fetch: refused until then
+        assert client.get("/me", headers=bearer(rotated)).status_code == 401
+        assert jwks.fetches == 1
+        unknown = jwt.encode(payload, second, algorithm="RS256", headers={"kid": "three"})
+        for _ in range(5):
+            assert client.get("/me", headers=bearer(unknown)).status_code == 401
+        assert jwks.fetches == 1
+    finally:
+        jwks.close()
+
+
+def test_a_rotated_key_is_fetched_once_the_minimum_interval_passed(
+    open_client: Callable[[App], TestClient],
+) -> None:
+    first, second = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2))
+    jwks = JwksServer()
+    try:
+        jwks.document = {"keys": [rsa_jwk(first, "one")]}
+        app = App(auth=JWTAuth(jwks_url=jwks.url, algorithms=["RS256"], jwks_min_refresh=0.2))
+
+        @app.get("/me")
+        def me(request: Request) -> dict[str, Any]:
+            return {"sub": (request.auth or {})["sub"]}
+
+        client = open_client(app)
+        payload = claims(aud=None, iss=None)
+        old = jwt.encode(payload, first, algorithm="RS256", headers={"kid": "one"})
+        assert client.get("/me", headers=bearer(old)).status_code == 200
+        jwks.document = {"keys": [rsa_jwk(second, "two")]}  # "one" retired
+        time.sleep(0.3)
+        rotated = jwt.encode(payload, second, algorithm="RS256", headers={"kid": "two"})
+        assert client.get("/me", headers=bearer(rotated)).json() == {"sub": "alice"}
+        assert jwks.fetches == 2
+        # the retired key is gone with the old set
+        assert client.get("/me", headers=bearer(old)).status_code == 401
+    finally:
+        jwks.close()
+
+
+def test_a_jwks_url_that_cannot_be_fetched_refuses_tokens(open_client: Callable[[App], TestClient]) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    app = App(auth=JWTAuth(jwks_url="http://127.0.0.1:9/jwks.json", algorithms=["RS256"], jwks_timeout=1))
+
+    @app.get("/me")
+    def me() -> dict[str, bool]:
+        return {"me": True}
+
+    client = open_client(app)
+    token = jwt.encode(claims(aud=None, iss=None), key, algorithm="RS256", headers={"kid": "k"})
+    response = client.get("/me", headers=bearer(token))
+    assert response.status_code == 401
+    assert response.json()["detail"] == "the token's signing keys cannot be fetched"
+    with pytest.raises(ValueError, match="http:// or https://"):
+        JWTAuth(jwks_url="ftp://idp.example/jwks.json")

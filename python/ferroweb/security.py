@@ -103,8 +103,12 @@ class JWTAuth(AuthScheme):
     """Bearer JSON Web Tokens, verified in Rust (the jsonwebtoken crate).
 
     - Keys: exactly one of ``secret=`` (HMAC: HS256/384/512), ``public_key=`` (a PEM RSA, EC
-      or Ed25519 public key) or ``jwks_file=`` (a JSON Web Key Set; a token's ``kid`` picks
-      the key). ``algorithms=`` narrows what is accepted (default: all of them); each key
+      or Ed25519 public key), ``jwks_file=`` (a JSON Web Key Set; a token's ``kid`` picks
+      the key) or ``jwks_url=`` (the issuer's key set, fetched by the core over http(s) with
+      the system's CA certificates on first use and again when a token names an unknown
+      ``kid``, never more often than every ``jwks_min_refresh`` seconds (60); each fetch
+      bounded by ``jwks_timeout`` seconds; while none could be fetched, tokens are refused
+      with 401). ``algorithms=`` narrows what is accepted (default: all of them); each key
       only verifies the algorithms of its own family, so ``alg: none`` and HS/RS confusion
       are refused whatever is listed.
     - Checks: the signature; ``exp`` and ``nbf`` whenever present (``leeway=`` seconds of
@@ -137,6 +141,9 @@ class JWTAuth(AuthScheme):
         *,
         public_key: str | bytes | None = None,
         jwks_file: str | os.PathLike[str] | None = None,
+        jwks_url: str | None = None,
+        jwks_timeout: float = 5.0,
+        jwks_min_refresh: float = 60.0,
         algorithms: Sequence[str] | None = None,
         audience: str | Sequence[str] | None = None,
         issuer: str | Sequence[str] | None = None,
@@ -147,14 +154,16 @@ class JWTAuth(AuthScheme):
         claims_type: Any = None,
         max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
     ) -> None:
-        given = [
-            name
-            for name, value in (("secret", secret), ("public_key", public_key), ("jwks_file", jwks_file))
-            if value is not None
-        ]
+        sources = (
+            ("secret", secret),
+            ("public_key", public_key),
+            ("jwks_file", jwks_file),
+            ("jwks_url", jwks_url),
+        )
+        given = [name for name, value in sources if value is not None]
         if len(given) != 1:
             raise ValueError(
-                "JWTAuth needs exactly one of secret=, public_key=, jwks_file="
+                "JWTAuth needs exactly one of secret=, public_key=, jwks_file=, jwks_url="
                 + (f" (got {', '.join(given)})" if given else "")
             )
         if isinstance(leeway, bool) or not isinstance(leeway, int) or leeway < 0:
@@ -182,6 +191,9 @@ class JWTAuth(AuthScheme):
             secret=_key_bytes(secret, "secret") if secret is not None else None,
             public_key=_key_bytes(public_key, "public_key") if public_key is not None else None,
             jwks=jwks,
+            jwks_url=jwks_url,
+            jwks_timeout=float(jwks_timeout),
+            jwks_min_refresh=float(jwks_min_refresh),
             algorithms=list(self.algorithms),
             audience=list(self.audience),
             issuer=list(self.issuer),

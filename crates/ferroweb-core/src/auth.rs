@@ -7,6 +7,7 @@
 
 mod api_key;
 pub(crate) mod credentials;
+mod jwks;
 mod jwt;
 
 use std::sync::Arc;
@@ -60,15 +61,18 @@ pub(crate) enum Refusal {
 }
 
 impl AuthScheme {
-    fn authenticate(&self, headers: &HeaderMap, uri: &Uri) -> Result<Accepted, Refusal> {
+    async fn authenticate(&self, headers: &HeaderMap, uri: &Uri) -> Result<Accepted, Refusal> {
         match self {
-            Self::Jwt(scheme) => scheme
-                .authenticate(headers)
-                .map(|(claims, subject)| Accepted {
-                    claims,
-                    subject,
-                    credential: None,
-                }),
+            Self::Jwt(scheme) => {
+                scheme
+                    .authenticate(headers)
+                    .await
+                    .map(|(claims, subject)| Accepted {
+                        claims,
+                        subject,
+                        credential: None,
+                    })
+            }
             Self::ApiKey(scheme) => scheme.authenticate(headers, uri),
         }
     }
@@ -94,14 +98,14 @@ impl AuthPolicy {
     }
 
     /// The request's identity, or the refusal to send instead of calling the handler.
-    pub(crate) fn authenticate(
+    pub(crate) async fn authenticate(
         &self,
         headers: &HeaderMap,
         uri: &Uri,
     ) -> Result<Identity, Box<Response<Body>>> {
         let mut refusals = Vec::with_capacity(self.schemes.len());
         for (position, scheme) in self.schemes.iter().enumerate() {
-            match scheme.authenticate(headers, uri) {
+            match scheme.authenticate(headers, uri).await {
                 Ok(accepted) => {
                     return Ok(Identity {
                         scheme: position,

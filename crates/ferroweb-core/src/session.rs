@@ -196,7 +196,9 @@ impl SessionPolicy {
                 let data = presented.and_then(|message| {
                     let (payload, issued) = message.rsplit_once('.')?;
                     let issued: u64 = issued.parse().ok()?;
-                    if now_secs().saturating_sub(issued) > self.max_age.as_secs() {
+                    let now = now_secs();
+                    // issued in the future (beyond a minute of clock skew): never expiring
+                    if issued > now + 60 || now.saturating_sub(issued) > self.max_age.as_secs() {
                         return None;
                     }
                     let json = URL_SAFE_NO_PAD.decode(payload).ok()?;

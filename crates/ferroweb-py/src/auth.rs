@@ -22,13 +22,17 @@ impl PyJwtScheme {
     #[new]
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (
-        *, secret=None, public_key=None, jwks=None, algorithms, audience, issuer, leeway,
-        required_claims, scopes, cookie, max_token_bytes
+        *, secret=None, public_key=None, jwks=None, jwks_url=None, jwks_timeout=5.0, jwks_min_refresh=60.0,
+        algorithms,
+        audience, issuer, leeway, required_claims, scopes, cookie, max_token_bytes
     ))]
     fn new(
         secret: Option<Vec<u8>>,
         public_key: Option<Vec<u8>>,
         jwks: Option<String>,
+        jwks_url: Option<String>,
+        jwks_timeout: f64,
+        jwks_min_refresh: f64,
         algorithms: Vec<String>,
         audience: Vec<String>,
         issuer: Vec<String>,
@@ -38,13 +42,22 @@ impl PyJwtScheme {
         cookie: Option<String>,
         max_token_bytes: usize,
     ) -> PyResult<Self> {
-        let keys = match (secret, public_key, jwks) {
-            (Some(secret), None, None) => JwtKeys::Secret(secret),
-            (None, Some(pem), None) => JwtKeys::PublicKeyPem(pem),
-            (None, None, Some(document)) => JwtKeys::Jwks(document),
+        let keys = match (secret, public_key, jwks, jwks_url) {
+            (Some(secret), None, None, None) => JwtKeys::Secret(secret),
+            (None, Some(pem), None, None) => JwtKeys::PublicKeyPem(pem),
+            (None, None, Some(document), None) => JwtKeys::Jwks(document),
+            (None, None, None, Some(url)) => JwtKeys::JwksUrl {
+                url,
+                timeout: std::time::Duration::try_from_secs_f64(jwks_timeout)
+                    .ok()
+                    .filter(|timeout| !timeout.is_zero())
+                    .ok_or_else(|| invalid("jwks_timeout must be a positive number of seconds"))?,
+                min_refresh: std::time::Duration::try_from_secs_f64(jwks_min_refresh)
+                    .map_err(|_| invalid("jwks_min_refresh must be a number of seconds >= 0"))?,
+            },
             _ => {
                 return Err(invalid(
-                    "JWTAuth needs exactly one of secret=, public_key=, jwks_file=",
+                    "JWTAuth needs exactly one of secret=, public_key=, jwks_file=, jwks_url=",
                 ))
             }
         };

@@ -7,6 +7,10 @@
 //! jsonwebtoken knows, so such a token is malformed.
 
 use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::RwLock;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
@@ -16,6 +20,7 @@ use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 
 use super::credentials::{bearer_token, cookie};
+use super::jwks::RemoteJwks;
 use super::Refusal;
 
 /// Claims jsonwebtoken itself checks when they are required; others are checked here.
@@ -30,6 +35,14 @@ pub enum JwtKeys {
     PublicKeyPem(Vec<u8>),
     /// A JSON Web Key Set document; a token's `kid` picks the key.
     Jwks(String),
+    /// A JWKS fetched from this URL (http or https) on first use, and again (at most once
+    /// per `min_refresh`) when a token names a `kid` it does not hold; each fetch bounded by
+    /// `timeout`.
+    JwksUrl {
+        url: String,
+        timeout: Duration,
+        min_refresh: Duration,
+    },
 }
 
 /// What a token must satisfy besides its signature.
@@ -70,7 +83,7 @@ fn config_error(message: impl Into<String>) -> JwtError {
     JwtError(message.into())
 }
 
-struct VerifyingKey {
+pub(crate) struct VerifyingKey {
     kid: Option<String>,
     key: DecodingKey,
     validation: Validation,
@@ -78,7 +91,10 @@ struct VerifyingKey {
 
 /// A bearer-JWT scheme, ready to check requests.
 pub struct JwtScheme {
-    keys: Vec<VerifyingKey>,
+    rules: KeyRules,
+    keys: RwLock<Arc<Vec<VerifyingKey>>>,
+    /// Where the keys come from when they are fetched (a JWKS URL).
+    remote: Option<RemoteJwks>,
     /// Required claims that are not among those jsonwebtoken checks.
     other_required: Vec<String>,
     scopes: Vec<String>,
@@ -90,7 +106,7 @@ impl fmt::Debug for JwtScheme {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The keys stay out of debug output (and so out of logs).
         f.debug_struct("JwtScheme")
-            .field("keys", &self.keys.len())
+            .field("keys", &self.keys.read().len())
             .field("scopes", &self.scopes)
             .field("cookie", &self.cookie)
             .finish_non_exhaustive()
@@ -112,6 +128,104 @@ fn pem_key(pem: &[u8]) -> Result<DecodingKey, JwtError> {
         .map_err(|_| config_error("public_key is not a PEM RSA, EC or Ed25519 public key"))
 }
 
+/// What a key must allow and what every token must satisfy: kept so that keys fetched later
+/// (a JWKS URL) get the same rules as those known at start-up.
+struct KeyRules {
+    asked: Vec<Algorithm>,
+    leeway: u64,
+    audience: Vec<String>,
+    issuer: Vec<String>,
+    spec_required: Vec<String>,
+}
+
+impl KeyRules {
+    fn validation(&self, algorithms: Vec<Algorithm>) -> Validation {
+        let mut validation = Validation::new(algorithms[0]);
+        validation.algorithms = algorithms;
+        validation.leeway = self.leeway;
+        validation.validate_nbf = true;
+        // `exp` and `nbf` are checked whenever present; `required_claims` decides whether
+        // they must be.
+        validation.validate_exp = true;
+        validation.set_required_spec_claims(&self.spec_required);
+        if self.audience.is_empty() {
+            // Without a configured audience an `aud` claim cannot be checked against
+            // anything; it is the application's business (as PyJWT's `verify_aud=False`).
+            validation.validate_aud = false;
+        } else {
+            validation.set_audience(&self.audience);
+        }
+        if !self.issuer.is_empty() {
+            validation.set_issuer(&self.issuer);
+        }
+        validation
+    }
+
+    /// The asked algorithms of `key`'s family (only `only`, when the key names one).
+    fn allowed_for(&self, key: &DecodingKey, only: Option<Algorithm>) -> Vec<Algorithm> {
+        let family = key.family();
+        let family = family.algorithms();
+        self.asked
+            .iter()
+            .copied()
+            .filter(|alg| family.contains(alg) && only.is_none_or(|only| only == *alg))
+            .collect()
+    }
+
+    fn single(
+        &self,
+        key: DecodingKey,
+        refusal: impl FnOnce(&DecodingKey) -> String,
+    ) -> Result<VerifyingKey, JwtError> {
+        let allowed = self.allowed_for(&key, None);
+        if allowed.is_empty() {
+            return Err(config_error(refusal(&key)));
+        }
+        Ok(VerifyingKey {
+            kid: None,
+            validation: self.validation(allowed),
+            key,
+        })
+    }
+
+    /// The signing keys of a JWKS document usable with the asked algorithms.
+    pub(crate) fn keys_of_jwks(&self, document: &[u8]) -> Result<Vec<VerifyingKey>, JwtError> {
+        let set: JwkSet = serde_json::from_slice(document)
+            .map_err(|err| config_error(format!("the JWKS is not valid: {err}")))?;
+        let mut verifying = Vec::new();
+        for jwk in &set.keys {
+            if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
+                continue;
+            }
+            let Ok(key) = DecodingKey::from_jwk(jwk) else {
+                continue;
+            };
+            let only = match jwk.common.key_algorithm {
+                Some(named) => match Algorithm::try_from(named) {
+                    Ok(alg) => Some(alg),
+                    Err(_) => continue,
+                },
+                None => None,
+            };
+            let allowed = self.allowed_for(&key, only);
+            if allowed.is_empty() {
+                continue;
+            }
+            verifying.push(VerifyingKey {
+                kid: jwk.common.key_id.clone(),
+                validation: self.validation(allowed),
+                key,
+            });
+        }
+        if verifying.is_empty() {
+            return Err(config_error(
+                "the JWKS has no signing key usable with the given algorithms",
+            ));
+        }
+        Ok(verifying)
+    }
+}
+
 impl JwtScheme {
     pub fn new(keys: JwtKeys, settings: JwtSettings) -> Result<Self, JwtError> {
         let asked: Vec<Algorithm> = settings
@@ -131,112 +245,77 @@ impl JwtScheme {
         let (spec_required, other_required): (Vec<String>, Vec<String>) = required
             .into_iter()
             .partition(|claim| SPEC_CLAIMS.contains(&claim.as_str()));
-        let validation_for = |algorithms: Vec<Algorithm>| {
-            let mut validation = Validation::new(algorithms[0]);
-            validation.algorithms = algorithms;
-            validation.leeway = settings.leeway;
-            validation.validate_nbf = true;
-            // `exp` and `nbf` are checked whenever present; `required_claims` decides
-            // whether they must be.
-            validation.validate_exp = true;
-            validation.set_required_spec_claims(&spec_required);
-            if !settings.audience.is_empty() {
-                validation.set_audience(&settings.audience);
-            } else {
-                // Without a configured audience an `aud` claim cannot be checked against
-                // anything; it is the application's business (as PyJWT's `verify_aud=False`).
-                validation.validate_aud = false;
-            }
-            if !settings.issuer.is_empty() {
-                validation.set_issuer(&settings.issuer);
-            }
-            validation
+        let rules = KeyRules {
+            asked,
+            leeway: settings.leeway,
+            audience: settings.audience,
+            issuer: settings.issuer,
+            spec_required,
         };
-        let allowed_for = |key: &DecodingKey, only: Option<Algorithm>| -> Vec<Algorithm> {
-            let family = key.family();
-            let family = family.algorithms();
-            asked
-                .iter()
-                .copied()
-                .filter(|alg| family.contains(alg) && only.is_none_or(|only| only == *alg))
-                .collect()
-        };
-        let mut verifying = Vec::new();
-        match keys {
+        let mut remote = None;
+        let verifying = match keys {
             JwtKeys::Secret(secret) => {
                 if secret.is_empty() {
                     return Err(config_error("JWTAuth secret must not be empty"));
                 }
                 let key = DecodingKey::from_secret(&secret)
                     .map_err(|_| config_error("JWTAuth secret is not usable"))?;
-                let allowed = allowed_for(&key, None);
-                if allowed.is_empty() {
-                    return Err(config_error(
-                        "a secret verifies HS256/384/512 tokens, and algorithms names none of them",
-                    ));
-                }
-                verifying.push(VerifyingKey {
-                    kid: None,
-                    validation: validation_for(allowed),
-                    key,
-                });
+                vec![rules.single(key, |_| {
+                    "a secret verifies HS256/384/512 tokens, and algorithms names none of them"
+                        .to_owned()
+                })?]
             }
-            JwtKeys::PublicKeyPem(pem) => {
-                let key = pem_key(&pem)?;
-                let allowed = allowed_for(&key, None);
-                if allowed.is_empty() {
-                    return Err(config_error(format!(
-                        "public_key is a {:?} key, and algorithms names none of its algorithms",
-                        key.family()
-                    )));
-                }
-                verifying.push(VerifyingKey {
-                    kid: None,
-                    validation: validation_for(allowed),
-                    key,
-                });
+            JwtKeys::PublicKeyPem(pem) => vec![rules.single(pem_key(&pem)?, |key| {
+                format!(
+                    "public_key is a {:?} key, and algorithms names none of its algorithms",
+                    key.family()
+                )
+            })?],
+            JwtKeys::Jwks(document) => rules.keys_of_jwks(document.as_bytes())?,
+            JwtKeys::JwksUrl {
+                url,
+                timeout,
+                min_refresh,
+            } => {
+                remote = Some(RemoteJwks::new(&url, timeout, min_refresh).map_err(config_error)?);
+                Vec::new()
             }
-            JwtKeys::Jwks(document) => {
-                let set: JwkSet = serde_json::from_str(&document)
-                    .map_err(|err| config_error(format!("the JWKS is not valid: {err}")))?;
-                for jwk in &set.keys {
-                    if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
-                        continue;
-                    }
-                    let Ok(key) = DecodingKey::from_jwk(jwk) else {
-                        continue;
-                    };
-                    let only = match jwk.common.key_algorithm {
-                        Some(named) => match Algorithm::try_from(named) {
-                            Ok(alg) => Some(alg),
-                            Err(_) => continue,
-                        },
-                        None => None,
-                    };
-                    let allowed = allowed_for(&key, only);
-                    if allowed.is_empty() {
-                        continue;
-                    }
-                    verifying.push(VerifyingKey {
-                        kid: jwk.common.key_id.clone(),
-                        validation: validation_for(allowed),
-                        key,
-                    });
-                }
-                if verifying.is_empty() {
-                    return Err(config_error(
-                        "the JWKS has no signing key usable with the given algorithms",
-                    ));
-                }
-            }
-        }
+        };
         Ok(Self {
-            keys: verifying,
+            rules,
+            keys: RwLock::new(Arc::new(verifying)),
+            remote,
             other_required,
             scopes: settings.scopes,
             cookie: settings.cookie,
             max_token_bytes: settings.max_token_bytes,
         })
+    }
+
+    /// The keys to try now: for a JWKS URL never fetched yet, fetched first.
+    async fn current_keys(&self) -> Arc<Vec<VerifyingKey>> {
+        let keys = Arc::clone(&self.keys.read());
+        match &self.remote {
+            Some(remote) if keys.is_empty() => self.refreshed(remote).await.unwrap_or(keys),
+            _ => keys,
+        }
+    }
+
+    /// Fetches the JWKS again (at most once a minute, one fetch at a time) and keeps what it
+    /// holds; None when no fetch was due or it failed (the keys known stay in use).
+    async fn refreshed(&self, remote: &RemoteJwks) -> Option<Arc<Vec<VerifyingKey>>> {
+        let document = remote.fetch_if_due().await?;
+        match self.rules.keys_of_jwks(&document) {
+            Ok(keys) => {
+                let keys = Arc::new(keys);
+                *self.keys.write() = Arc::clone(&keys);
+                Some(keys)
+            }
+            Err(err) => {
+                tracing::warn!(url = %remote.url, %err, "the JWKS fetched is not usable");
+                None
+            }
+        }
     }
 
     fn token<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
@@ -247,7 +326,7 @@ impl JwtScheme {
         })
     }
 
-    pub(crate) fn authenticate(
+    pub(crate) async fn authenticate(
         &self,
         headers: &HeaderMap,
     ) -> Result<(Bytes, Option<String>), Refusal> {
@@ -257,40 +336,16 @@ impl JwtScheme {
         }
         let header = decode_header(token)
             .map_err(|_| Refusal::Invalid("the token is malformed".to_owned()))?;
-        let by_kid = header
-            .kid
-            .as_deref()
-            .filter(|_| self.keys.iter().any(|key| key.kid.is_some()));
-        let mut candidates = self
-            .keys
-            .iter()
-            .filter(|key| by_kid.is_none_or(|kid| key.kid.as_deref() == Some(kid)))
-            .peekable();
-        if by_kid.is_some() && candidates.peek().is_none() {
-            return Err(Refusal::Invalid(
-                "the token's signing key is not known".to_owned(),
-            ));
-        }
-        let mut candidates = candidates
-            .filter(|key| key.validation.algorithms.contains(&header.alg))
-            .peekable();
-        if candidates.peek().is_none() {
-            return Err(Refusal::Invalid(
-                "the token's algorithm is not accepted".to_owned(),
-            ));
-        }
-        let mut failure = ErrorKind::InvalidSignature;
-        let mut claims: Option<Map<String, Value>> = None;
-        for key in candidates {
-            match decode::<Map<String, Value>>(token, &key.key, &key.validation) {
-                Ok(data) => {
-                    claims = Some(data.claims);
-                    break;
+        let mut keys = self.current_keys().await;
+        if let (Some(remote), Some(kid)) = (&self.remote, header.kid.as_deref()) {
+            // a key the set does not have: the issuer may have rotated its keys
+            if !keys.iter().any(|key| key.kid.as_deref() == Some(kid)) {
+                if let Some(fresh) = self.refreshed(remote).await {
+                    keys = fresh;
                 }
-                Err(err) => failure = err.into_kind(),
             }
         }
-        let claims = claims.ok_or_else(|| Refusal::Invalid(reason(&failure)))?;
+        let claims = verify(token, &header, &keys)?;
         if let Some(missing) = self
             .other_required
             .iter()
@@ -327,6 +382,48 @@ impl JwtScheme {
         };
         HeaderValue::from_str(&text).ok()
     }
+}
+
+/// The claims of `token`, checked with the key its header picks among `keys`.
+fn verify(
+    token: &str,
+    header: &jsonwebtoken::Header,
+    keys: &[VerifyingKey],
+) -> Result<Map<String, Value>, Refusal> {
+    let by_kid = header
+        .kid
+        .as_deref()
+        .filter(|_| keys.iter().any(|key| key.kid.is_some()));
+    let mut candidates = keys
+        .iter()
+        .filter(|key| by_kid.is_none_or(|kid| key.kid.as_deref() == Some(kid)))
+        .peekable();
+    if by_kid.is_some() && candidates.peek().is_none() {
+        return Err(Refusal::Invalid(
+            "the token's signing key is not known".to_owned(),
+        ));
+    }
+    if keys.is_empty() {
+        return Err(Refusal::Invalid(
+            "the token's signing keys cannot be fetched".to_owned(),
+        ));
+    }
+    let mut candidates = candidates
+        .filter(|key| key.validation.algorithms.contains(&header.alg))
+        .peekable();
+    if candidates.peek().is_none() {
+        return Err(Refusal::Invalid(
+            "the token's algorithm is not accepted".to_owned(),
+        ));
+    }
+    let mut failure = ErrorKind::InvalidSignature;
+    for key in candidates {
+        match decode::<Map<String, Value>>(token, &key.key, &key.validation) {
+            Ok(data) => return Ok(data.claims),
+            Err(err) => failure = err.into_kind(),
+        }
+    }
+    Err(Refusal::Invalid(reason(&failure)))
 }
 
 /// What a refused token is told; never the token itself.

@@ -326,6 +326,7 @@ async fn admit(
     if let Some(auth) = &policies.auth {
         let identity = auth
             .authenticate(request.headers(), request.uri())
+            .await
             .map_err(|refused| *refused)?;
         request.extensions_mut().insert(identity);
     }
