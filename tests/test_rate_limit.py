@@ -3,7 +3,7 @@ keys, CORS, and what a declaration refuses."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,19 +12,6 @@ from ferroweb import App, Request, Router
 from ferroweb.middleware import CORS, RateLimit
 from ferroweb.security import APIKeyAuth
 from ferroweb.testing import TestClient
-
-
-@pytest.fixture
-def open_client() -> Iterator[Callable[[App], TestClient]]:
-    made: list[TestClient] = []
-
-    def make(app: App) -> TestClient:
-        made.append(TestClient(app))
-        return made[-1]
-
-    yield make
-    for client in made:
-        client.close()
 
 
 def test_a_burst_passes_then_429_with_retry_after(open_client: Callable[[App], TestClient]) -> None:

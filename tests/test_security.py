@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,20 +85,6 @@ def make_app(calls: list[str]) -> App:
 @pytest.fixture
 def calls() -> list[str]:
     return []
-
-
-@pytest.fixture
-def open_client() -> Iterator[Callable[[App], TestClient]]:
-    """Clients made here are closed at the end of the test."""
-    made: list[TestClient] = []
-
-    def make(app: App) -> TestClient:
-        made.append(TestClient(app))
-        return made[-1]
-
-    yield make
-    for client in made:
-        client.close()
 
 
 @pytest.fixture

@@ -357,7 +357,18 @@ def verification_hook(route_auth: Sequence[AuthScheme]) -> Callable[[Any], Any] 
     if not verifying:
         return None
 
-    def settle(request: Any, scheme: APIKeyAuth, digest: bytes, claims: dict[str, Any] | None) -> None:
+    def look_up(request: Any) -> tuple[APIKeyAuth, str, bytes, bool, dict[str, Any] | None] | None:
+        """The scheme, key, digest and cached answer of the key the core left to check (None
+        when another scheme accepted the request)."""
+        found = request._raw.auth_credential()
+        if found is None:
+            return None
+        key, position = found
+        scheme = verifying[position]
+        digest = hashlib.sha256(key.encode()).digest()
+        return (scheme, key, digest, *scheme._cached(digest))
+
+    def settle(request: Any, scheme: APIKeyAuth, claims: dict[str, Any] | None) -> None:
         if claims is None:
             raise _refuse_key(scheme)
         request._raw.set_verified_auth(msgspec.json.encode(claims))
@@ -365,35 +376,29 @@ def verification_hook(route_auth: Sequence[AuthScheme]) -> Callable[[Any], Any] 
     if not any(_is_async(scheme.verify) for scheme in verifying.values()):
 
         def verify_key(request: Any) -> None:
-            found = request._raw.auth_credential()
+            found = look_up(request)
             if found is None:
                 return
-            key, position = found
-            scheme = verifying[position]
-            digest = hashlib.sha256(key.encode()).digest()
-            hit, claims = scheme._cached(digest)
+            scheme, key, digest, hit, claims = found
             if not hit:
                 assert scheme.verify is not None
                 claims = scheme._remember(digest, scheme.verify(key))
-            settle(request, scheme, digest, claims)
+            settle(request, scheme, claims)
 
         return verify_key
 
     async def verify_key_async(request: Any) -> None:
-        found = request._raw.auth_credential()
+        found = look_up(request)
         if found is None:
             return
-        key, position = found
-        scheme = verifying[position]
-        digest = hashlib.sha256(key.encode()).digest()
-        hit, claims = scheme._cached(digest)
+        scheme, key, digest, hit, claims = found
         if not hit:
             assert scheme.verify is not None
             answer = scheme.verify(key)
             if inspect.isawaitable(answer):
                 answer = await answer
             claims = scheme._remember(digest, answer)
-        settle(request, scheme, digest, claims)
+        settle(request, scheme, claims)
 
     return verify_key_async
 

@@ -122,11 +122,11 @@ struct MemoryStore {
 }
 
 impl MemoryStore {
-    fn check(&self, key: &str, limit: u32, interval: Duration) -> Decision {
+    fn check(&self, key: &String, limit: u32, interval: Duration) -> Decision {
         if self.checks.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
             self.limiter.retain_recent();
         }
-        match self.limiter.check_key(&key.to_owned()) {
+        match self.limiter.check_key(key) {
             Ok(snapshot) => {
                 let remaining = snapshot.remaining_burst_capacity();
                 Decision {
@@ -256,7 +256,7 @@ impl RateLimitPolicy {
     /// in-memory store; None for a Redis store, which cannot answer without waiting.
     pub fn count_now(&self, key: &str) -> Option<Decision> {
         match &self.store {
-            Store::Memory(store) => Some(store.check(key, self.limit, self.interval)),
+            Store::Memory(store) => Some(store.check(&key.to_owned(), self.limit, self.interval)),
             Store::Redis { .. } => None,
         }
     }
@@ -267,7 +267,7 @@ impl RateLimitPolicy {
     }
 
     /// Counts one request of `key` (a request for `path`) against its limit.
-    pub(crate) async fn check(&self, key: &str, path: &str) -> Verdict {
+    pub(crate) async fn check(&self, key: &String, path: &str) -> Verdict {
         match &self.store {
             Store::Memory(store) => Verdict::Counted(store.check(key, self.limit, self.interval)),
             Store::Redis { store, fail_open } => {

@@ -304,12 +304,7 @@ async fn admit(
     let limit = policies.rate_limit.as_deref();
     let by_subject = limit.is_some_and(RateLimitPolicy::keys_by_subject);
     if let Some(limit) = limit.filter(|_| !by_subject) {
-        admitted.decision = counted(
-            limit,
-            limit.key_of(&request),
-            request.uri().path().to_owned(),
-        )
-        .await?;
+        admitted.decision = counted(limit, limit.key_of(&request), request.uri().clone()).await?;
     }
     if let Some(csrf) = &policies.csrf {
         match csrf.check(request.method(), request.headers(), request.uri().path()) {
@@ -331,12 +326,7 @@ async fn admit(
         request.extensions_mut().insert(identity);
     }
     if let Some(limit) = limit.filter(|_| by_subject) {
-        admitted.decision = counted(
-            limit,
-            limit.key_of(&request),
-            request.uri().path().to_owned(),
-        )
-        .await?;
+        admitted.decision = counted(limit, limit.key_of(&request), request.uri().clone()).await?;
     }
     Ok(request)
 }
@@ -346,11 +336,12 @@ async fn admit(
 async fn counted(
     limit: &RateLimitPolicy,
     key: String,
-    path: String,
+    uri: http::Uri,
 ) -> Result<Option<Decision>, Response<Body>> {
-    match limit.check(&key, &path).await {
+    // the URI (a reference count, not a copy) only names the refusal's `instance`
+    match limit.check(&key, uri.path()).await {
         Verdict::Counted(decision) if decision.allowed => Ok(Some(decision)),
-        Verdict::Counted(decision) => Err(decision.refusal(&path)),
+        Verdict::Counted(decision) => Err(decision.refusal(uri.path())),
         Verdict::Unavailable(None) => Ok(None),
         Verdict::Unavailable(Some(refusal)) => Err(refusal),
     }
