@@ -263,3 +263,32 @@ def test_every_generated_e2e_app_has_a_valid_document(module_name: str) -> None:
     module = importlib.import_module(f"e2e.python.apps.{module_name}")
     for app in [value for value in vars(module).values() if isinstance(value, App)]:
         check(app.asyncapi())
+
+
+def test_websocket_routes_with_auth_carry_security() -> None:
+    from ferroweb.security import APIKeyAuth, JWTAuth
+
+    class Move(msgspec.Struct):
+        x: int
+
+    keys = APIKeyAuth(keys=["k"], header=None, query="key")
+    app = App(auth=JWTAuth(secret="a-secret-of-some-length-0123"))
+
+    @app.websocket("/play", receives=Move, sends=Move, auth=[keys])
+    async def play(websocket: WebSocket) -> None:
+        await websocket.accept()
+
+    @app.websocket("/watch", sends=Move)
+    async def watch(websocket: WebSocket) -> None:
+        await websocket.accept()
+
+    document = app.asyncapi()
+    check(document)
+    assert document["components"]["securitySchemes"] == {
+        "apiKeyAuth": {"type": "httpApiKey", "name": "key", "in": "query"},
+        "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+    }
+    operations = document["operations"]
+    assert operations["play_receive"]["security"] == [{"$ref": "#/components/securitySchemes/apiKeyAuth"}]
+    # a route that states no auth= has the app's
+    assert operations["watch_send"]["security"] == [{"$ref": "#/components/securitySchemes/bearerAuth"}]

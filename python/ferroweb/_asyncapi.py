@@ -52,12 +52,21 @@ def sse_data_type(route: Route) -> Any:
     return None
 
 
+def _asyncapi_scheme(described: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI security scheme as AsyncAPI 3.0 writes it (API keys in HTTP requests are
+    ``httpApiKey``)."""
+    if described.get("type") == "apiKey":
+        return {"type": "httpApiKey", "name": described["name"], "in": described["in"]}
+    return dict(described)
+
+
 class _Channels:
     def __init__(self, schemas: _Schemas) -> None:
         self.schemas = schemas
         self.channels: dict[str, Any] = {}
         self.operations: dict[str, Any] = {}
         self.messages: dict[str, Any] = {}
+        self.security = _SecuritySchemes()
 
     def add(self, route: Route, specs: list[ParamSpec], *, receives: Any, sends: Any, sse: bool) -> None:
         channel_id = unique_name(_key(route.name or route.path), self.channels)
@@ -84,6 +93,10 @@ class _Channels:
             }
             if route.tags:
                 operation["tags"] = [{"name": tag} for tag in route.tags]
+            if route.auth:
+                # any one of them suffices, as in the route's auth=
+                names = [self.security.name_of(scheme) for scheme in route.auth]
+                operation["security"] = [{"$ref": f"#/components/securitySchemes/{name}"} for name in names]
             self.operations[unique_name(f"{channel_id}_{action}", self.operations)] = operation
         if channel_messages:
             channel["messages"] = channel_messages
@@ -167,6 +180,10 @@ def build_asyncapi(app: Any) -> dict[str, Any]:
         components["schemas"] = {_component_key(name): schema for name, schema in schemas.components.items()}
     if channels.messages:
         components["messages"] = channels.messages
+    if channels.security.components:
+        components["securitySchemes"] = {
+            name: _asyncapi_scheme(described) for name, described in channels.security.components.items()
+        }
     if components:
         document["components"] = components
     _rename_refs(document)
