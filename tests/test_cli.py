@@ -72,8 +72,36 @@ def test_openapi_command_writes_the_document(tmp_path: Path) -> None:
 def test_routes_command_lists_the_routes(capsys: pytest.CaptureFixture[str]) -> None:
     main(["routes", "examples.hello:app"])
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["METHODS", "PATH", "HANDLER", "PARAMETERS", "MIDDLEWARE"]
+    assert lines[0].split() == ["METHODS", "PATH", "HANDLER", "PARAMETERS", "AUTH", "MIDDLEWARE"]
     assert any(
         line.split()[:4] == ["GET", "/items/{item_id}", "examples.hello.get_item", "path:item_id"]
         for line in lines
     )
+
+
+def test_the_routes_table_shows_each_routes_auth() -> None:
+    from ferroweb import App
+    from ferroweb.cli import routes_table
+    from ferroweb.security import APIKeyAuth, JWTAuth
+
+    app = App(auth=JWTAuth(secret="a-secret-of-some-length-0123"))
+
+    @app.get("/me")
+    def me() -> dict[str, bool]:
+        return {}
+
+    @app.get("/open", auth=None)
+    def open_route() -> dict[str, bool]:
+        return {}
+
+    @app.get(
+        "/admin",
+        auth=[JWTAuth(secret="a-secret-of-some-length-0123", scopes=["admin"]), APIKeyAuth(keys=["k"])],
+    )
+    def admin() -> dict[str, bool]:
+        return {}
+
+    rows = {line.split()[1]: line for line in routes_table(app).splitlines()[1:]}
+    assert "JWTAuth" in rows["/me"]
+    assert rows["/open"].split()[4] == "-"
+    assert "JWTAuth[admin] | APIKeyAuth" in rows["/admin"]

@@ -133,24 +133,34 @@ def _write(text: str, path: str | None) -> None:
         raise SystemExit(f"error: cannot write {path!r}: {exc}") from exc
 
 
+def _auth_cell(route: Any) -> str:
+    """``JWTAuth[admin] | APIKeyAuth`` (any one suffices), ``-`` for a public route."""
+    names = []
+    for scheme in route.auth or ():
+        scopes = getattr(scheme, "scopes", ())
+        names.append(type(scheme).__name__ + (f"[{' '.join(scopes)}]" if scopes else ""))
+    return " | ".join(names) or "-"
+
+
 def routes_table(app: App) -> str:
-    """Methods, path, handler, parameters and middleware of each route, one per line."""
+    """Methods, path, handler, parameters, authentication and middleware of each route, one
+    per line."""
     from ferroweb._params import analyse
 
-    rows = [("METHODS", "PATH", "HANDLER", "PARAMETERS", "MIDDLEWARE")]
+    rows = [("METHODS", "PATH", "HANDLER", "PARAMETERS", "AUTH", "MIDDLEWARE")]
     for route in app.routes:
         methods = "WS" if route.websocket else ",".join(route.methods)
         handler = f"{getattr(route.endpoint, '__module__', '?')}.{route.name}"
         parameters = ", ".join(
             f"{spec.source}:{spec.key}"
             for spec in analyse(route)
-            if spec.source not in ("request", "response")
+            if spec.source not in ("request", "response", "claims")
         )
         middleware = ", ".join(type(entry).__name__ for entry in route.middleware)
-        rows.append((methods, route.path, handler, parameters or "-", middleware or "-"))
-    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+        rows.append((methods, route.path, handler, parameters or "-", _auth_cell(route), middleware or "-"))
+    widths = [max(len(row[column]) for row in rows) for column in range(5)]
     lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[4]
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[5]
         for row in rows
     ]
     return "\n".join(line.rstrip() for line in lines) + "\n"
