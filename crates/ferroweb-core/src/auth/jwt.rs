@@ -8,15 +8,17 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use parking_lot::RwLock;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
-use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{JwkSet, PublicKeyUse};
-use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{decode_header, Algorithm, DecodingKey};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::credentials::{bearer_token, cookie};
@@ -86,7 +88,8 @@ fn config_error(message: impl Into<String>) -> JwtError {
 pub(crate) struct VerifyingKey {
     kid: Option<String>,
     key: DecodingKey,
-    validation: Validation,
+    /// The algorithms this key verifies: the asked ones of its family.
+    algorithms: Vec<Algorithm>,
 }
 
 /// A bearer-JWT scheme, ready to check requests.
@@ -139,26 +142,69 @@ struct KeyRules {
 }
 
 impl KeyRules {
-    fn validation(&self, algorithms: Vec<Algorithm>) -> Validation {
-        let mut validation = Validation::new(algorithms[0]);
-        validation.algorithms = algorithms;
-        validation.leeway = self.leeway;
-        validation.validate_nbf = true;
-        // `exp` and `nbf` are checked whenever present; `required_claims` decides whether
-        // they must be.
-        validation.validate_exp = true;
-        validation.set_required_spec_claims(&self.spec_required);
-        if self.audience.is_empty() {
-            // Without a configured audience an `aud` claim cannot be checked against
-            // anything; it is the application's business (as PyJWT's `verify_aud=False`).
-            validation.validate_aud = false;
-        } else {
-            validation.set_audience(&self.audience);
+    /// Checks the claims of a token whose signature was verified: `exp`, `nbf` (with the
+    /// leeway), `aud`, `iss` and the presence of the required spec claims.
+    fn check_claims(&self, claims: &Probe) -> Result<(), Refusal> {
+        let invalid = |text: &str| Err(Refusal::Invalid(text.to_owned()));
+        for required in &self.spec_required {
+            let present = match required.as_str() {
+                "exp" => claims.exp.is_some(),
+                "nbf" => claims.nbf.is_some(),
+                "aud" => claims.aud.is_some(),
+                "iss" => claims.iss.is_some(),
+                "sub" => claims.sub.is_some(),
+                _ => true,
+            };
+            if !present {
+                return Err(Refusal::Invalid(format!(
+                    "the token lacks the {required} claim"
+                )));
+            }
+        }
+        let now = now_secs();
+        let leeway = self.leeway as f64;
+        if let Some(exp) = &claims.exp {
+            let Some(exp) = exp.as_f64() else {
+                return invalid("the token's exp claim is not valid");
+            };
+            if exp < now - leeway {
+                return invalid("the token has expired");
+            }
+        }
+        if let Some(nbf) = &claims.nbf {
+            let Some(nbf) = nbf.as_f64() else {
+                return invalid("the token's nbf claim is not valid");
+            };
+            if nbf > now + leeway {
+                return invalid("the token is not valid yet");
+            }
+        }
+        if !self.audience.is_empty() {
+            let accepted = |value: &Value| {
+                value
+                    .as_str()
+                    .is_some_and(|aud| self.audience.iter().any(|a| a == aud))
+            };
+            let matches = match &claims.aud {
+                Some(Value::Array(items)) => items.iter().any(accepted),
+                Some(value) => accepted(value),
+                None => false,
+            };
+            if !matches {
+                return invalid("the token is not meant for this audience");
+            }
         }
         if !self.issuer.is_empty() {
-            validation.set_issuer(&self.issuer);
+            let matches = claims
+                .iss
+                .as_ref()
+                .and_then(Value::as_str)
+                .is_some_and(|iss| self.issuer.iter().any(|accepted| accepted == iss));
+            if !matches {
+                return invalid("the token's issuer is not accepted");
+            }
         }
-        validation
+        Ok(())
     }
 
     /// The asked algorithms of `key`'s family (only `only`, when the key names one).
@@ -183,7 +229,7 @@ impl KeyRules {
         }
         Ok(VerifyingKey {
             kid: None,
-            validation: self.validation(allowed),
+            algorithms: allowed,
             key,
         })
     }
@@ -213,7 +259,7 @@ impl KeyRules {
             }
             verifying.push(VerifyingKey {
                 kid: jwk.common.key_id.clone(),
-                validation: self.validation(allowed),
+                algorithms: allowed,
                 key,
             });
         }
@@ -345,27 +391,36 @@ impl JwtScheme {
                 }
             }
         }
-        let claims = verify(token, &header, &keys)?;
-        if let Some(missing) = self
-            .other_required
-            .iter()
-            .find(|claim| !claims.contains_key(claim.as_str()))
-        {
-            return Err(Refusal::Invalid(format!(
-                "the token lacks the {missing} claim"
-            )));
+        let payload = verify(token, &header, &keys)?;
+        // the claims must be one JSON object (a struct also deserialises from an array)
+        if payload.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(Refusal::Invalid("the token is malformed".to_owned()));
+        }
+        let claims: Probe = serde_json::from_slice(&payload)
+            .map_err(|_| Refusal::Invalid("the token is malformed".to_owned()))?;
+        self.rules.check_claims(&claims)?;
+        if !self.other_required.is_empty() {
+            let all: Map<String, Value> = serde_json::from_slice(&payload)
+                .map_err(|_| Refusal::Invalid("the token is malformed".to_owned()))?;
+            if let Some(missing) = self
+                .other_required
+                .iter()
+                .find(|claim| !all.contains_key(claim.as_str()))
+            {
+                return Err(Refusal::Invalid(format!(
+                    "the token lacks the {missing} claim"
+                )));
+            }
         }
         let missing_scopes = missing_scopes(&claims, &self.scopes);
         if !missing_scopes.is_empty() {
             return Err(Refusal::InsufficientScope(missing_scopes));
         }
-        let subject = match claims.get("sub") {
-            Some(Value::String(subject)) => Some(subject.clone()),
+        let subject = match claims.sub {
+            Some(Value::String(subject)) => Some(subject),
             _ => None,
         };
-        let body = serde_json::to_vec(&claims)
-            .map_err(|_| Refusal::Invalid("the token's claims are not valid JSON".to_owned()))?;
-        Ok((Bytes::from(body), subject))
+        Ok((Bytes::from(payload), subject))
     }
 
     /// The `WWW-Authenticate` challenge (RFC 6750 section 3).
@@ -384,12 +439,46 @@ impl JwtScheme {
     }
 }
 
-/// The claims of `token`, checked with the key its header picks among `keys`.
+/// The claims a token's signature covers, as far as the core checks them; the rest of the
+/// payload is the handler's (the binding reads the payload's own bytes).
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(default)]
+    exp: Option<Value>,
+    #[serde(default)]
+    nbf: Option<Value>,
+    #[serde(default)]
+    aud: Option<Value>,
+    #[serde(default)]
+    iss: Option<Value>,
+    #[serde(default)]
+    sub: Option<Value>,
+    #[serde(default)]
+    scope: Option<Value>,
+    #[serde(default)]
+    scp: Option<Value>,
+}
+
+fn now_secs() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |elapsed| elapsed.as_secs_f64())
+}
+
+/// The payload of `token` (its JSON bytes) once the key its header picks among `keys` has
+/// verified its signature.
 fn verify(
     token: &str,
     header: &jsonwebtoken::Header,
     keys: &[VerifyingKey],
-) -> Result<Map<String, Value>, Refusal> {
+) -> Result<Vec<u8>, Refusal> {
+    let malformed = || Refusal::Invalid("the token is malformed".to_owned());
+    let mut parts = token.split('.');
+    let (Some(head), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed());
+    };
     let by_kid = header
         .kid
         .as_deref()
@@ -409,46 +498,34 @@ fn verify(
         ));
     }
     let mut candidates = candidates
-        .filter(|key| key.validation.algorithms.contains(&header.alg))
+        .filter(|key| key.algorithms.contains(&header.alg))
         .peekable();
     if candidates.peek().is_none() {
         return Err(Refusal::Invalid(
             "the token's algorithm is not accepted".to_owned(),
         ));
     }
-    let mut failure = ErrorKind::InvalidSignature;
-    for key in candidates {
-        match decode::<Map<String, Value>>(token, &key.key, &key.validation) {
-            Ok(data) => return Ok(data.claims),
-            Err(err) => failure = err.into_kind(),
-        }
+    let message = &token[..head.len() + 1 + payload.len()];
+    let verified = candidates.any(|key| {
+        jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key.key, header.alg)
+            .unwrap_or(false)
+    });
+    if !verified {
+        return Err(Refusal::Invalid(
+            "the token's signature is not valid".to_owned(),
+        ));
     }
-    Err(Refusal::Invalid(reason(&failure)))
-}
-
-/// What a refused token is told; never the token itself.
-fn reason(kind: &ErrorKind) -> String {
-    match kind {
-        ErrorKind::ExpiredSignature => "the token has expired".to_owned(),
-        ErrorKind::ImmatureSignature => "the token is not valid yet".to_owned(),
-        ErrorKind::InvalidAudience => "the token is not meant for this audience".to_owned(),
-        ErrorKind::InvalidIssuer => "the token's issuer is not accepted".to_owned(),
-        ErrorKind::InvalidSignature => "the token's signature is not valid".to_owned(),
-        ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted".to_owned(),
-        ErrorKind::MissingRequiredClaim(claim) => format!("the token lacks the {claim} claim"),
-        ErrorKind::InvalidClaimFormat(claim) => format!("the token's {claim} claim is not valid"),
-        _ => "the token is malformed".to_owned(),
-    }
+    URL_SAFE_NO_PAD.decode(payload).map_err(|_| malformed())
 }
 
 /// The required scopes `claims` does not grant.
-fn missing_scopes(claims: &Map<String, Value>, required: &[String]) -> Vec<String> {
+fn missing_scopes(claims: &Probe, required: &[String]) -> Vec<String> {
     if required.is_empty() {
         return Vec::new();
     }
     let mut granted: Vec<&str> = Vec::new();
-    for name in ["scope", "scp"] {
-        match claims.get(name) {
+    for claim in [&claims.scope, &claims.scp] {
+        match claim {
             Some(Value::String(text)) => granted.extend(text.split_ascii_whitespace()),
             Some(Value::Array(items)) => granted.extend(items.iter().filter_map(Value::as_str)),
             _ => {}
