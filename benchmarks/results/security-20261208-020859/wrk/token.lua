@@ -1,0 +1,1 @@
+wrk.headers["Authorization"] = "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJiZW5jaC11c2VyIiwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjQxMDI0NDQ4MDB9.aGuenAgQn9ipqFNR7Kh4YSM1DphX7AF3FP4QtC_OhGc"
