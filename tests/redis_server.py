@@ -7,7 +7,6 @@ finds it on a fresh machine; without it these tests fail with a message saying s
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,14 +16,9 @@ from pathlib import Path
 
 import redis
 
+from tests.live.conftest import free_port
+
 READY_TIMEOUT = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -103,7 +103,8 @@ impl AuthPolicy {
         headers: &HeaderMap,
         uri: &Uri,
     ) -> Result<Identity, Box<Response<Body>>> {
-        let mut refusals = Vec::with_capacity(self.schemes.len());
+        // allocated only when a scheme refuses: an accepted request costs no allocation here
+        let mut refusals = Vec::new();
         for (position, scheme) in self.schemes.iter().enumerate() {
             match scheme.authenticate(headers, uri).await {
                 Ok(accepted) => {

@@ -259,12 +259,17 @@ impl SessionPolicy {
             (state.data.clone(), state.id.clone(), state.had_cookie)
         };
         let ended = data.as_ref() == EMPTY;
+        // an ended session removes the cookie the request came with (there is none to
+        // remove otherwise)
+        let removal = || {
+            had_cookie
+                .then(|| self.attributes.header(&self.cookie, "", None))
+                .flatten()
+        };
         let cookie = match &self.store {
             Store::Cookie => {
                 if ended {
-                    had_cookie
-                        .then(|| self.attributes.header(&self.cookie, "", None))
-                        .flatten()
+                    removal()
                 } else {
                     let message = format!("{}.{}", URL_SAFE_NO_PAD.encode(&data), now_secs());
                     let signed = self.signer.sign(&message);
@@ -281,15 +286,9 @@ impl SessionPolicy {
                                 |mut connection| async move { connection.del::<_, ()>(key).await },
                             )
                             .await
-                            .map(|()| {
-                                had_cookie
-                                    .then(|| self.attributes.header(&self.cookie, "", None))
-                                    .flatten()
-                            })
+                            .map(|()| removal())
                         }
-                        None => Ok(had_cookie
-                            .then(|| self.attributes.header(&self.cookie, "", None))
-                            .flatten()),
+                        None => Ok(removal()),
                     }
                 } else {
                     let id = id.or_else(|| random_token(32));

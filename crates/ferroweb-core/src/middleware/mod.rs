@@ -241,23 +241,39 @@ where
             .as_ref()
             .map(|compressor| compressor.negotiate(request.headers()));
         let https = request.uri().scheme_str() == Some("https");
-        // The endpoint is called inside the future (a rate limit may wait on its store): the
-        // clone ready for the next call stays here, as tower services do.
-        let ready = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, ready);
+        // Only a route that admits requests (rate limit, CSRF, sessions, auth) calls its
+        // endpoint inside the future, since admitting may wait (on Redis, a JWKS fetch); the
+        // clone ready for the next call stays here, as tower services do. Other routes call
+        // it at once, as before those layers existed.
+        let gate = if policies.admits() {
+            let ready = self.inner.clone();
+            Gate::Admit(request, std::mem::replace(&mut self.inner, ready))
+        } else {
+            Gate::Called(self.inner.call(request))
+        };
         Box::pin(async move {
-            let path = request.uri().path().to_owned();
-            let mut admitted = Admitted::default();
-            let mut response = match admit(&policies, request, &mut admitted).await {
-                Ok(request) => {
-                    let Ok(response) = inner.call(request).await;
-                    response
+            let (admitted, mut response) = match gate {
+                Gate::Called(response) => {
+                    let Ok(response) = response.await;
+                    (Admitted::default(), response)
                 }
-                Err(refusal) => refusal,
+                Gate::Admit(request, mut inner) => {
+                    let path = request.uri().path().to_owned();
+                    let mut admitted = Admitted::default();
+                    let mut response = match admit(&policies, request, &mut admitted).await {
+                        Ok(request) => {
+                            let Ok(response) = inner.call(request).await;
+                            response
+                        }
+                        Err(refusal) => refusal,
+                    };
+                    if let (Some(sessions), Some(session)) = (&policies.sessions, &admitted.session)
+                    {
+                        sessions.commit(session, &mut response, &path).await;
+                    }
+                    (admitted, response)
+                }
             };
-            if let (Some(sessions), Some(session)) = (&policies.sessions, &admitted.session) {
-                sessions.commit(session, &mut response, &path).await;
-            }
             if let Some(token) = admitted.csrf_cookie {
                 crate::csrf::set_token(&mut response, token);
             }
@@ -278,6 +294,25 @@ where
             }
             Ok(response)
         })
+    }
+}
+
+/// How a request reaches the endpoint: called at once, or after being admitted. It is moved
+/// once, into the future that is boxed anyway, so the larger variant costs no extra copy
+/// worth a box of its own.
+#[allow(clippy::large_enum_variant)]
+enum Gate<S: Service<Request<Body>>> {
+    Called(S::Future),
+    Admit(Request<Body>, S),
+}
+
+impl Policies {
+    /// Whether requests pass layers that may refuse them or wait before the endpoint.
+    fn admits(&self) -> bool {
+        self.rate_limit.is_some()
+            || self.csrf.is_some()
+            || self.sessions.is_some()
+            || self.auth.is_some()
     }
 }
 
